@@ -1,0 +1,48 @@
+import { bigserial, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { consentEventTypeEnum, consentSourceEnum, legalBasisEnum, localeEnum, roleEnum } from './enums.js'
+import { contacts } from './contacts.js'
+import { lists } from './lists.js'
+
+/** The text a person saw when consenting, stored in full. Append-only (trigger). */
+export const notices = pgTable(
+  'notices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    key: text('key').notNull(),
+    version: integer('version').notNull(),
+    locale: localeEnum('locale').notNull(),
+    text: text('text').notNull(),
+    /** Hex SHA-256 of the UTF-8 text: proves the text was not altered later. */
+    sha256: text('sha256').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('notices_key_version_key').on(t.key, t.version)],
+)
+
+/** The consent ledger. Append-only: the database refuses UPDATE, DELETE and TRUNCATE. */
+export const consentEvents = pgTable(
+  'consent_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    listId: uuid('list_id').references(() => lists.id),
+    purpose: text('purpose').notNull(),
+    type: consentEventTypeEnum('type').notNull(),
+    basis: legalBasisEnum('basis').notNull(),
+    source: consentSourceEnum('source').notNull(),
+    noticeId: uuid('notice_id').references(() => notices.id),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    /** Free text the actor gave as evidence (a form id, a ticket number). */
+    evidence: text('evidence'),
+    actorId: text('actor_id').notNull(),
+    actorName: text('actor_name'),
+    actorRole: roleEnum('actor_role'),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('consent_events_contact_idx').on(t.contactId, t.seq),
+    index('consent_events_contact_list_idx').on(t.contactId, t.listId, t.seq),
+  ],
+)

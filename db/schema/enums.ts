@@ -1,0 +1,59 @@
+// Postgres enums mirrored by `as const` objects, so TypeScript and the database
+// agree on every closed set of values.
+import { pgEnum } from 'drizzle-orm/pg-core'
+
+const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]]
+
+export const Locale = { nb: 'nb', en: 'en' } as const
+export type Locale = (typeof Locale)[keyof typeof Locale]
+export const localeEnum = pgEnum('locale', values(Locale))
+
+export const ListKind = {
+  newsletter: 'newsletter',
+  marketing: 'marketing',
+  course: 'course',
+  transactional: 'transactional',
+} as const
+export type ListKind = (typeof ListKind)[keyof typeof ListKind]
+export const listKindEnum = pgEnum('list_kind', values(ListKind))
+
+export const LegalBasis = {
+  consent: 'consent',
+  legitimateInterest: 'legitimate_interest',
+  contract: 'contract',
+  legalObligation: 'legal_obligation',
+} as const
+export type LegalBasis = (typeof LegalBasis)[keyof typeof LegalBasis]
+export const legalBasisEnum = pgEnum('legal_basis', values(LegalBasis))
+
+export const SubscriptionStatus = {
+  pending: 'pending',
+  active: 'active',
+  unsubscribed: 'unsubscribed',
+} as const
+export type SubscriptionStatus = (typeof SubscriptionStatus)[keyof typeof SubscriptionStatus]
+export const subscriptionStatusEnum = pgEnum('subscription_status', values(SubscriptionStatus))
+
+export const ConsentEventType = {
+  granted: 'granted',
+  confirmed: 'confirmed',
+  withdrawn: 'withdrawn',
+  objected: 'objected',
+} as const
+export type ConsentEventType = (typeof ConsentEventType)[keyof typeof ConsentEventType]
+export const consentEventTypeEnum = pgEnum('consent_event_type', values(ConsentEventType))
+
+export const ConsentSource = {
+  form: 'form',
+  api: 'api',
+  link: 'link',
+  import: 'import',
+  enrollment: 'enrollment',
+  staff: 'staff',
+} as const
+export type ConsentSource = (typeof ConsentSource)[keyof typeof ConsentSource]
+export const consentSourceEnum = pgEnum('consent_source', values(ConsentSource))
+
+export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'admin' } as const
+export type Role = (typeof Role)[keyof typeof Role]
+export const roleEnum = pgEnum('actor_role', values(Role))

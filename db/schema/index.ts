@@ -1,0 +1,6 @@
+export * from './enums.js'
+export * from './contacts.js'
+export * from './audit.js'
+export * from './lists.js'
+export * from './subscriptions.js'
+export * from './consent.js'

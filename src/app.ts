@@ -1,0 +1,93 @@
+// buildApp(config): the one way the HTTP app is built, in production and in
+// tests alike, so validation and error handling never differ between them.
+import { Ajv } from 'ajv'
+import formatsPlugin from 'ajv-formats'
+import { sql } from 'drizzle-orm'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { migrateDatabase, openDatabase, type Database, type DatabaseHandle, type DatabaseLocation } from '../db/client.js'
+import type { Config } from './config.js'
+import { systemClock, type Clock } from './lib/clock.js'
+import { Problem } from './lib/schemas.js'
+import authPlugin from './plugins/auth.js'
+import errorsPlugin from './plugins/errors.js'
+import openapiPlugin from './plugins/openapi.js'
+import { registerRoutes, sharedSchemas } from './routes.js'
+import { createServices, type Services } from './services.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Database
+    services: Services
+    clock: Clock
+  }
+}
+
+export interface BuildOptions {
+  /** Where the database is; by default from config (DATABASE_URL, else PGlite in DATA_DIR). */
+  database?: DatabaseLocation
+  clock?: Clock
+  logger?: FastifyServerOptions['logger']
+}
+
+export function databaseLocation(config: Config): DatabaseLocation {
+  return config.databaseUrl ? { engine: 'postgres', url: config.databaseUrl } : { engine: 'pglite', dataDir: config.dataDir }
+}
+
+/** Log redaction: addresses, names and tokens never reach the log in clear text. */
+const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.email', '*.name', '*.token']
+
+function buildValidators() {
+  // Bodies are validated strictly: a wrong type is an error, never coerced, and
+  // unknown fields are refused rather than silently dropped.
+  const strict = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: false, strict: false })
+  // Query strings and path parameters arrive as text and are coerced.
+  const coercing = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: 'array', strict: false })
+  for (const ajv of [strict, coercing]) (formatsPlugin as unknown as { default: (a: Ajv) => void }).default(ajv)
+  return { strict, coercing }
+}
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const location = options.database ?? databaseLocation(config)
+  const database: DatabaseHandle = await openDatabase(location)
+  try {
+    await migrateDatabase(database, location)
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    bodyLimit: config.bodyLimitBytes,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    ajv: { customOptions: { removeAdditional: false } },
+  })
+  const validators = buildValidators()
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema),
+  )
+  app.addHook('onClose', () => database.close())
+
+  const clock = options.clock ?? systemClock
+  app.decorate('db', database.db)
+  app.decorate('clock', clock)
+  app.decorate('services', createServices({ db: database.db, config, clock }))
+
+  for (const schema of [Problem, ...sharedSchemas]) {
+    app.addSchema(schema)
+    validators.strict.addSchema(schema)
+    validators.coercing.addSchema(schema)
+  }
+  await app.register(errorsPlugin)
+  await app.register(authPlugin, { secret: config.jwtSecret })
+  await app.register(openapiPlugin)
+
+  app.get('/health', { config: { public: true }, schema: { hide: true } }, async () => {
+    await database.rows(sql`select 1`)
+    return { status: 'ok', database: database.engine }
+  })
+  await registerRoutes(app)
+  await app.ready()
+  return app
+}

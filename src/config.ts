@@ -1,0 +1,136 @@
+// Owns configuration: the only module that reads process.env. Every variable is
+// validated here; a bad value stops the service with one line naming it.
+// Secrets that embedded mode may generate are resolved in loadRuntimeConfig.
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  /** Absent: embedded PGlite in `${dataDir}/pgdata`. */
+  databaseUrl: string | undefined
+  jwtSecret: string
+  publicBaseUrl: string
+  /** Absent: messages are written as .eml files to `${dataDir}/outbox`. */
+  smtpUrl: string | undefined
+  mailFrom: string
+  controllerName: string
+  controllerEmail: string
+  suppressionPepper: string
+  /** Existing-customer rule (marketing act § 15): how far back a purchase counts. */
+  marketingCustomerWindowMonths: number
+  logLevel: string
+  bodyLimitBytes: number
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable}: ${problem}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function readUrl(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL')
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${url.protocol}`)
+  }
+  return raw
+}
+
+function readEmail(env: Env, name: string, fallback: string): string {
+  const raw = env[name] ?? fallback
+  // Only a shape check: these are our own addresses, written by an operator.
+  if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw.replace(/^.*<(.+)>\s*$/, '$1'))) {
+    throw new ConfigError(name, `is not an email address: "${raw}"`)
+  }
+  return raw
+}
+
+function readSecret(env: Env, name: string, minLength: number): string | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`)
+  return raw
+}
+
+/** Parses the environment; pure apart from reading `env`. */
+export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPepper'> & {
+  jwtSecret: string | undefined
+  suppressionPepper: string | undefined
+} {
+  const databaseUrl = readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])
+  const jwtSecret = readSecret(env, 'JWT_SECRET', 32)
+  const suppressionPepper = readSecret(env, 'SUPPRESSION_PEPPER', 32)
+  if (databaseUrl && !jwtSecret) {
+    throw new ConfigError('JWT_SECRET', 'is required when DATABASE_URL is set (every instance must share it)')
+  }
+  if (databaseUrl && !suppressionPepper) {
+    throw new ConfigError('SUPPRESSION_PEPPER', 'is required when DATABASE_URL is set (every instance must share it)')
+  }
+  const port = readInt(env, 'PORT', 3000, 0, 65535)
+  const host = env.HOST || '127.0.0.1'
+  const publicBaseUrl = readUrl(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`
+  const logLevel = env.LOG_LEVEL || 'info'
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent`)
+  }
+  return {
+    port,
+    host,
+    dataDir: resolve(env.DATA_DIR || './var'),
+    databaseUrl,
+    jwtSecret,
+    publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
+    smtpUrl: readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: readEmail(env, 'MAIL_FROM', 'Samtykke <no-reply@localhost.localdomain>'),
+    controllerName: env.CONTROLLER_NAME || 'The data controller',
+    controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
+    suppressionPepper,
+    marketingCustomerWindowMonths: readInt(env, 'MARKETING_CUSTOMER_WINDOW_MONTHS', 24, 1, 120),
+    logLevel,
+    bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+  }
+}
+
+/**
+ * In embedded mode a secret that was not configured is generated once and kept
+ * in DATA_DIR, so tokens and suppression hashes survive a restart.
+ */
+function keptSecret(dataDir: string, file: string): string {
+  const path = join(dataDir, file)
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim()
+  mkdirSync(dataDir, { recursive: true })
+  const secret = randomBytes(32).toString('base64url')
+  writeFileSync(path, secret + '\n', { mode: 0o600, flag: 'wx' })
+  return secret
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = parseConfig(env)
+  return {
+    ...parsed,
+    jwtSecret: parsed.jwtSecret ?? keptSecret(parsed.dataDir, 'jwt-secret'),
+    suppressionPepper: parsed.suppressionPepper ?? keptSecret(parsed.dataDir, 'suppression-pepper'),
+  }
+}

@@ -1,0 +1,81 @@
+// SQL for contacts. Unique violations on the email become ConflictError here, once.
+import { and, asc, eq, ilike, or, sql } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.js'
+import { uniqueViolation } from '../../db/errors.js'
+import { afterCursor } from '../../db/pagination.js'
+import { contacts } from '../../db/schema/index.js'
+import { ConflictError } from '../lib/errors.js'
+import type { Cursor } from '../lib/pagination.js'
+
+export type ContactRow = typeof contacts.$inferSelect
+export type NewContact = typeof contacts.$inferInsert
+
+function emailTaken(error: unknown): never {
+  if (uniqueViolation(error) === 'contacts_email_lower_key') {
+    throw new ConflictError('email_taken', 'A contact with this email address already exists')
+  }
+  throw error
+}
+
+/** Inserts a contact; a second contact with the same address (ignoring case) is a conflict. */
+export async function insertContact(db: Queryable, contact: NewContact): Promise<ContactRow> {
+  try {
+    const [row] = await db.insert(contacts).values(contact).returning()
+    return row!
+  } catch (error) {
+    emailTaken(error)
+  }
+}
+
+/** Updates the given fields of a contact and returns the new row. */
+export async function updateContactRow(db: Queryable, id: string, patch: Partial<NewContact>): Promise<ContactRow> {
+  try {
+    const [row] = await db.update(contacts).set(patch).where(eq(contacts.id, id)).returning()
+    return row!
+  } catch (error) {
+    emailTaken(error)
+  }
+}
+
+export async function findContactById(db: Queryable, id: string): Promise<ContactRow | undefined> {
+  const [row] = await db.select().from(contacts).where(eq(contacts.id, id))
+  return row
+}
+
+/** Locks the contact row for the rest of the transaction (serialises changes to one person). */
+export async function lockContactById(db: Queryable, id: string): Promise<ContactRow | undefined> {
+  const [row] = await db.select().from(contacts).where(eq(contacts.id, id)).for('update')
+  return row
+}
+
+/** Finds a contact by address, ignoring case (served by the lower(email) unique index). */
+export async function findContactByEmail(db: Queryable, email: string): Promise<ContactRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(contacts)
+    .where(sql`lower(${contacts.email}) = lower(${email})`)
+  return row
+}
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/** A page of contacts in creation order, optionally by exact email or a text search. */
+export async function listContactRows(
+  db: Queryable,
+  filter: { email?: string; q?: string; after?: Cursor; limit: number },
+): Promise<ContactRow[]> {
+  return db
+    .select()
+    .from(contacts)
+    .where(
+      and(
+        filter.email ? sql`lower(${contacts.email}) = lower(${filter.email})` : undefined,
+        filter.q ? or(ilike(contacts.email, likePattern(filter.q)), ilike(contacts.name, likePattern(filter.q))) : undefined,
+        afterCursor(filter.after, contacts.createdAt, contacts.id),
+      ),
+    )
+    .orderBy(asc(contacts.createdAt), asc(contacts.id))
+    .limit(filter.limit)
+}

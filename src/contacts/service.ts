@@ -1,0 +1,112 @@
+// Contacts: the people we may write to. Owns address validation on the way in,
+// rectification with an audit trail, and lookups. Knows nothing of HTTP.
+import type { Database, Queryable } from '../../db/client.js'
+import type { Locale } from '../../db/schema/index.js'
+import { diffFields, recordAudit } from '../audit/service.js'
+import type { Actor } from '../lib/actor.js'
+import type { Clock } from '../lib/clock.js'
+import { parseEmail } from '../lib/email.js'
+import { NotFoundError, ValidationError } from '../lib/errors.js'
+import { decodeCursor, toPage } from '../lib/pagination.js'
+import {
+  findContactByEmail,
+  findContactById,
+  insertContact,
+  listContactRows,
+  lockContactById,
+  updateContactRow,
+  type ContactRow,
+} from './queries.js'
+
+/** Attributes are free-form but bounded: they are stored on every contact row. */
+export const MAX_ATTRIBUTES_BYTES = 16 * 1024
+
+export interface ContactFields {
+  name?: string | null
+  phone?: string | null
+  address?: string | null
+  locale?: Locale
+  attributes?: Record<string, unknown>
+}
+
+export interface NewContactInput extends ContactFields {
+  email: string
+}
+
+export function validEmail(input: string, field = 'body.email') {
+  const parsed = parseEmail(input)
+  if (!parsed.ok) throw new ValidationError([{ field, message: parsed.message }], 'invalid_email')
+  return parsed
+}
+
+function checkAttributes(attributes: Record<string, unknown> | undefined, field = 'body.attributes') {
+  if (attributes && Buffer.byteLength(JSON.stringify(attributes)) > MAX_ATTRIBUTES_BYTES) {
+    throw new ValidationError([{ field, message: `is larger than ${MAX_ATTRIBUTES_BYTES} bytes` }], 'attributes_too_large')
+  }
+}
+
+function cleanFields(input: ContactFields): ContactFields {
+  const trim = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() || null : v)
+  return { ...input, name: trim(input.name), phone: trim(input.phone), address: trim(input.address) }
+}
+
+export function createContactService({ db, clock }: { db: Database; clock: Clock }) {
+  /** Creates a contact inside an open transaction; other services reuse this. */
+  async function createContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
+    const { email } = validEmail(input.email)
+    checkAttributes(input.attributes)
+    const now = clock.now()
+    const contact = await insertContact(tx, { ...cleanFields(input), email, createdAt: now, updatedAt: now })
+    await recordAudit(tx, actor, now, {
+      action: 'contact.created',
+      entityType: 'contact',
+      entityId: contact.id,
+      changes: diffFields({}, { ...cleanFields(input), email }),
+    })
+    return contact
+  }
+
+  async function getContact(id: string): Promise<ContactRow> {
+    const contact = await findContactById(db, id)
+    if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
+    return contact
+  }
+
+  return {
+    createContactIn,
+    getContact,
+
+    createContact: (input: NewContactInput, actor: Actor) => db.transaction((tx) => createContactIn(tx, input, actor)),
+
+    findContactByEmail: (email: string) => findContactByEmail(db, validEmail(email, 'email').email),
+
+    async listContacts(query: { cursor?: string; limit?: number; email?: string; q?: string }) {
+      const limit = query.limit ?? 50
+      const rows = await listContactRows(db, {
+        email: query.email?.trim(),
+        q: query.q?.trim() || undefined,
+        after: decodeCursor(query.cursor),
+        limit: limit + 1,
+      })
+      return toPage(rows, limit, (c) => ({ at: c.createdAt, id: c.id }))
+    },
+
+    /** Rectification (GDPR art. 16): changes the given fields, audits what changed. */
+    async updateContact(id: string, patch: Partial<NewContactInput>, actor: Actor): Promise<ContactRow> {
+      checkAttributes(patch.attributes)
+      const email = patch.email === undefined ? undefined : validEmail(patch.email).email
+      return db.transaction(async (tx) => {
+        const before = await lockContactById(tx, id)
+        if (!before) throw new NotFoundError('Contact', 'contact_not_found')
+        const fields = { ...cleanFields(patch), ...(email === undefined ? {} : { email }) }
+        const changes = diffFields(before as unknown as Record<string, unknown>, fields)
+        if (Object.keys(changes).length === 0) return before
+        const now = clock.now()
+        const after = await updateContactRow(tx, id, { ...fields, updatedAt: now })
+        await recordAudit(tx, actor, now, { action: 'contact.updated', entityType: 'contact', entityId: id, changes })
+        return after
+      })
+    },
+  }
+}
+export type ContactService = ReturnType<typeof createContactService>

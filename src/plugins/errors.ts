@@ -1,0 +1,128 @@
+// Renders every error as application/problem+json (RFC 9457) with a stable
+// `code` and the request id. Stack traces, SQL and driver messages never reach
+// a client: a 5xx says only that something went wrong, and the log has the rest.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { AppError, type FieldError } from '../lib/errors.js'
+
+export interface Problem {
+  type: string
+  title: string
+  status: number
+  code: string
+  detail?: string
+  instance?: string
+  requestId: string
+  [extension: string]: unknown
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+/** Fastify's own client errors, mapped to our stable codes. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; detail?: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The JSON body is empty' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', detail: 'The body is larger than the limit' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    detail: 'This content type is not accepted here',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_content_length' },
+  FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'bad_content_type' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url' },
+}
+
+export function problemBody(request: FastifyRequest, status: number, code: string, detail?: string, extra = {}): Problem {
+  return {
+    type: `about:blank`,
+    title: TITLES[status] ?? 'Error',
+    status,
+    code,
+    ...(detail ? { detail } : {}),
+    instance: request.url.split('?')[0],
+    requestId: String(request.id),
+    ...extra,
+  }
+}
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json; charset=utf-8').send(problem)
+}
+
+/** Turns Ajv's messages into one entry per field, named like `body.email`. */
+function fieldErrors(error: FastifyError): FieldError[] {
+  const context = error.validationContext ?? 'body'
+  const byField = new Map<string, string[]>()
+  for (const { field, message } of ajvErrors(error, context)) {
+    // A nullable or union field fails each branch; "must match a schema in anyOf" adds nothing.
+    if (message === 'must match a schema in anyOf' && byField.has(field)) continue
+    byField.set(field, [...(byField.get(field) ?? []), message])
+  }
+  return [...byField].map(([field, messages]) => ({ field, message: [...new Set(messages)].join(' or ') }))
+}
+
+function ajvErrors(error: FastifyError, context: string): FieldError[] {
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>
+    const path = v.instancePath.replace(/^\//, '').replaceAll('/', '.')
+    const base = path ? `${context}.${path}` : context
+    if (typeof params.missingProperty === 'string') {
+      return { field: `${base}.${params.missingProperty}`, message: 'is required' }
+    }
+    if (typeof params.additionalProperty === 'string') {
+      return { field: `${base}.${params.additionalProperty}`, message: 'is not an allowed field' }
+    }
+    return { field: base, message: v.message ?? 'is invalid' }
+  })
+}
+
+function toProblem(error: FastifyError, request: FastifyRequest): Problem {
+  if (error instanceof AppError) {
+    return problemBody(request, error.status, error.code, error.message, error.extensions)
+  }
+  if (error.validation) {
+    const errors = fieldErrors(error)
+    return problemBody(
+      request,
+      400,
+      'validation_failed',
+      errors.map((e) => `${e.field} ${e.message}`).join('; '),
+      { errors },
+    )
+  }
+  const known = error.code ? FASTIFY_CODES[error.code] : undefined
+  if (known) return problemBody(request, known.status, known.code, known.detail ?? error.message)
+  if (error.statusCode === 429) return problemBody(request, 429, 'rate_limited', error.message)
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return problemBody(request, error.statusCode, 'bad_request', error.message)
+  }
+  return problemBody(request, 500, 'internal_error', 'Something went wrong on our side; the request id helps us find it')
+}
+
+export default fp(
+  async function errorsPlugin(app: FastifyInstance) {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const problem = toProblem(error, request)
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
+      return sendProblem(reply, problem)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, problemBody(request, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
+    )
+  },
+  { name: 'errors' },
+)

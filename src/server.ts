@@ -1,0 +1,34 @@
+// Loads config, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. Nothing else.
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+
+async function main() {
+  let config
+  try {
+    config = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Configuration error: ${error.message}`)
+      process.exit(1)
+    }
+    throw error
+  }
+  const app = await buildApp(config)
+  const close = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down')
+    await app.close()
+    process.exit(0)
+  }
+  process.once('SIGTERM', () => void close('SIGTERM'))
+  process.once('SIGINT', () => void close('SIGINT'))
+  await app.listen({ port: config.port, host: config.host })
+  app.log.info(
+    { docs: `${config.publicBaseUrl}/docs`, database: config.databaseUrl ? 'postgres' : `pglite:${config.dataDir}` },
+    'Samtykke is running',
+  )
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+})

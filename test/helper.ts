@@ -1,0 +1,93 @@
+// build(t): the real app, built by the same buildApp as production, on a fresh
+// database for this test file — PGlite in memory by default, a new database
+// on the PostgreSQL server named by TEST_DATABASE_URL when it is set.
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { createSigner } from 'fast-jwt'
+import postgres from 'postgres'
+import type { Test } from 'tap'
+import type { DatabaseLocation } from '../db/client.js'
+import type { Role } from '../db/schema/index.js'
+import { buildApp } from '../src/app.js'
+import { parseConfig, type Config } from '../src/config.js'
+import type { Clock } from '../src/lib/clock.js'
+
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
+export const PEPPER = 'test-pepper-test-pepper-test-pepper-42'
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...parseConfig({ DATA_DIR: '/nonexistent-test-data-dir' }),
+    jwtSecret: JWT_SECRET,
+    suppressionPepper: PEPPER,
+    logLevel: 'silent',
+    ...overrides,
+  }
+}
+
+/** A clock tests can move. */
+export class TestClock implements Clock {
+  constructor(private current = new Date('2026-03-02T09:00:00.000Z')) {}
+  now() {
+    return new Date(this.current)
+  }
+  set(at: Date | string) {
+    this.current = new Date(at)
+  }
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms)
+  }
+  advanceDays(days: number) {
+    this.advance(days * 24 * 60 * 60 * 1000)
+  }
+}
+
+/** A fresh, empty database for one test file, dropped again at teardown. */
+export async function freshDatabase(t: Test): Promise<DatabaseLocation> {
+  const serverUrl = process.env.TEST_DATABASE_URL
+  if (!serverUrl) return { engine: 'pglite', dataDir: 'memory' }
+  const name = `samtykke_test_${process.pid}_${randomBytes(4).toString('hex')}`
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
+  await admin.unsafe(`create database "${name}"`)
+  t.teardown(async () => {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`)
+    await admin.end()
+  })
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return { engine: 'postgres', url: url.toString() }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  clock: TestClock
+  config: Config
+  /** A signed token for a role; the name is the actor in the audit log. */
+  token(role: Role, options?: { name?: string; sub?: string; expiresIn?: number; secret?: string }): string
+  /** inject() with a bearer token for the role (staff by default). */
+  as(role: Role | null): (options: InjectOptions) => ReturnType<FastifyInstance['inject']>
+}
+
+export async function build(t: Test, options: { config?: Partial<Config>; clock?: TestClock } = {}): Promise<TestApp> {
+  const clock = options.clock ?? new TestClock()
+  const config = testConfig(options.config)
+  const app = await buildApp(config, { database: await freshDatabase(t), clock, logger: false })
+  t.teardown(() => app.close())
+  const token: TestApp['token'] = (role, o = {}) =>
+    createSigner({ key: o.secret ?? JWT_SECRET, ...(o.expiresIn ? { expiresIn: o.expiresIn } : {}) })({
+      sub: o.sub ?? `${role}:test`,
+      name: o.name ?? `Test ${role}`,
+      role,
+    })
+  return {
+    app,
+    clock,
+    config,
+    token,
+    as: (role) => (injectOptions) =>
+      app.inject({
+        ...injectOptions,
+        headers: { ...(role ? { authorization: `Bearer ${token(role)}` } : {}), ...injectOptions.headers },
+      }),
+  }
+}

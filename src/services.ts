@@ -3,14 +3,19 @@
 import type { Database } from '../db/client.js'
 import type { Config } from './config.js'
 import { createAuditService } from './audit/service.js'
+import { createConsentService } from './consent/service.js'
 import { createContactService } from './contacts/service.js'
+import { createListService } from './lists/service.js'
+import { createSubscriptionService } from './subscriptions/service.js'
 import type { Clock } from './lib/clock.js'
 
 export function createServices({ db, clock }: { db: Database; config: Config; clock: Clock }) {
-  const contacts = createContactService({ db, clock })
   return {
     audit: createAuditService({ db }),
-    contacts,
+    contacts: createContactService({ db, clock }),
+    lists: createListService({ db, clock }),
+    subscriptions: createSubscriptionService({ db, clock }),
+    consent: createConsentService({ db, clock }),
   }
 }
 

@@ -9,3 +9,26 @@ export async function createContact(t: TestApp, body: Record<string, unknown> = 
   if (res.statusCode !== 201) throw new Error(`createContact: ${res.statusCode} ${res.body}`)
   return res.json()
 }
+
+let listCounter = 0
+export async function createList(t: TestApp, body: Record<string, unknown> = {}) {
+  const res = await t.as('staff')({
+    method: 'POST',
+    url: '/v1/lists',
+    payload: { slug: `list-${process.pid}-${++listCounter}`, name: 'A list', kind: 'newsletter', ...body },
+  })
+  if (res.statusCode !== 201) throw new Error(`createList: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+/** A consent payload as a signup form would send it: the explicit act and the notice seen. */
+export const consentPayload = (version = 1, text = `Ja, send meg nyhetsbrev (v${version}).`) => ({
+  given: true,
+  notice: { key: 'newsletter-signup', version, text },
+  ip: '192.0.2.10',
+  userAgent: 'Mozilla/5.0 (test)',
+})
+
+export async function subscribe(t: TestApp, listId: string, body: Record<string, unknown>) {
+  return t.as('staff')({ method: 'POST', url: `/v1/lists/${listId}/subscriptions`, payload: { source: 'staff', ...body } })
+}

@@ -26,11 +26,12 @@ export async function recordAudit(db: Queryable, actor: Actor, at: Date, entry: 
 }
 
 /** Field-by-field difference between two versions of a record, for the audit log. */
-export function diffFields<T extends Record<string, unknown>>(before: T, after: Partial<T>): Record<string, { from: unknown; to: unknown }> {
+export function diffFields(before: object, after: object): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {}
+  const old = before as Record<string, unknown>
   for (const [field, value] of Object.entries(after)) {
     if (value === undefined) continue
-    if (JSON.stringify(before[field]) !== JSON.stringify(value)) changes[field] = { from: before[field] ?? null, to: value }
+    if (JSON.stringify(old[field]) !== JSON.stringify(value)) changes[field] = { from: old[field] ?? null, to: value }
   }
   return changes
 }

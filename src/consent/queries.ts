@@ -1,0 +1,70 @@
+// SQL for the consent ledger and notices. Inserts and reads only: the
+// database refuses updates and deletes of both tables.
+import { and, asc, eq, or, isNull } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.js'
+import { consentEvents, notices } from '../../db/schema/index.js'
+
+export type ConsentEventRow = typeof consentEvents.$inferSelect
+export type NewConsentEvent = typeof consentEvents.$inferInsert
+export type NoticeRow = typeof notices.$inferSelect
+export type NewNotice = typeof notices.$inferInsert
+
+/** Appends one event to the consent ledger. */
+export async function insertConsentEvent(db: Queryable, event: NewConsentEvent): Promise<ConsentEventRow> {
+  const [row] = await db.insert(consentEvents).values(event).returning()
+  return row!
+}
+
+/** A contact's whole consent history, oldest first, with the notice each event names. */
+export async function findConsentHistory(db: Queryable, contactId: string) {
+  return db
+    .select({ event: consentEvents, notice: { id: notices.id, key: notices.key, version: notices.version, sha256: notices.sha256 } })
+    .from(consentEvents)
+    .leftJoin(notices, eq(notices.id, consentEvents.noticeId))
+    .where(eq(consentEvents.contactId, contactId))
+    .orderBy(asc(consentEvents.seq))
+}
+
+/** Events bearing on one list: those for the list and the purpose-wide ones for its purpose or kind. */
+export async function findConsentEventsForList(
+  db: Queryable,
+  contactId: string,
+  list: { id: string; purpose: string; kind: string },
+): Promise<ConsentEventRow[]> {
+  return db
+    .select()
+    .from(consentEvents)
+    .where(
+      and(
+        eq(consentEvents.contactId, contactId),
+        or(
+          eq(consentEvents.listId, list.id),
+          and(isNull(consentEvents.listId), or(eq(consentEvents.purpose, list.purpose), eq(consentEvents.purpose, list.kind))),
+        ),
+      ),
+    )
+    .orderBy(asc(consentEvents.seq))
+}
+
+/** Inserts a notice; returns undefined when that key and version exist already. */
+// ON CONFLICT rather than catching the violation: inside a transaction a failed
+// statement would abort everything after it.
+export async function insertNotice(db: Queryable, notice: NewNotice): Promise<NoticeRow | undefined> {
+  const [row] = await db.insert(notices).values(notice).onConflictDoNothing({ target: [notices.key, notices.version] }).returning()
+  return row
+}
+
+export async function findNoticeById(db: Queryable, id: string): Promise<NoticeRow | undefined> {
+  const [row] = await db.select().from(notices).where(eq(notices.id, id))
+  return row
+}
+
+export async function findNoticeByKeyVersion(db: Queryable, key: string, version: number): Promise<NoticeRow | undefined> {
+  const [row] = await db.select().from(notices).where(and(eq(notices.key, key), eq(notices.version, version)))
+  return row
+}
+
+/** Every version of one notice, oldest first. */
+export async function findNoticeVersions(db: Queryable, key: string): Promise<NoticeRow[]> {
+  return db.select().from(notices).where(eq(notices.key, key)).orderBy(asc(notices.version))
+}

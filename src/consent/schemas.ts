@@ -1,0 +1,70 @@
+import { Type } from 'typebox'
+import { LegalBasisSchema } from '../lists/schemas.js'
+import { NullableString, Timestamp, Uuid } from '../lib/schemas.js'
+
+export const LocaleSchema = Type.Union([Type.Literal('nb'), Type.Literal('en')])
+const NoticeKey = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' })
+const NoticeVersion = Type.Integer({ minimum: 1, maximum: 1_000_000 })
+const NoticeText = Type.String({ minLength: 1, maxLength: 100_000 })
+
+export const ConsentSourceSchema = Type.Union([
+  Type.Literal('form'),
+  Type.Literal('api'),
+  Type.Literal('link'),
+  Type.Literal('import'),
+  Type.Literal('enrollment'),
+  Type.Literal('staff'),
+])
+
+export const Notice = Type.Object(
+  { id: Uuid, key: Type.String(), version: Type.Integer(), locale: LocaleSchema, text: Type.String(), sha256: Type.String(), createdAt: Timestamp },
+  { $id: 'Notice' },
+)
+
+export const PublishNoticeBody = Type.Object(
+  { key: NoticeKey, version: NoticeVersion, locale: Type.Optional(LocaleSchema), text: NoticeText },
+  { additionalProperties: false },
+)
+
+export const NoticeVersionsQuery = Type.Object({ key: NoticeKey }, { additionalProperties: false })
+
+/** The explicit affirmative act: `given` must be literally true, never a default. */
+export const ConsentBody = Type.Object(
+  {
+    given: Type.Literal(true, { description: 'The person actively agreed (ticked the box, clicked the button)' }),
+    notice: Type.Union([
+      Type.Object({ id: Uuid }, { additionalProperties: false }),
+      Type.Object(
+        { key: NoticeKey, version: NoticeVersion, text: Type.Optional(NoticeText), locale: Type.Optional(LocaleSchema) },
+        { additionalProperties: false },
+      ),
+    ], { description: 'The notice the person saw: by id, or key and version with its text (stored on first use)' }),
+    ip: Type.Optional(Type.String({ maxLength: 64 })),
+    userAgent: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+)
+
+export const ConsentEvent = Type.Object(
+  {
+    id: Uuid,
+    contactId: Uuid,
+    listId: Type.Union([Uuid, Type.Null()]),
+    purpose: Type.String(),
+    type: Type.Union([Type.Literal('granted'), Type.Literal('confirmed'), Type.Literal('withdrawn'), Type.Literal('objected')]),
+    basis: LegalBasisSchema,
+    source: ConsentSourceSchema,
+    notice: Type.Union([
+      Type.Object({ id: Uuid, key: Type.String(), version: Type.Integer(), sha256: Type.String() }),
+      Type.Null(),
+    ]),
+    ip: NullableString,
+    userAgent: NullableString,
+    evidence: NullableString,
+    actorId: Type.String(),
+    actorName: NullableString,
+    actorRole: NullableString,
+    occurredAt: Timestamp,
+  },
+  { $id: 'ConsentEvent' },
+)

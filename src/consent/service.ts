@@ -1,0 +1,115 @@
+// The consent ledger: append-only events (granted, confirmed, withdrawn,
+// objected) and the notices people saw, stored in full with their SHA-256.
+// Other services append events through recordConsentEvent inside their own
+// transaction, so the event and the state it explains commit together.
+import { createHash } from 'node:crypto'
+import type { Database, Queryable } from '../../db/client.js'
+import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../../db/schema/index.js'
+import { findContactById } from '../contacts/queries.js'
+import type { Actor } from '../lib/actor.js'
+import type { Clock } from '../lib/clock.js'
+import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import {
+  findConsentHistory,
+  findNoticeById,
+  findNoticeByKeyVersion,
+  findNoticeVersions,
+  insertConsentEvent,
+  insertNotice,
+  type ConsentEventRow,
+  type NoticeRow,
+} from './queries.js'
+
+export const sha256Hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex')
+
+export interface NoticeInput {
+  key: string
+  version: number
+  locale?: Locale
+  text: string
+}
+
+/** A notice named by id, or by key and version (with its text, stored on first use). */
+export type NoticeReference = { id: string } | { key: string; version: number; text?: string; locale?: Locale }
+
+/** The explicit affirmative act a consent must carry: `given: true` is required by the schema. */
+export interface ConsentInput {
+  given: true
+  notice: NoticeReference
+  ip?: string
+  userAgent?: string
+}
+
+export interface ConsentEventInput {
+  contactId: string
+  listId: string | null
+  purpose: string
+  type: ConsentEventType
+  basis: LegalBasis
+  source: ConsentSource
+  noticeId?: string | null
+  ip?: string | null
+  userAgent?: string | null
+  evidence?: string | null
+}
+
+export async function recordConsentEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
+  return insertConsentEvent(tx, { ...input, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
+}
+
+/**
+ * Stores a notice version, or returns the stored one when the same text was
+ * stored before. The same key and version with another text is refused: a
+ * version, once shown to people, never changes.
+ */
+export async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): Promise<{ notice: NoticeRow; created: boolean }> {
+  const sha256 = sha256Hex(input.text)
+  const inserted = await insertNotice(tx, { ...input, locale: input.locale ?? 'nb', sha256, createdAt: at })
+  if (inserted) return { notice: inserted, created: true }
+  const existing = (await findNoticeByKeyVersion(tx, input.key, input.version))!
+  if (existing.sha256 !== sha256) {
+    throw new ConflictError('notice_version_exists', `Notice ${input.key} version ${input.version} exists with another text; publish a new version`)
+  }
+  return { notice: existing, created: false }
+}
+
+/** Resolves the notice a consent names; refuses one that was never stored or whose text differs. */
+export async function resolveNotice(tx: Queryable, reference: NoticeReference, at: Date): Promise<NoticeRow> {
+  if ('id' in reference) {
+    const notice = await findNoticeById(tx, reference.id)
+    if (!notice) throw new UnprocessableError('notice_not_found', 'The consent names a notice that is not stored')
+    return notice
+  }
+  if (reference.text !== undefined) {
+    return (await storeNotice(tx, { key: reference.key, version: reference.version, text: reference.text, locale: reference.locale }, at)).notice
+  }
+  const notice = await findNoticeByKeyVersion(tx, reference.key, reference.version)
+  if (!notice) {
+    throw new UnprocessableError('notice_not_found', `Notice ${reference.key} version ${reference.version} is not stored; send its text`)
+  }
+  return notice
+}
+
+export function createConsentService({ db, clock }: { db: Database; clock: Clock }) {
+  return {
+    async publishNotice(input: NoticeInput) {
+      return db.transaction((tx) => storeNotice(tx, input, clock.now()))
+    },
+
+    async getNotice(id: string): Promise<NoticeRow> {
+      const notice = await findNoticeById(db, id)
+      if (!notice) throw new NotFoundError('Notice', 'notice_not_found')
+      return notice
+    },
+
+    listNoticeVersions: (key: string) => findNoticeVersions(db, key),
+
+    /** A contact's consent history, oldest first. */
+    async consentHistory(contactId: string) {
+      if (!(await findContactById(db, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+      const rows = await findConsentHistory(db, contactId)
+      return rows.map(({ event, notice }) => ({ ...event, notice: notice?.id ? notice : null }))
+    },
+  }
+}
+export type ConsentService = ReturnType<typeof createConsentService>

@@ -1,0 +1,49 @@
+// SQL for lists. A taken slug becomes ConflictError here, once.
+import { and, asc, eq, isNull } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.js'
+import { uniqueViolation } from '../../db/errors.js'
+import { afterCursor } from '../../db/pagination.js'
+import { lists } from '../../db/schema/index.js'
+import { ConflictError } from '../lib/errors.js'
+import type { Cursor } from '../lib/pagination.js'
+
+export type ListRow = typeof lists.$inferSelect
+export type NewList = typeof lists.$inferInsert
+
+function slugTaken(error: unknown): never {
+  if (uniqueViolation(error) === 'lists_slug_key') throw new ConflictError('slug_taken', 'A list with this slug already exists')
+  throw error
+}
+
+export async function insertList(db: Queryable, list: NewList): Promise<ListRow> {
+  try {
+    const [row] = await db.insert(lists).values(list).returning()
+    return row!
+  } catch (error) {
+    slugTaken(error)
+  }
+}
+
+export async function updateListRow(db: Queryable, id: string, patch: Partial<NewList>): Promise<ListRow> {
+  try {
+    const [row] = await db.update(lists).set(patch).where(eq(lists.id, id)).returning()
+    return row!
+  } catch (error) {
+    slugTaken(error)
+  }
+}
+
+export async function findListById(db: Queryable, id: string): Promise<ListRow | undefined> {
+  const [row] = await db.select().from(lists).where(eq(lists.id, id))
+  return row
+}
+
+/** A page of lists in creation order; archived ones only when asked for. */
+export async function listListRows(db: Queryable, filter: { includeArchived: boolean; after?: Cursor; limit: number }) {
+  return db
+    .select()
+    .from(lists)
+    .where(and(filter.includeArchived ? undefined : isNull(lists.archivedAt), afterCursor(filter.after, lists.createdAt, lists.id)))
+    .orderBy(asc(lists.createdAt), asc(lists.id))
+    .limit(filter.limit)
+}

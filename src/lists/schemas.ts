@@ -1,0 +1,63 @@
+import { Type } from 'typebox'
+import { NullableString, NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+
+export const ListKindSchema = Type.Union(
+  [Type.Literal('newsletter'), Type.Literal('marketing'), Type.Literal('course'), Type.Literal('transactional')],
+  { description: 'newsletter: consent; marketing: legitimate interest (email needs consent or the existing-customer rule); course: contract, bound to one course; transactional: contract or legal obligation' },
+)
+export const LegalBasisSchema = Type.Union([
+  Type.Literal('consent'),
+  Type.Literal('legitimate_interest'),
+  Type.Literal('contract'),
+  Type.Literal('legal_obligation'),
+])
+const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Lower-case letters, digits and dashes' })
+const Purpose = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'The processing purpose; defaults to the kind' })
+
+export const List = Type.Object(
+  {
+    id: Uuid,
+    slug: Type.String(),
+    name: Type.String(),
+    description: NullableString,
+    purpose: Type.String(),
+    kind: ListKindSchema,
+    basis: LegalBasisSchema,
+    doubleOptIn: Type.Boolean(),
+    public: Type.Boolean({ description: 'Offered on the preference page' }),
+    archivedAt: NullableTimestamp,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'List' },
+)
+
+export const CreateListBody = Type.Object(
+  {
+    slug: Slug,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    purpose: Type.Optional(Purpose),
+    kind: ListKindSchema,
+    basis: Type.Optional(LegalBasisSchema),
+    doubleOptIn: Type.Optional(Type.Boolean()),
+    public: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+
+export const UpdateListBody = Type.Object(
+  {
+    slug: Type.Optional(Slug),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
+    doubleOptIn: Type.Optional(Type.Boolean()),
+    public: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+
+export const ListListsQuery = Type.Object(
+  { ...PageQuery, archived: Type.Optional(Type.Boolean({ description: 'Include archived lists' })) },
+  { additionalProperties: false },
+)

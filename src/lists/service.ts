@@ -1,0 +1,109 @@
+// Lists: what people can be on, why (the legal basis follows from the kind),
+// and whether the preference page offers them. Knows nothing of HTTP.
+import type { Database, Queryable } from '../../db/client.js'
+import { LegalBasis, ListKind } from '../../db/schema/index.js'
+import { diffFields, recordAudit } from '../audit/service.js'
+import type { Actor } from '../lib/actor.js'
+import type { Clock } from '../lib/clock.js'
+import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { decodeCursor, toPage } from '../lib/pagination.js'
+import { findListById, insertList, listListRows, updateListRow, type ListRow, type NewList } from './queries.js'
+
+/** The basis each kind of list stands on (DESIGN.md, the decision table). */
+export function basisForKind(kind: ListKind, transactionalBasis?: LegalBasis): LegalBasis {
+  switch (kind) {
+    case ListKind.newsletter:
+      return LegalBasis.consent
+    case ListKind.marketing:
+      return LegalBasis.legitimateInterest
+    case ListKind.course:
+      return LegalBasis.contract
+    case ListKind.transactional:
+      return transactionalBasis ?? LegalBasis.contract
+  }
+}
+
+export interface CreateListInput {
+  slug: string
+  name: string
+  description?: string | null
+  purpose?: string
+  kind: ListKind
+  basis?: LegalBasis
+  doubleOptIn?: boolean
+  public?: boolean
+}
+
+export type UpdateListInput = Partial<Pick<CreateListInput, 'slug' | 'name' | 'description' | 'doubleOptIn' | 'public'>>
+
+export function createListService({ db, clock }: { db: Database; clock: Clock }) {
+  async function getList(id: string, tx: Queryable = db): Promise<ListRow> {
+    const list = await findListById(tx, id)
+    if (!list) throw new NotFoundError('List', 'list_not_found')
+    return list
+  }
+
+  /** Inserts a list inside an open transaction; courses reuse this for their course lists. */
+  async function createListIn(tx: Queryable, input: CreateListInput & Partial<NewList>, actor: Actor): Promise<ListRow> {
+    if (input.basis && input.kind !== ListKind.transactional) {
+      throw new UnprocessableError('basis_follows_kind', 'Only transactional lists choose their basis; for the others it follows from the kind')
+    }
+    if (input.basis && input.basis !== LegalBasis.contract && input.basis !== LegalBasis.legalObligation) {
+      throw new UnprocessableError('basis_not_transactional', 'A transactional list stands on contract or legal obligation')
+    }
+    const now = clock.now()
+    const list = await insertList(tx, {
+      ...input,
+      purpose: input.purpose ?? input.kind,
+      basis: basisForKind(input.kind, input.basis),
+      createdAt: now,
+      updatedAt: now,
+    })
+    await recordAudit(tx, actor, now, { action: 'list.created', entityType: 'list', entityId: list.id, changes: diffFields({}, input) })
+    return list
+  }
+
+  return {
+    getList,
+    createListIn,
+
+    createList(input: CreateListInput, actor: Actor): Promise<ListRow> {
+      if (input.kind === ListKind.course) {
+        throw new UnprocessableError('course_list_via_course', 'Course lists are made by the course system: PUT /v1/courses/{courseId}')
+      }
+      return db.transaction((tx) => createListIn(tx, input, actor))
+    },
+
+    async listLists(query: { cursor?: string; limit?: number; archived?: boolean }) {
+      const limit = query.limit ?? 50
+      const rows = await listListRows(db, { includeArchived: query.archived ?? false, after: decodeCursor(query.cursor), limit: limit + 1 })
+      return toPage(rows, limit, (l) => ({ at: l.createdAt, id: l.id }))
+    },
+
+    updateList(id: string, patch: UpdateListInput, actor: Actor): Promise<ListRow> {
+      return db.transaction(async (tx) => {
+        const before = await getList(id, tx)
+        if (before.archivedAt) throw new ConflictError('list_archived', 'An archived list cannot be changed')
+        const changes = diffFields(before, patch)
+        if (Object.keys(changes).length === 0) return before
+        const now = clock.now()
+        const after = await updateListRow(tx, id, { ...patch, updatedAt: now })
+        await recordAudit(tx, actor, now, { action: 'list.updated', entityType: 'list', entityId: id, changes })
+        return after
+      })
+    },
+
+    /** Archiving keeps the list and its history; it only stops new subscriptions and sends. */
+    archiveList(id: string, actor: Actor): Promise<ListRow> {
+      return db.transaction(async (tx) => {
+        const before = await getList(id, tx)
+        if (before.archivedAt) return before
+        const now = clock.now()
+        const after = await updateListRow(tx, id, { archivedAt: now, updatedAt: now })
+        await recordAudit(tx, actor, now, { action: 'list.archived', entityType: 'list', entityId: id })
+        return after
+      })
+    },
+  }
+}
+export type ListService = ReturnType<typeof createListService>

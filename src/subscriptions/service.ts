@@ -1,0 +1,183 @@
+// Subscriptions: who is on which list. Every change appends a consent event
+// and updates the subscription row in the same transaction (events plus a
+// projection); the contact row is locked first so that changes to one person
+// are serialised. Knows nothing of HTTP.
+import type { Database, Queryable } from '../../db/client.js'
+import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../../db/schema/index.js'
+import { recordConsentEvent, resolveNotice, type ConsentInput } from '../consent/service.js'
+import { findContactById, lockContactById } from '../contacts/queries.js'
+import type { Actor } from '../lib/actor.js'
+import type { Clock } from '../lib/clock.js'
+import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { decodeCursor, toPage } from '../lib/pagination.js'
+import { findListById, type ListRow } from '../lists/queries.js'
+import {
+  findContactSubscriptions,
+  findListMembers,
+  insertSubscription,
+  lockSubscription,
+  updateSubscriptionRow,
+  type SubscriptionRow,
+} from './queries.js'
+
+export interface SubscribeInput {
+  contactId: string
+  source: ConsentSource
+  evidence?: string
+  consent?: ConsentInput
+}
+
+export interface ChangeInput {
+  source: ConsentSource
+  evidence?: string
+  ip?: string
+  userAgent?: string
+}
+
+export interface SubscriptionChange {
+  subscription: SubscriptionRow
+  /** False when the request changed nothing (it was already so). */
+  changed: boolean
+}
+
+/** Locks the contact and loads the list: the start of every subscription change. */
+export async function openChange(tx: Queryable, contactId: string, listId: string): Promise<ListRow> {
+  if (!(await lockContactById(tx, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+  const list = await findListById(tx, listId)
+  if (!list) throw new NotFoundError('List', 'list_not_found')
+  return list
+}
+
+export function createSubscriptionService({ db, clock }: { db: Database; clock: Clock }) {
+  async function subscribeIn(tx: Queryable, listId: string, input: SubscribeInput, actor: Actor): Promise<SubscriptionChange> {
+    const list = await openChange(tx, input.contactId, listId)
+    if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived')
+    if (list.kind === ListKind.course) {
+      throw new ConflictError('course_list_managed_by_enrollments', 'Course lists follow enrollments: PUT /v1/enrollments/{id}')
+    }
+    if (input.source === 'enrollment') {
+      throw new UnprocessableError('source_reserved', 'The source "enrollment" is recorded by enrollments only')
+    }
+    const existing = await lockSubscription(tx, input.contactId, listId)
+    if (existing?.status === SubscriptionStatus.unsubscribed && !input.consent) {
+      throw new ConflictError(
+        'explicit_consent_required',
+        'This person unsubscribed; subscribing them again needs their new, explicit consent (consent.given and the notice they saw)',
+      )
+    }
+    if (list.basis === LegalBasis.consent && !input.consent) {
+      throw new UnprocessableError('consent_required', 'This list stands on consent: send consent.given and the notice the person saw')
+    }
+    if (existing && existing.status !== SubscriptionStatus.unsubscribed && !input.consent) {
+      return { subscription: existing, changed: false }
+    }
+
+    const now = clock.now()
+    const notice = input.consent ? await resolveNotice(tx, input.consent.notice, now) : null
+    // A fresh consent on a double opt-in list waits for confirmation; an active one stays active.
+    const status =
+      input.consent && list.doubleOptIn && existing?.status !== SubscriptionStatus.active
+        ? SubscriptionStatus.pending
+        : SubscriptionStatus.active
+    const fields = {
+      status,
+      source: input.source,
+      updatedAt: now,
+      confirmedAt: status === SubscriptionStatus.active ? (existing?.confirmedAt ?? now) : null,
+      unsubscribedAt: null,
+    }
+    const subscription = existing
+      ? await updateSubscriptionRow(tx, existing.id, fields)
+      : await insertSubscription(tx, { ...fields, contactId: input.contactId, listId, createdAt: now })
+    await recordConsentEvent(tx, actor, now, {
+      contactId: input.contactId,
+      listId,
+      purpose: list.purpose,
+      type: 'granted',
+      basis: input.consent ? LegalBasis.consent : list.basis,
+      source: input.source,
+      noticeId: notice?.id ?? null,
+      ip: input.consent?.ip ?? null,
+      userAgent: input.consent?.userAgent ?? null,
+      evidence: input.evidence ?? null,
+    })
+    return { subscription, changed: true }
+  }
+
+  async function unsubscribeIn(tx: Queryable, listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
+    const list = await openChange(tx, contactId, listId)
+    const existing = await lockSubscription(tx, contactId, listId)
+    if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
+    if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false }
+    const now = clock.now()
+    const subscription = await updateSubscriptionRow(tx, existing.id, {
+      status: SubscriptionStatus.unsubscribed,
+      updatedAt: now,
+      unsubscribedAt: now,
+    })
+    await recordConsentEvent(tx, actor, now, {
+      contactId,
+      listId,
+      purpose: list.purpose,
+      type: 'withdrawn',
+      basis: list.basis,
+      source: input.source,
+      ip: input.ip ?? null,
+      userAgent: input.userAgent ?? null,
+      evidence: input.evidence ?? null,
+    })
+    return { subscription, changed: true }
+  }
+
+  return {
+    subscribeIn,
+    unsubscribeIn,
+
+    subscribe: (listId: string, input: SubscribeInput, actor: Actor) => db.transaction((tx) => subscribeIn(tx, listId, input, actor)),
+
+    unsubscribe: (listId: string, contactId: string, input: ChangeInput, actor: Actor) =>
+      db.transaction((tx) => unsubscribeIn(tx, listId, contactId, input, actor)),
+
+    /** Double opt-in: the person confirmed the address; pending becomes active. */
+    confirm(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
+      return db.transaction(async (tx) => {
+        const list = await openChange(tx, contactId, listId)
+        const existing = await lockSubscription(tx, contactId, listId)
+        if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
+        if (existing.status === SubscriptionStatus.active) return { subscription: existing, changed: false }
+        if (existing.status !== SubscriptionStatus.pending) {
+          throw new ConflictError('subscription_not_pending', 'Only a pending subscription can be confirmed')
+        }
+        const now = clock.now()
+        const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.active, confirmedAt: now, updatedAt: now })
+        await recordConsentEvent(tx, actor, now, {
+          contactId,
+          listId,
+          purpose: list.purpose,
+          type: 'confirmed',
+          basis: LegalBasis.consent,
+          source: input.source,
+          ip: input.ip ?? null,
+          userAgent: input.userAgent ?? null,
+          evidence: input.evidence ?? null,
+        })
+        return { subscription, changed: true }
+      })
+    },
+
+    async listMembers(listId: string, query: { status?: SubscriptionStatus; cursor?: string; limit?: number }) {
+      if (!(await findListById(db, listId))) throw new NotFoundError('List', 'list_not_found')
+      const limit = query.limit ?? 50
+      const rows = await findListMembers(db, { listId, status: query.status, after: decodeCursor(query.cursor), limit: limit + 1 })
+      const page = toPage(rows, limit, (r) => ({ at: r.subscription.createdAt, id: r.subscription.id }))
+      return { ...page, items: page.items.map((r) => ({ ...r.subscription, email: r.email })) }
+    },
+
+    async contactSubscriptions(contactId: string) {
+      if (!(await findContactById(db, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+      const rows = await findContactSubscriptions(db, contactId)
+      return rows.map((r) => ({ ...r.subscription, listSlug: r.listSlug, listKind: r.listKind }))
+    },
+  }
+}
+export type SubscriptionService = ReturnType<typeof createSubscriptionService>

@@ -2,7 +2,7 @@
 // database for this test file — PGlite in memory by default, a new database
 // on the PostgreSQL server named by TEST_DATABASE_URL when it is set.
 import { randomBytes } from 'node:crypto'
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { createSigner } from 'fast-jwt'
 import postgres from 'postgres'
 import type { Test } from 'tap'
@@ -65,7 +65,7 @@ export interface TestApp {
   /** A signed token for a role; the name is the actor in the audit log. */
   token(role: Role, options?: { name?: string; sub?: string; expiresIn?: number; secret?: string }): string
   /** inject() with a bearer token for the role (staff by default). */
-  as(role: Role | null): (options: InjectOptions) => ReturnType<FastifyInstance['inject']>
+  as(role: Role | null): (options: InjectOptions) => Promise<LightMyRequestResponse>
 }
 
 export async function build(t: Test, options: { config?: Partial<Config>; clock?: TestClock } = {}): Promise<TestApp> {

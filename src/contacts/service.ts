@@ -99,7 +99,7 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
         const before = await lockContactById(tx, id)
         if (!before) throw new NotFoundError('Contact', 'contact_not_found')
         const fields = { ...cleanFields(patch), ...(email === undefined ? {} : { email }) }
-        const changes = diffFields(before as unknown as Record<string, unknown>, fields)
+        const changes = diffFields(before, fields)
         if (Object.keys(changes).length === 0) return before
         const now = clock.now()
         const after = await updateContactRow(tx, id, { ...fields, updatedAt: now })

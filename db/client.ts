@@ -2,7 +2,7 @@
 // (embedded default) or PostgreSQL through postgres.js. The differences between
 // the two drivers are hidden here and in db/errors.ts, nowhere else.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { sql, type SQL } from 'drizzle-orm'
@@ -26,6 +26,19 @@ export interface DatabaseHandle {
   /** Runs raw SQL and returns its rows, whichever driver answers. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>
   close(): Promise<void>
+  /** PGlite only: the whole database as a tarball, to start another from. */
+  snapshot?: () => Promise<Blob>
+  /** Raw SQL in the shape pg-boss's `db` option wants, on this same connection (pool). */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>
+}
+
+/** postgres.js refuses undefined and plain objects as parameters; pg-boss passes both. */
+function toParameter(value: unknown): unknown {
+  if (value === undefined) return null
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date) && !Buffer.isBuffer(value)) {
+    return JSON.stringify(value)
+  }
+  return value
 }
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url))
@@ -35,11 +48,16 @@ const MIGRATION_LOCK_KEY = 7_311_964_021
 
 export type DatabaseLocation =
   | { engine: 'postgres'; url: string; max?: number }
-  | { engine: 'pglite'; dataDir: string | 'memory' }
+  | {
+      engine: 'pglite'
+      dataDir: string | 'memory'
+      /** Start an in-memory database from a snapshot made by `snapshotDatabase` (several times faster than an empty start). */
+      snapshot?: Blob
+    }
 
 export async function openDatabase(location: DatabaseLocation): Promise<DatabaseHandle> {
   if (location.engine === 'postgres') return openPostgres(location.url, location.max ?? 10)
-  return openPglite(location.dataDir)
+  return openPglite(location.dataDir, location.snapshot)
 }
 
 function openPostgres(url: string, max: number): DatabaseHandle {
@@ -57,14 +75,25 @@ function openPostgres(url: string, max: number): DatabaseHandle {
       return (await db.execute(query)) as unknown as T[]
     },
     close: () => client.end({ timeout: 5 }),
+    async executeSql(text, values) {
+      if (values?.length) return { rows: [...(await client.unsafe(text, values.map(toParameter) as never[]))] }
+      // Parameterless strings may be several statements with their own BEGIN…COMMIT
+      // (pg-boss's migrations): postgres.js runs those only on a reserved connection.
+      const reserved = await client.reserve()
+      try {
+        return { rows: [...(await reserved.unsafe(text))] }
+      } finally {
+        reserved.release()
+      }
+    },
   }
 }
 
-async function openPglite(dataDir: string | 'memory'): Promise<DatabaseHandle> {
+async function openPglite(dataDir: string | 'memory', snapshot?: Blob): Promise<DatabaseHandle> {
   const releaseLock = dataDir === 'memory' ? () => {} : lockDataDir(dataDir)
   let client: PGlite
   try {
-    client = dataDir === 'memory' ? new PGlite() : new PGlite(join(dataDir, 'pgdata'))
+    client = dataDir === 'memory' ? new PGlite({ loadDataDir: snapshot }) : new PGlite(join(dataDir, 'pgdata'))
     await client.waitReady
   } catch (error) {
     releaseLock()
@@ -81,15 +110,37 @@ async function openPglite(dataDir: string | 'memory'): Promise<DatabaseHandle> {
       await client.close()
       releaseLock()
     },
+    snapshot: () => client.dumpDataDir('none'),
+    async executeSql(text, values) {
+      try {
+        // Parameterless strings may hold several statements (pg-boss's migrations, BEGIN…COMMIT blocks): exec runs them.
+        if (values?.length) return { rows: (await client.query(text, values)).rows }
+        const results = await client.exec(text)
+        return { rows: results.at(-1)?.rows ?? [] }
+      } catch (error) {
+        // PGlite has one connection: a transaction left open by a failed block would wedge it for everyone.
+        if (client.isInTransaction()) await client.exec('ROLLBACK')
+        throw error
+      }
+    },
   }
 }
+
+/** PGlite folders this process has open: the lock file cannot tell them from a stale lock of an earlier process with our pid. */
+const openDataDirs = new Set<string>()
 
 /**
  * Two processes opening one PGlite folder corrupt it, so embedded mode takes a
  * lock file holding its pid. A lock left by a process that no longer runs is
- * taken over; a live one makes this process refuse to start.
+ * taken over; a live one makes this process refuse to start. A lock with our
+ * own pid is stale (a container restarts with the same pid) unless this
+ * process holds the folder open itself.
  */
 function lockDataDir(dataDir: string): () => void {
+  const folder = resolve(dataDir)
+  if (openDataDirs.has(folder)) {
+    throw new Error(`The embedded database in ${dataDir} is in use by this process (${process.pid}); close it first.`)
+  }
   mkdirSync(dataDir, { recursive: true })
   const lockPath = join(dataDir, 'pglite.lock')
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -97,7 +148,11 @@ function lockDataDir(dataDir: string): () => void {
       const fd = openSync(lockPath, 'wx')
       writeSync(fd, String(process.pid))
       closeSync(fd)
-      return () => rmSync(lockPath, { force: true })
+      openDataDirs.add(folder)
+      return () => {
+        openDataDirs.delete(folder)
+        rmSync(lockPath, { force: true })
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const holder = Number(readFileSync(lockPath, 'utf8').trim())

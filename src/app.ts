@@ -11,6 +11,7 @@ import { Problem } from './lib/schemas.js'
 import authPlugin from './plugins/auth.js'
 import errorsPlugin from './plugins/errors.js'
 import openapiPlugin from './plugins/openapi.js'
+import queuePlugin from './plugins/queue.js'
 import { registerRoutes, sharedSchemas } from './routes.js'
 import { createServices, type Services } from './services.js'
 
@@ -56,6 +57,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     throw error
   }
 
+  try {
+    return await configureApp(config, options, database)
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}
+
+async function configureApp(config: Config, options: BuildOptions, database: DatabaseHandle): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
     bodyLimit: config.bodyLimitBytes,
@@ -63,6 +73,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     requestIdHeader: false,
     ajv: { customOptions: { removeAdditional: false } },
   })
+  // Only JSON bodies are spoken here (forms come with the subscriber pages): text is a 415.
+  app.removeContentTypeParser('text/plain')
   const validators = buildValidators()
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema),
@@ -88,6 +100,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     return { status: 'ok', database: database.engine }
   })
   await registerRoutes(app)
+  await app.register(queuePlugin, { database, runJobs: config.runJobs })
   await app.ready()
   return app
 }

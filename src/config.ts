@@ -23,6 +23,8 @@ export interface Config {
   marketingCustomerWindowMonths: number
   logLevel: string
   bodyLimitBytes: number
+  /** Run scheduled jobs in this process (false for API-only replicas). */
+  runJobs: boolean
 }
 
 export class ConfigError extends Error {
@@ -41,6 +43,14 @@ function readInt(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw)
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
   return value
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw new ConfigError(name, `must be true or false, got "${raw}"`)
 }
 
 function readUrl(env: Env, name: string, protocols: string[]): string | undefined {
@@ -110,6 +120,7 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     marketingCustomerWindowMonths: readInt(env, 'MARKETING_CUSTOMER_WINDOW_MONTHS', 24, 1, 120),
     logLevel,
     bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    runJobs: readBoolean(env, 'RUN_JOBS', true),
   }
 }
 

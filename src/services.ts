@@ -5,17 +5,30 @@ import type { Config } from './config.js'
 import { createAuditService } from './audit/service.js'
 import { createConsentService } from './consent/service.js'
 import { createContactService } from './contacts/service.js'
+import { createCourseService } from './courses/service.js'
+import { createEnrollmentService } from './courses/enrollment-service.js'
+import { createDecisionService } from './decision/service.js'
+import { createLedgerService } from './ledger/service.js'
+import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
 import { createSubscriptionService } from './subscriptions/service.js'
-import type { Clock } from './lib/clock.js'
+import { createSuppressionService } from './suppressions/service.js'
 
-export function createServices({ db, clock }: { db: Database; config: Config; clock: Clock }) {
+export function createServices({ db, config, clock }: { db: Database; config: Config; clock: Clock }) {
+  const pepper = config.suppressionPepper
+  const contacts = createContactService({ db, clock })
+  const decisions = createDecisionService({ db, clock, config })
   return {
     audit: createAuditService({ db }),
-    contacts: createContactService({ db, clock }),
+    contacts,
     lists: createListService({ db, clock }),
-    subscriptions: createSubscriptionService({ db, clock }),
+    subscriptions: createSubscriptionService({ db, clock, pepper }),
     consent: createConsentService({ db, clock }),
+    courses: createCourseService({ db, clock }),
+    enrollments: createEnrollmentService({ db, clock, pepper, contacts }),
+    suppressions: createSuppressionService({ db, clock, pepper }),
+    decisions,
+    ledger: createLedgerService({ db, decisions }),
   }
 }
 

@@ -32,3 +32,31 @@ export const consentPayload = (version = 1, text = `Ja, send meg nyhetsbrev (v${
 export async function subscribe(t: TestApp, listId: string, body: Record<string, unknown>) {
   return t.as('staff')({ method: 'POST', url: `/v1/lists/${listId}/subscriptions`, payload: { source: 'staff', ...body } })
 }
+
+const DAY = 24 * 60 * 60 * 1000
+
+/** A course from the course system; by default it started yesterday and ends in 30 days. */
+export async function putCourse(t: TestApp, courseId: string, body: Record<string, unknown> = {}) {
+  const now = t.clock.now().getTime()
+  const res = await t.as('course-system')({
+    method: 'PUT',
+    url: `/v1/courses/${courseId}`,
+    payload: {
+      name: `Course ${courseId}`,
+      category: 'yoga',
+      startsAt: new Date(now - DAY).toISOString(),
+      endsAt: new Date(now + 30 * DAY).toISOString(),
+      ...body,
+    },
+  })
+  if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`putCourse: ${res.statusCode} ${res.body}`)
+  return res.json()
+}
+
+export async function putEnrollment(t: TestApp, enrollmentId: string, body: Record<string, unknown>) {
+  return t.as('course-system')({
+    method: 'PUT',
+    url: `/v1/enrollments/${enrollmentId}`,
+    payload: { status: 'active', marketingOptOut: false, ...body },
+  })
+}

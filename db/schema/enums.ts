@@ -57,3 +57,21 @@ export const consentSourceEnum = pgEnum('consent_source', values(ConsentSource))
 export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'admin' } as const
 export type Role = (typeof Role)[keyof typeof Role]
 export const roleEnum = pgEnum('actor_role', values(Role))
+
+// The decision's closed sets live in src/decision/types.ts; these mirror them.
+export const messageKindEnum = pgEnum('message_kind', ['course', 'transactional', 'newsletter', 'marketing'])
+export const suppressionScopeEnum = pgEnum('suppression_scope', ['global', 'list', 'purpose', 'all-mail'])
+export const suppressionReasonEnum = pgEnum('suppression_reason', ['unsubscribe', 'objection', 'complaint', 'bounce', 'erasure', 'manual'])
+export const enrollmentStatusEnum = pgEnum('enrollment_status', ['active', 'completed', 'cancelled'])
+export const decisionOutcomeEnum = pgEnum('decision_outcome', ['allowed', 'blocked'])
+
+export const DeliveryStatus = {
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  failed: 'failed',
+  /** Blocked at decision time: never handed to SMTP. */
+  skipped: 'skipped',
+} as const
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus]
+export const deliveryStatusEnum = pgEnum('delivery_status', values(DeliveryStatus))

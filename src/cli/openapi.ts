@@ -1,6 +1,7 @@
 // `npm run openapi` writes openapi/openapi.json from the route schemas;
 // `npm run openapi:check` fails when the committed file differs (CI's drift check).
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildApp } from '../app.js'
 import { parseConfig } from '../config.js'
@@ -22,6 +23,7 @@ if (process.argv.includes('--check')) {
   }
   console.log('openapi/openapi.json matches the route schemas.')
 } else {
+  mkdirSync(dirname(target), { recursive: true })
   writeFileSync(target, spec)
   console.log(`Wrote ${target}`)
 }

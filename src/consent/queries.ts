@@ -1,6 +1,6 @@
 // SQL for the consent ledger and notices. Inserts and reads only: the
 // database refuses updates and deletes of both tables.
-import { and, asc, eq, or, isNull } from 'drizzle-orm'
+import { and, asc, eq } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { consentEvents, notices } from '../../db/schema/index.js'
 
@@ -22,27 +22,6 @@ export async function findConsentHistory(db: Queryable, contactId: string) {
     .from(consentEvents)
     .leftJoin(notices, eq(notices.id, consentEvents.noticeId))
     .where(eq(consentEvents.contactId, contactId))
-    .orderBy(asc(consentEvents.seq))
-}
-
-/** Events bearing on one list: those for the list and the purpose-wide ones for its purpose or kind. */
-export async function findConsentEventsForList(
-  db: Queryable,
-  contactId: string,
-  list: { id: string; purpose: string; kind: string },
-): Promise<ConsentEventRow[]> {
-  return db
-    .select()
-    .from(consentEvents)
-    .where(
-      and(
-        eq(consentEvents.contactId, contactId),
-        or(
-          eq(consentEvents.listId, list.id),
-          and(isNull(consentEvents.listId), or(eq(consentEvents.purpose, list.purpose), eq(consentEvents.purpose, list.kind))),
-        ),
-      ),
-    )
     .orderBy(asc(consentEvents.seq))
 }
 

@@ -27,6 +27,15 @@ export async function insertContact(db: Queryable, contact: NewContact): Promise
   }
 }
 
+/**
+ * Inserts a contact unless the address is taken (ignoring case); returns
+ * undefined then. ON CONFLICT, not a caught violation, so an open transaction survives.
+ */
+export async function insertContactIfAbsent(db: Queryable, contact: NewContact): Promise<ContactRow | undefined> {
+  const [row] = await db.insert(contacts).values(contact).onConflictDoNothing().returning()
+  return row
+}
+
 /** Updates the given fields of a contact and returns the new row. */
 export async function updateContactRow(db: Queryable, id: string, patch: Partial<NewContact>): Promise<ContactRow> {
   try {

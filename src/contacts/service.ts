@@ -12,6 +12,7 @@ import {
   findContactByEmail,
   findContactById,
   insertContact,
+  insertContactIfAbsent,
   listContactRows,
   lockContactById,
   updateContactRow,
@@ -45,9 +46,10 @@ function checkAttributes(attributes: Record<string, unknown> | undefined, field 
   }
 }
 
+/** The contact's own fields, trimmed; an empty string clears a field. Never the address. */
 function cleanFields(input: ContactFields): ContactFields {
   const trim = (v: string | null | undefined) => (typeof v === 'string' ? v.trim() || null : v)
-  return { ...input, name: trim(input.name), phone: trim(input.phone), address: trim(input.address) }
+  return { name: trim(input.name), phone: trim(input.phone), address: trim(input.address), locale: input.locale, attributes: input.attributes }
 }
 
 export function createContactService({ db, clock }: { db: Database; clock: Clock }) {
@@ -66,6 +68,33 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
     return contact
   }
 
+  /**
+   * Finds the contact with this address or creates it, inside an open
+   * transaction; given fields rectify an existing contact (audited). Used by
+   * the course system's enrollments, where the address is the key.
+   */
+  async function upsertContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
+    const { email } = validEmail(input.email, 'body.contact.email')
+    checkAttributes(input.attributes, 'body.contact.attributes')
+    const fields = cleanFields(input)
+    const now = clock.now()
+    const existing = await findContactByEmail(tx, email)
+    if (!existing) {
+      const created = await insertContactIfAbsent(tx, { ...fields, email, createdAt: now, updatedAt: now })
+      if (created) {
+        await recordAudit(tx, actor, now, { action: 'contact.created', entityType: 'contact', entityId: created.id, changes: diffFields({}, { ...fields, email }) })
+        return (await lockContactById(tx, created.id))!
+      }
+    }
+    // Someone else created it meanwhile, or it existed: lock it, then rectify.
+    const before = (await lockContactById(tx, (existing ?? (await findContactByEmail(tx, email)))!.id))!
+    const changes = diffFields(before, fields)
+    if (Object.keys(changes).length === 0) return before
+    const after = await updateContactRow(tx, before.id, { ...fields, updatedAt: now })
+    await recordAudit(tx, actor, now, { action: 'contact.updated', entityType: 'contact', entityId: before.id, changes })
+    return after
+  }
+
   async function getContact(id: string): Promise<ContactRow> {
     const contact = await findContactById(db, id)
     if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
@@ -74,6 +103,7 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
 
   return {
     createContactIn,
+    upsertContactIn,
     getContact,
 
     createContact: (input: NewContactInput, actor: Actor) => db.transaction((tx) => createContactIn(tx, input, actor)),

@@ -6,3 +6,6 @@ export interface Actor {
   name: string | null
   role: Role
 }
+
+/** The service itself, acting on a schedule (a job carrying out what a person asked for earlier). */
+export const systemActor: Actor = { id: 'system:scheduler', name: 'Samtykke scheduler', role: 'admin' }

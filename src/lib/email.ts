@@ -44,3 +44,10 @@ export function parseEmail(input: string): ({ ok: true } & ParsedEmail) | EmailP
 export function addressHash(canonicalAddress: string, pepper: string): string {
   return createHmac('sha256', pepper).update(canonicalAddress, 'utf8').digest('hex')
 }
+
+/** The keyed hash of an address we already hold (stored addresses are valid by construction). */
+export function storedAddressHash(storedEmail: string, pepper: string): string {
+  const parsed = parseEmail(storedEmail)
+  if (!parsed.ok) throw new Error('a stored address no longer parses')
+  return addressHash(parsed.canonical, pepper)
+}

@@ -24,12 +24,16 @@ export const Problem = Type.Object(
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
 )
 
-const problemRef = Type.Unsafe({ $ref: 'Problem#' })
+// Errors go out as application/problem+json (RFC 9457), and the spec says so.
+const problemResponse = Type.Unsafe({
+  description: 'Problem details (RFC 9457)',
+  content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+})
 
 /** Response entries for the error statuses a route can answer. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   const all = new Set([400, 401, 403, ...statuses])
-  return Object.fromEntries([...all].sort().map((status) => [status, problemRef]))
+  return Object.fromEntries([...all].sort().map((status) => [status, problemResponse]))
 }
 
 export const PageQuery = {

@@ -25,6 +25,8 @@ export const List = Type.Object(
     basis: LegalBasisSchema,
     doubleOptIn: Type.Boolean(),
     public: Type.Boolean({ description: 'Offered on the preference page' }),
+    categories: Type.Array(Type.String(), { description: 'Marketing lists: the course categories they are about' }),
+    courseId: Type.Union([Type.String(), Type.Null()], { description: 'Course lists: their course' }),
     archivedAt: NullableTimestamp,
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -42,6 +44,13 @@ export const CreateListBody = Type.Object(
     basis: Type.Optional(LegalBasisSchema),
     doubleOptIn: Type.Optional(Type.Boolean()),
     public: Type.Optional(Type.Boolean()),
+    categories: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), {
+        maxItems: 50,
+        uniqueItems: true,
+        description: 'Marketing lists only: course categories the list is about (existing-customer rule)',
+      }),
+    ),
   },
   { additionalProperties: false },
 )
@@ -53,6 +62,13 @@ export const UpdateListBody = Type.Object(
     description: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
     doubleOptIn: Type.Optional(Type.Boolean()),
     public: Type.Optional(Type.Boolean()),
+    categories: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), {
+        maxItems: 50,
+        uniqueItems: true,
+        description: 'Marketing lists only: course categories the list is about (existing-customer rule)',
+      }),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 )

@@ -32,9 +32,16 @@ export interface CreateListInput {
   basis?: LegalBasis
   doubleOptIn?: boolean
   public?: boolean
+  categories?: string[]
 }
 
-export type UpdateListInput = Partial<Pick<CreateListInput, 'slug' | 'name' | 'description' | 'doubleOptIn' | 'public'>>
+export type UpdateListInput = Partial<Pick<CreateListInput, 'slug' | 'name' | 'description' | 'doubleOptIn' | 'public' | 'categories'>>
+
+function checkCategories(kind: ListKind, categories: string[] | undefined) {
+  if (categories?.length && kind !== ListKind.marketing) {
+    throw new UnprocessableError('categories_need_marketing', 'Only marketing lists are about course categories')
+  }
+}
 
 export function createListService({ db, clock }: { db: Database; clock: Clock }) {
   async function getList(id: string, tx: Queryable = db): Promise<ListRow> {
@@ -48,6 +55,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
     if (input.basis && input.kind !== ListKind.transactional) {
       throw new UnprocessableError('basis_follows_kind', 'Only transactional lists choose their basis; for the others it follows from the kind')
     }
+    checkCategories(input.kind, input.categories)
     if (input.basis && input.basis !== LegalBasis.contract && input.basis !== LegalBasis.legalObligation) {
       throw new UnprocessableError('basis_not_transactional', 'A transactional list stands on contract or legal obligation')
     }
@@ -84,6 +92,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
       return db.transaction(async (tx) => {
         const before = await getList(id, tx)
         if (before.archivedAt) throw new ConflictError('list_archived', 'An archived list cannot be changed')
+        checkCategories(before.kind, patch.categories)
         const changes = diffFields(before, patch)
         if (Object.keys(changes).length === 0) return before
         const now = clock.now()

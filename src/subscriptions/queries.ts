@@ -1,8 +1,8 @@
 // SQL for subscriptions: the per-list projection of the consent ledger.
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, notExists, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
-import { contacts, lists, subscriptions, type SubscriptionStatus } from '../../db/schema/index.js'
+import { contacts, courses, deferredUnsubscribes, enrollments, lists, subscriptions, type SubscriptionStatus } from '../../db/schema/index.js'
 import type { Cursor } from '../lib/pagination.js'
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect
@@ -56,4 +56,53 @@ export async function findContactSubscriptions(db: Queryable, contactId: string)
     .innerJoin(lists, eq(lists.id, subscriptions.listId))
     .where(eq(subscriptions.contactId, contactId))
     .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
+}
+
+/** Records an opt-out wish for later; asking twice keeps the first wish. */
+export async function insertDeferredUnsubscribe(db: Queryable, row: typeof deferredUnsubscribes.$inferInsert): Promise<void> {
+  await db.insert(deferredUnsubscribes).values(row).onConflictDoNothing()
+}
+
+/** A contact's open (not yet carried out) opt-out wishes, with the course each list belongs to. */
+export async function findOpenDeferredUnsubscribes(db: Queryable, contactId: string) {
+  return db
+    .select({ deferred: deferredUnsubscribes, courseId: lists.courseId })
+    .from(deferredUnsubscribes)
+    .innerJoin(lists, eq(lists.id, deferredUnsubscribes.listId))
+    .where(and(eq(deferredUnsubscribes.contactId, contactId), isNull(deferredUnsubscribes.appliedAt)))
+}
+
+export async function markDeferredUnsubscribeApplied(db: Queryable, id: string, at: Date): Promise<void> {
+  await db.update(deferredUnsubscribes).set({ appliedAt: at }).where(eq(deferredUnsubscribes.id, id))
+}
+
+/**
+ * Contacts with an open course-list opt-out that nothing locks any more: no
+ * active enrollment in that course whose course is still running.
+ */
+export async function findContactsWithDueDeferredUnsubscribes(db: Queryable, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ contactId: deferredUnsubscribes.contactId })
+    .from(deferredUnsubscribes)
+    .innerJoin(lists, eq(lists.id, deferredUnsubscribes.listId))
+    .where(
+      and(
+        isNull(deferredUnsubscribes.appliedAt),
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(enrollments)
+            .innerJoin(courses, eq(courses.id, enrollments.courseId))
+            .where(
+              and(
+                eq(enrollments.contactId, deferredUnsubscribes.contactId),
+                eq(enrollments.courseId, lists.courseId),
+                eq(enrollments.status, 'active'),
+                gt(courses.endsAt, now),
+              ),
+            ),
+        ),
+      ),
+    )
+  return rows.map((r) => r.contactId)
 }

@@ -3,7 +3,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errorResponses, IdParams, Page } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
-import { ChangeBody, ContactSubscription, Member, MemberParams, MembersQuery, SubscribeBody, Subscription } from './schemas.js'
+import {
+  ChangeBody,
+  ContactSubscription,
+  Member,
+  MemberParams,
+  MembersQuery,
+  SubscribeBody,
+  Subscription,
+  UnsubscribeAllResult,
+} from './schemas.js'
 
 const tags = ['subscriptions']
 const subscriptionRef = Type.Unsafe<Type.Static<typeof Subscription>>({ $ref: 'Subscription#' })
@@ -63,6 +72,9 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'unsubscribe',
       summary: 'Unsubscribe a contact from a list',
+      description:
+        'From a course list while enrolled this is refused with 409 optout_locked_by_enrollment and `lockedUntil`; ' +
+        'the wish is recorded and carried out when the enrollment ends.',
       tags,
       params: MemberParams,
       body: ChangeBody,
@@ -70,6 +82,23 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     handler: async (request) =>
       (await subscriptions.unsubscribe(request.params.id, request.params.contactId, request.body, request.actor)).subscription,
+  })
+
+  app.post('/contacts/:id/unsubscribe-all', {
+    config: { roles: Roles.staff },
+    schema: {
+      operationId: 'unsubscribeAll',
+      summary: 'Unsubscribe a contact from everything',
+      description:
+        'Takes effect at once for every non-course list and adds a global suppression; course lists of an ' +
+        'active enrollment follow when it ends (P3). The answer says what took effect now and what will, when. ' +
+        'Transactional mail is not affected.',
+      tags,
+      params: IdParams,
+      body: ChangeBody,
+      response: { 200: UnsubscribeAllResult, ...errorResponses(404) },
+    },
+    handler: async (request) => subscriptions.unsubscribeAll(request.params.id, request.body, request.actor),
   })
 
   app.get('/contacts/:id/subscriptions', {

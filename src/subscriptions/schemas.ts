@@ -51,3 +51,14 @@ export const MembersQuery = Type.Object(
   { ...PageQuery, status: Type.Optional(SubscriptionStatusSchema) },
   { additionalProperties: false },
 )
+
+export const UnsubscribeAllResult = Type.Object({
+  effectiveNow: Type.Array(Type.Object({ listId: Uuid, slug: Type.String(), kind: ListKindSchema }), {
+    description: 'Lists unsubscribed at once',
+  }),
+  deferred: Type.Array(
+    Type.Object({ listId: Uuid, slug: Type.String(), courseId: Type.String(), takesEffectAt: Timestamp }),
+    { description: 'Course lists held by an active enrollment: carried out when it ends' },
+  ),
+  suppressionId: Uuid,
+})

@@ -9,9 +9,11 @@ import { findContactById, lockContactById } from '../contacts/queries.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { createOptOut, optOutLocked } from './opt-out.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import { findListById, type ListRow } from '../lists/queries.js'
 import {
+  findContactsWithDueDeferredUnsubscribes,
   findContactSubscriptions,
   findListMembers,
   insertSubscription,
@@ -40,6 +42,11 @@ export interface SubscriptionChange {
   changed: boolean
 }
 
+export interface UnsubscribeResult extends SubscriptionChange {
+  /** Set when the opt-out is deferred: a course list while enrolled (P3). */
+  lockedUntil: Date | null
+}
+
 /** Locks the contact and loads the list: the start of every subscription change. */
 export async function openChange(tx: Queryable, contactId: string, listId: string): Promise<ListRow> {
   if (!(await lockContactById(tx, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
@@ -48,7 +55,9 @@ export async function openChange(tx: Queryable, contactId: string, listId: strin
   return list
 }
 
-export function createSubscriptionService({ db, clock }: { db: Database; clock: Clock }) {
+export function createSubscriptionService({ db, clock, pepper }: { db: Database; clock: Clock; pepper: string }) {
+  const optOut = createOptOut({ clock, pepper })
+
   async function subscribeIn(tx: Queryable, listId: string, input: SubscribeInput, actor: Actor): Promise<SubscriptionChange> {
     const list = await openChange(tx, input.contactId, listId)
     if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived')
@@ -104,29 +113,18 @@ export function createSubscriptionService({ db, clock }: { db: Database; clock: 
     return { subscription, changed: true }
   }
 
-  async function unsubscribeIn(tx: Queryable, listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
+  /**
+   * Unsubscribes now, or — from a course list while enrolled (P3) — records
+   * the wish to be carried out when the enrollment ends and says until when.
+   */
+  async function unsubscribeIn(tx: Queryable, listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<UnsubscribeResult> {
     const list = await openChange(tx, contactId, listId)
     const existing = await lockSubscription(tx, contactId, listId)
     if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
-    if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false }
-    const now = clock.now()
-    const subscription = await updateSubscriptionRow(tx, existing.id, {
-      status: SubscriptionStatus.unsubscribed,
-      updatedAt: now,
-      unsubscribedAt: now,
-    })
-    await recordConsentEvent(tx, actor, now, {
-      contactId,
-      listId,
-      purpose: list.purpose,
-      type: 'withdrawn',
-      basis: list.basis,
-      source: input.source,
-      ip: input.ip ?? null,
-      userAgent: input.userAgent ?? null,
-      evidence: input.evidence ?? null,
-    })
-    return { subscription, changed: true }
+    if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false, lockedUntil: null }
+    const lockedUntil = await optOut.deferIfLocked(tx, list, contactId, input, actor)
+    if (lockedUntil) return { subscription: existing, changed: false, lockedUntil }
+    return { ...(await optOut.unsubscribeNow(tx, list, existing, input, actor)), lockedUntil: null }
   }
 
   return {
@@ -135,8 +133,37 @@ export function createSubscriptionService({ db, clock }: { db: Database; clock: 
 
     subscribe: (listId: string, input: SubscribeInput, actor: Actor) => db.transaction((tx) => subscribeIn(tx, listId, input, actor)),
 
-    unsubscribe: (listId: string, contactId: string, input: ChangeInput, actor: Actor) =>
-      db.transaction((tx) => unsubscribeIn(tx, listId, contactId, input, actor)),
+    /** Unsubscribes; a locked course list answers optout_locked_by_enrollment once the wish is stored. */
+    async unsubscribe(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
+      const result = await db.transaction((tx) => unsubscribeIn(tx, listId, contactId, input, actor))
+      if (result.lockedUntil) throw optOutLocked(result.lockedUntil)
+      return result
+    },
+
+    unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
+      db.transaction(async (tx) => {
+        if (!(await lockContactById(tx, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+        return optOut.unsubscribeAllIn(tx, contactId, input, actor)
+      }),
+
+    enrollIn: optOut.enrollIn,
+    applyDueDeferredIn: optOut.applyDueDeferredIn,
+
+    /**
+     * Carries out every course-list opt-out whose lock has ended (the course
+     * is over by date, or the enrollment ended): the periodic job calls this.
+     * One transaction per person, so one failure holds up no one else.
+     */
+    async applyDueDeferredUnsubscribes(actor: Actor): Promise<number> {
+      let applied = 0
+      for (const contactId of await findContactsWithDueDeferredUnsubscribes(db, clock.now())) {
+        applied += await db.transaction(async (tx) => {
+          await lockContactById(tx, contactId)
+          return (await optOut.applyDueDeferredIn(tx, contactId, actor)).length
+        })
+      }
+      return applied
+    },
 
     /** Double opt-in: the person confirmed the address; pending becomes active. */
     confirm(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {

@@ -1,0 +1,40 @@
+import { sql } from 'drizzle-orm'
+import { boolean, check, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { contacts } from './contacts.js'
+import { enrollmentStatusEnum } from './enums.js'
+
+/** Courses as the course system knows them; `id` is the course system's own id. */
+export const courses = pgTable(
+  'courses',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    category: text('category').notNull(),
+    startsAt: timestamp('starts_at', { withTimezone: true, mode: 'date' }).notNull(),
+    endsAt: timestamp('ends_at', { withTimezone: true, mode: 'date' }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [check('courses_ends_after_start', sql`${t.endsAt} > ${t.startsAt}`)],
+)
+
+/** A person's place on a course: the contract that course mail stands on. */
+export const enrollments = pgTable(
+  'enrollments',
+  {
+    id: text('id').primaryKey(),
+    courseId: text('course_id').notNull().references(() => courses.id),
+    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    status: enrollmentStatusEnum('status').notNull(),
+    /** P1: the person asked us to keep their data until their next course. */
+    keepDataAfterCourse: boolean('keep_data_after_course').notNull().default(false),
+    /** Declined marketing when the address was collected (recorded as an objection too). */
+    marketingOptOut: boolean('marketing_opt_out').notNull(),
+    /** The purchase: the existing-customer window counts from here. */
+    enrolledAt: timestamp('enrolled_at', { withTimezone: true, mode: 'date' }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [index('enrollments_contact_idx').on(t.contactId), index('enrollments_course_idx').on(t.courseId, t.status)],
+)

@@ -1,0 +1,67 @@
+// SQL for courses, their lists and enrollments.
+import { and, asc, desc, eq, gt } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.js'
+import { courses, enrollments, lists } from '../../db/schema/index.js'
+
+export type CourseRow = typeof courses.$inferSelect
+export type NewCourse = typeof courses.$inferInsert
+export type EnrollmentRow = typeof enrollments.$inferSelect
+export type NewEnrollment = typeof enrollments.$inferInsert
+
+/** Inserts a course unless its id exists; undefined then (ON CONFLICT keeps a transaction alive). */
+export async function insertCourseIfAbsent(db: Queryable, course: NewCourse): Promise<CourseRow | undefined> {
+  const [row] = await db.insert(courses).values(course).onConflictDoNothing({ target: courses.id }).returning()
+  return row
+}
+
+export async function findCourseById(db: Queryable, id: string, lock = false): Promise<CourseRow | undefined> {
+  const query = db.select().from(courses).where(eq(courses.id, id))
+  const [row] = lock ? await query.for('update') : await query
+  return row
+}
+
+export async function updateCourseRow(db: Queryable, id: string, patch: Partial<NewCourse>): Promise<CourseRow> {
+  const [row] = await db.update(courses).set(patch).where(eq(courses.id, id)).returning()
+  return row!
+}
+
+/** The course's own list (kind course). */
+export async function findCourseList(db: Queryable, courseId: string) {
+  const [row] = await db.select().from(lists).where(eq(lists.courseId, courseId))
+  return row
+}
+
+export async function insertEnrollmentIfAbsent(db: Queryable, row: NewEnrollment): Promise<EnrollmentRow | undefined> {
+  const [inserted] = await db.insert(enrollments).values(row).onConflictDoNothing({ target: enrollments.id }).returning()
+  return inserted
+}
+
+export async function findEnrollmentById(db: Queryable, id: string, lock = false): Promise<EnrollmentRow | undefined> {
+  const query = db.select().from(enrollments).where(eq(enrollments.id, id))
+  const [row] = lock ? await query.for('update') : await query
+  return row
+}
+
+export async function updateEnrollmentRow(db: Queryable, id: string, patch: Partial<NewEnrollment>): Promise<EnrollmentRow> {
+  const [row] = await db.update(enrollments).set(patch).where(eq(enrollments.id, id)).returning()
+  return row!
+}
+
+/** A contact's enrollments that still carry course mail in one course: active, course not over. */
+export async function findActiveEnrollmentsInCourse(db: Queryable, contactId: string, courseId: string, now: Date) {
+  return db
+    .select({ enrollment: enrollments, endsAt: courses.endsAt })
+    .from(enrollments)
+    .innerJoin(courses, eq(courses.id, enrollments.courseId))
+    .where(and(eq(enrollments.contactId, contactId), eq(enrollments.courseId, courseId), eq(enrollments.status, 'active'), gt(courses.endsAt, now)))
+}
+
+/** Every enrollment of a contact with its course, newest first. */
+export async function findContactEnrollments(db: Queryable, contactId: string) {
+  return db
+    .select({ enrollment: enrollments, course: courses })
+    .from(enrollments)
+    .innerJoin(courses, eq(courses.id, enrollments.courseId))
+    .where(eq(enrollments.contactId, contactId))
+    .orderBy(desc(enrollments.enrolledAt), asc(enrollments.id))
+}

@@ -1,0 +1,64 @@
+// Course-system API: courses and enrollments, both idempotent PUTs keyed by
+// the course system's own ids.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { errorResponses } from '../lib/schemas.js'
+import { Roles } from '../plugins/auth.js'
+import { Course, CourseParams, Enrollment, EnrollmentParams, PutCourseBody, PutEnrollmentBody } from './schemas.js'
+
+const tags = ['courses']
+
+export const courseRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { courses, enrollments } = app.services
+
+  app.put('/courses/:courseId', {
+    config: { roles: Roles.courseSystem },
+    schema: {
+      operationId: 'putCourse',
+      summary: 'Create or update a course and its course list (idempotent)',
+      tags,
+      params: CourseParams,
+      body: PutCourseBody,
+      response: { 201: Course, 200: Course, ...errorResponses(422) },
+    },
+    handler: async (request, reply) => {
+      const { startsAt, endsAt, ...rest } = request.body
+      const input = { ...rest, startsAt: new Date(startsAt), endsAt: new Date(endsAt) }
+      const { course, created } = await courses.upsertCourse(request.params.courseId, input, request.actor)
+      return reply.code(created ? 201 : 200).send(course)
+    },
+  })
+
+  app.get('/courses/:courseId', {
+    config: { roles: Roles.courseSystem },
+    schema: { operationId: 'getCourse', summary: 'Get a course', tags, params: CourseParams, response: { 200: Course, ...errorResponses(404) } },
+    handler: async (request) => courses.getCourse(request.params.courseId),
+  })
+
+  app.put('/enrollments/:enrollmentId', {
+    config: { roles: Roles.courseSystem },
+    schema: {
+      operationId: 'putEnrollment',
+      summary: 'Create or update an enrollment (idempotent); upserts the contact by address',
+      description:
+        'Records the contract basis in the consent ledger and puts the person on the course list. ' +
+        'An enrollment is active while its status is active and its course has not ended. ' +
+        'marketingOptOut: true is recorded as an objection to marketing.',
+      tags,
+      params: EnrollmentParams,
+      body: PutEnrollmentBody,
+      response: { 201: Enrollment, 200: Enrollment, ...errorResponses(404, 409) },
+    },
+    handler: async (request, reply) => {
+      const { enrolledAt, ...rest } = request.body
+      const input = { ...rest, enrolledAt: enrolledAt ? new Date(enrolledAt) : undefined }
+      const { enrollment, created } = await enrollments.upsertEnrollment(request.params.enrollmentId, input, request.actor)
+      return reply.code(created ? 201 : 200).send(enrollment)
+    },
+  })
+
+  app.get('/enrollments/:enrollmentId', {
+    config: { roles: Roles.courseSystem },
+    schema: { operationId: 'getEnrollment', summary: 'Get an enrollment', tags, params: EnrollmentParams, response: { 200: Enrollment, ...errorResponses(404) } },
+    handler: async (request) => enrollments.getEnrollment(request.params.enrollmentId),
+  })
+}

@@ -1,0 +1,67 @@
+import { Type } from 'typebox'
+import { LocaleSchema } from '../consent/schemas.js'
+import { NullableTimestamp, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+
+const ExternalId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$', description: "The course system's own id" })
+
+export const CourseParams = Type.Object({ courseId: ExternalId }, { additionalProperties: false })
+export const EnrollmentParams = Type.Object({ enrollmentId: ExternalId }, { additionalProperties: false })
+
+export const Course = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  category: Type.String(),
+  startsAt: Timestamp,
+  endsAt: Timestamp,
+  listId: Uuid,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const PutCourseBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    category: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Marketing lists name the categories they are about' }),
+    startsAt: TimestampInput,
+    endsAt: TimestampInput,
+  },
+  { additionalProperties: false },
+)
+
+export const EnrollmentStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('completed'), Type.Literal('cancelled')])
+
+export const Enrollment = Type.Object({
+  id: Type.String(),
+  courseId: Type.String(),
+  contactId: Uuid,
+  status: EnrollmentStatusSchema,
+  keepDataAfterCourse: Type.Boolean(),
+  marketingOptOut: Type.Boolean(),
+  enrolledAt: Timestamp,
+  endedAt: NullableTimestamp,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+
+export const PutEnrollmentBody = Type.Object(
+  {
+    courseId: ExternalId,
+    contact: Type.Object(
+      {
+        email: Type.String({ minLength: 3, maxLength: 320 }),
+        name: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+        phone: Type.Optional(Type.Union([Type.String({ maxLength: 50 }), Type.Null()])),
+        address: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+        locale: Type.Optional(LocaleSchema),
+      },
+      { additionalProperties: false },
+    ),
+    status: EnrollmentStatusSchema,
+    keepDataAfterCourse: Type.Optional(Type.Boolean({ description: 'P1: keep the data until the next course' })),
+    marketingOptOut: Type.Boolean({
+      description: 'The person was offered an opt-out from marketing when the address was collected; true: they took it (recorded as an objection)',
+    }),
+    enrolledAt: Type.Optional(TimestampInput),
+  },
+  { additionalProperties: false },
+)

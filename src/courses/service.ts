@@ -1,0 +1,77 @@
+// Courses, as the course system sends them. Each course has its own list
+// (kind course, basis contract) that course mail goes out on. Idempotent
+// upsert by the course system's own id.
+import { createHash } from 'node:crypto'
+import type { Database, Queryable } from '../../db/client.js'
+import { diffFields, recordAudit } from '../audit/service.js'
+import type { Actor } from '../lib/actor.js'
+import type { Clock } from '../lib/clock.js'
+import { NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { updateListRow } from '../lists/queries.js'
+import { createListService } from '../lists/service.js'
+import { findCourseById, findCourseList, insertCourseIfAbsent, updateCourseRow, type CourseRow } from './queries.js'
+
+export interface CourseInput {
+  name: string
+  category: string
+  startsAt: Date
+  endsAt: Date
+}
+
+/**
+ * A slug for the course's list: readable, and unique because a short hash of
+ * the course id ends it (two ids can slugify alike).
+ */
+export function courseListSlug(courseId: string): string {
+  const readable = courseId.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)
+  const hash = createHash('sha256').update(courseId).digest('hex').slice(0, 8)
+  return `course-${readable ? `${readable}-` : ''}${hash}`
+}
+
+export function createCourseService({ db, clock }: { db: Database; clock: Clock }) {
+  const lists = createListService({ db, clock })
+
+  async function withList(tx: Queryable, course: CourseRow) {
+    const list = await findCourseList(tx, course.id)
+    return { ...course, listId: list!.id }
+  }
+
+  return {
+    /** Creates or updates a course and its list; `created` says which. */
+    upsertCourse(courseId: string, input: CourseInput, actor: Actor) {
+      if (input.endsAt.getTime() <= input.startsAt.getTime()) {
+        throw new UnprocessableError('course_ends_before_start', 'endsAt must be after startsAt')
+      }
+      return db.transaction(async (tx) => {
+        const now = clock.now()
+        const inserted = await insertCourseIfAbsent(tx, { id: courseId, ...input, createdAt: now, updatedAt: now })
+        if (inserted) {
+          await lists.createListIn(
+            tx,
+            { slug: courseListSlug(courseId), name: input.name, kind: 'course', purpose: 'course', courseId, description: `Course mail for ${input.name}` },
+            actor,
+          )
+          await recordAudit(tx, actor, now, { action: 'course.created', entityType: 'course', entityId: courseId, changes: diffFields({}, input) })
+          return { course: await withList(tx, inserted), created: true }
+        }
+        const before = (await findCourseById(tx, courseId, true))!
+        const changes = diffFields(before, input)
+        if (Object.keys(changes).length === 0) return { course: await withList(tx, before), created: false }
+        const after = await updateCourseRow(tx, courseId, { ...input, updatedAt: now })
+        if (changes.name) {
+          const list = (await findCourseList(tx, courseId))!
+          await updateListRow(tx, list.id, { name: input.name, description: `Course mail for ${input.name}`, updatedAt: now })
+        }
+        await recordAudit(tx, actor, now, { action: 'course.updated', entityType: 'course', entityId: courseId, changes })
+        return { course: await withList(tx, after), created: false }
+      })
+    },
+
+    async getCourse(courseId: string) {
+      const course = await findCourseById(db, courseId)
+      if (!course) throw new NotFoundError('Course', 'course_not_found')
+      return withList(db, course)
+    },
+  }
+}
+export type CourseService = ReturnType<typeof createCourseService>

@@ -1,0 +1,94 @@
+import { Type } from 'typebox'
+import { Enrollment } from '../courses/schemas.js'
+import { LegalBasisSchema, ListKindSchema } from '../lists/schemas.js'
+import { Suppression } from '../suppressions/schemas.js'
+import { NullableTimestamp, Timestamp, Uuid } from '../lib/schemas.js'
+import { BlockReason, EvidenceType, MessageKind } from './types.js'
+
+/** A closed set of strings from one of the decision's `as const` objects. */
+const literals = <T extends Record<string, string>>(values: T, options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T[keyof T]>({ type: 'string', enum: Object.values(values), ...options })
+
+export const MessageKindSchema = literals(MessageKind, {
+  description: 'course: about one course (courseId); newsletter, marketing, transactional: to one list of that kind (listId)',
+})
+export const BlockReasonSchema = literals(BlockReason, { description: 'Why the message is blocked: a closed, stable set' })
+export const EvidenceSchema = Type.Object(
+  {
+    type: literals(EvidenceType),
+    id: Type.String({ description: 'The id of the row that is the evidence' }),
+  },
+  { description: 'The row the answer stands on: a consent event, an enrollment, the list, a suppression, a subscription' },
+)
+const NullableEvidence = Type.Union([EvidenceSchema, Type.Null()])
+const CourseId = Type.String({ minLength: 1, maxLength: 200, description: "The course system's own course id" })
+
+export const DecideBody = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'The recipient by address (exactly one of email and contactId)' })),
+    contactId: Type.Optional(Uuid),
+    kind: MessageKindSchema,
+    listId: Type.Optional(Uuid),
+    courseId: Type.Optional(CourseId),
+  },
+  { additionalProperties: false },
+)
+
+/** The decision's answer; fields that do not apply are null. */
+const decisionFields = {
+  allowed: Type.Boolean(),
+  basis: Type.Union([LegalBasisSchema, Type.Null()], { description: 'The legal basis when allowed' }),
+  evidence: NullableEvidence,
+  reason: Type.Union([BlockReasonSchema, Type.Null()], { description: 'Why not, when blocked' }),
+  lockedUntil: Type.Unsafe<Date | null>({
+    type: ['string', 'null'],
+    format: 'date-time',
+    description: 'Course mail: the person cannot opt out of it before this time (P3)',
+  }),
+}
+
+export const DecisionSchema = Type.Object({
+  ...decisionFields,
+  contactId: Type.Union([Uuid, Type.Null()], { description: 'null when the address belongs to no contact' }),
+  decidedAt: Timestamp,
+})
+
+const ExplainedDecision = Type.Object(decisionFields)
+
+const ExplainedSuppression = Type.Object({
+  ...Suppression.properties,
+  active: Type.Boolean({ description: 'In force now: not lifted and not expired' }),
+})
+
+const subscriptionRef = Type.Unsafe({ $ref: 'Subscription#' })
+const consentEventRef = Type.Unsafe({ $ref: 'ConsentEvent#' })
+
+export const Explanation = Type.Object({
+  contactId: Uuid,
+  explainedAt: Timestamp,
+  lists: Type.Array(
+    Type.Object({
+      list: Type.Object({ id: Uuid, slug: Type.String(), name: Type.String(), kind: ListKindSchema, purpose: Type.String() }),
+      decision: ExplainedDecision,
+      subscription: Type.Union([subscriptionRef, Type.Null()]),
+      consentEvents: Type.Array(consentEventRef, { description: 'The events bearing on the list, oldest first' }),
+      suppressions: Type.Array(ExplainedSuppression, { description: 'The suppressions in force that apply to this list' }),
+    }),
+  ),
+  courses: Type.Array(
+    Type.Object({
+      course: Type.Object({ id: Type.String(), name: Type.String(), category: Type.String(), startsAt: Timestamp, endsAt: Timestamp }),
+      decision: ExplainedDecision,
+      enrollments: Type.Array(Enrollment),
+      lockedUntil: NullableTimestamp,
+      deferredUnsubscribe: Type.Union([
+        Type.Object(
+          { requestedAt: Timestamp, takesEffectAt: Timestamp, appliedAt: NullableTimestamp },
+          { description: 'An opt-out from the course list asked for during the course, carried out when it ends' },
+        ),
+        Type.Null(),
+      ]),
+    }),
+  ),
+  suppressions: Type.Array(ExplainedSuppression, { description: "Every suppression of the contact or its address, lifted ones included" }),
+})

@@ -1,0 +1,24 @@
+// One table of scheduled work. Each job calls a service, as a route would;
+// pg-boss (src/plugins/queue.ts) runs them, once per schedule across however
+// many instances run.
+import { systemActor } from './lib/actor.js'
+import type { Services } from './services.js'
+
+export interface PeriodicJob {
+  name: string
+  /** Standard cron, UTC. */
+  cron: string
+  run(services: Services): Promise<unknown>
+}
+
+export const periodicJobs: PeriodicJob[] = [
+  {
+    // P3: opt-outs the course lock held back are carried out once the course is
+    // over by date, even if the course system never marks the enrollment completed.
+    // Decisions never wait for this (they read enrollment end at decision time);
+    // it brings the subscription rows and the consent ledger up to date.
+    name: 'apply-deferred-unsubscribes',
+    cron: '*/5 * * * *',
+    run: (services) => services.subscriptions.applyDueDeferredUnsubscribes(systemActor),
+  },
+]

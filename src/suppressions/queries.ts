@@ -1,0 +1,93 @@
+// SQL for suppressions. Rows are inserted and lifted, never deleted.
+import { and, asc, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.js'
+import { afterCursor } from '../../db/pagination.js'
+import { suppressions } from '../../db/schema/index.js'
+import type { SuppressionReason, SuppressionScope } from '../decision/types.js'
+import type { Cursor } from '../lib/pagination.js'
+
+export type SuppressionRow = typeof suppressions.$inferSelect
+export type NewSuppression = typeof suppressions.$inferInsert
+
+/** Matches a person by contact or by address hash: a suppression outlives its contact. */
+function forRecipient(recipient: { contactId: string | null; addressHash: string }): SQL {
+  return recipient.contactId
+    ? or(eq(suppressions.contactId, recipient.contactId), eq(suppressions.addressHash, recipient.addressHash))!
+    : eq(suppressions.addressHash, recipient.addressHash)
+}
+
+function activeAt(now: Date): SQL {
+  return and(isNull(suppressions.liftedAt), lte(suppressions.createdAt, now), or(isNull(suppressions.expiresAt), gt(suppressions.expiresAt, now)))!
+}
+
+export async function insertSuppression(db: Queryable, row: NewSuppression): Promise<SuppressionRow> {
+  const [inserted] = await db.insert(suppressions).values(row).returning()
+  return inserted!
+}
+
+export async function findSuppressionById(db: Queryable, id: string, lock = false): Promise<SuppressionRow | undefined> {
+  const query = db.select().from(suppressions).where(eq(suppressions.id, id))
+  const [row] = lock ? await query.for('update') : await query
+  return row
+}
+
+export async function updateSuppressionRow(db: Queryable, id: string, patch: Partial<NewSuppression>): Promise<SuppressionRow> {
+  const [row] = await db.update(suppressions).set(patch).where(eq(suppressions.id, id)).returning()
+  return row!
+}
+
+/** An active suppression with exactly this scope and reason, so the same one is not written twice. */
+export async function findSameActiveSuppression(
+  db: Queryable,
+  recipient: { contactId: string | null; addressHash: string },
+  s: { scope: SuppressionScope; reason: SuppressionReason; listId: string | null; purpose: string | null },
+  now: Date,
+): Promise<SuppressionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(suppressions)
+    .where(
+      and(
+        forRecipient(recipient),
+        activeAt(now),
+        eq(suppressions.scope, s.scope),
+        eq(suppressions.reason, s.reason),
+        s.listId ? eq(suppressions.listId, s.listId) : isNull(suppressions.listId),
+        s.purpose ? eq(suppressions.purpose, s.purpose) : isNull(suppressions.purpose),
+      ),
+    )
+    .limit(1)
+  return row
+}
+
+/** Every suppression of a person, lifted and expired ones included (the decision filters by time). */
+export async function findSuppressionsForRecipient(db: Queryable, recipient: { contactId: string | null; addressHash: string }) {
+  return db.select().from(suppressions).where(forRecipient(recipient)).orderBy(asc(suppressions.createdAt), asc(suppressions.id))
+}
+
+export interface SuppressionFilter {
+  recipient?: { contactId: string | null; addressHash: string }
+  scope?: SuppressionScope
+  reason?: SuppressionReason
+  activeAt?: Date
+  after?: Cursor
+  limit: number
+}
+
+/** A page of suppressions in creation order. */
+export async function listSuppressionRows(db: Queryable, filter: SuppressionFilter): Promise<SuppressionRow[]> {
+  return db
+    .select()
+    .from(suppressions)
+    .where(
+      and(
+        filter.recipient ? forRecipient(filter.recipient) : undefined,
+        filter.scope ? eq(suppressions.scope, filter.scope) : undefined,
+        filter.reason ? eq(suppressions.reason, filter.reason) : undefined,
+        filter.activeAt ? activeAt(filter.activeAt) : undefined,
+        afterCursor(filter.after, suppressions.createdAt, suppressions.id),
+      ),
+    )
+    .orderBy(asc(suppressions.createdAt), asc(suppressions.id))
+    .limit(filter.limit)
+}

@@ -1,0 +1,70 @@
+import { Type } from 'typebox'
+import { NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+
+export const ScopeSchema = Type.Union(
+  [Type.Literal('global'), Type.Literal('list'), Type.Literal('purpose'), Type.Literal('all-mail')],
+  { description: 'global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)' },
+)
+export const ReasonSchema = Type.Union([
+  Type.Literal('unsubscribe'),
+  Type.Literal('objection'),
+  Type.Literal('complaint'),
+  Type.Literal('bounce'),
+  Type.Literal('erasure'),
+  Type.Literal('manual'),
+])
+
+export const Suppression = Type.Object(
+  {
+    id: Uuid,
+    contactId: Type.Union([Uuid, Type.Null()], { description: 'Null once the contact is gone; the address hash remains' }),
+    addressHash: Type.String({ description: 'HMAC-SHA256 of the normalised address under the configured pepper; not reversible' }),
+    scope: ScopeSchema,
+    reason: ReasonSchema,
+    listId: Type.Union([Uuid, Type.Null()]),
+    purpose: NullableString,
+    note: NullableString,
+    expiresAt: NullableTimestamp,
+    createdAt: Timestamp,
+    createdById: Type.String(),
+    createdByName: NullableString,
+    liftedAt: NullableTimestamp,
+    liftedById: NullableString,
+    liftedByName: NullableString,
+    liftReason: NullableString,
+  },
+  { $id: 'Suppression' },
+)
+
+const Purpose = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })
+
+export const CreateSuppressionBody = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
+    contactId: Type.Optional(Uuid),
+    scope: ScopeSchema,
+    reason: ReasonSchema,
+    listId: Type.Optional(Uuid),
+    purpose: Type.Optional(Purpose),
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    expiresAt: Type.Optional(TimestampInput),
+  },
+  { additionalProperties: false },
+)
+
+export const LiftSuppressionBody = Type.Object(
+  { reason: Type.String({ minLength: 3, maxLength: 1000, description: 'Why it is lifted; kept in the audit log' }) },
+  { additionalProperties: false },
+)
+
+export const ListSuppressionsQuery = Type.Object(
+  {
+    ...PageQuery,
+    contactId: Type.Optional(Uuid),
+    email: Type.Optional(Type.String({ maxLength: 320, description: 'Matched through its keyed hash; never stored in clear' })),
+    scope: Type.Optional(ScopeSchema),
+    reason: Type.Optional(ReasonSchema),
+    active: Type.Optional(Type.Boolean({ description: 'Only those in force now' })),
+  },
+  { additionalProperties: false },
+)

@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import t from 'tap'
+import { ConfigError, loadConfig, parseConfig } from '../../src/config.js'
+
+const SECRET = 'a-secret-of-at-least-thirty-two-characters'
+const PG = 'postgres://samtykke@db.example.no:5432/samtykke'
+
+function tempDir(t: { teardown(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'samtykke-config-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  return undefined
+}
+
+const bad: [string, Record<string, string>][] = [
+  ['PORT is not a number', { PORT: 'abc' }],
+  ['PORT is negative', { PORT: '-1' }],
+  ['PORT is out of range', { PORT: '65536' }],
+  ['DATABASE_URL is not a URL', { DATABASE_URL: 'not a url', JWT_SECRET: SECRET, SUPPRESSION_PEPPER: SECRET }],
+  ['DATABASE_URL has the wrong protocol', { DATABASE_URL: 'mysql://db.example.no/samtykke', JWT_SECRET: SECRET, SUPPRESSION_PEPPER: SECRET }],
+  ['JWT_SECRET is too short', { JWT_SECRET: 'short' }],
+  ['JWT_SECRET is missing while DATABASE_URL is set', { DATABASE_URL: PG, SUPPRESSION_PEPPER: SECRET }],
+  ['SUPPRESSION_PEPPER is too short', { SUPPRESSION_PEPPER: 'pepper' }],
+  ['SUPPRESSION_PEPPER is missing while DATABASE_URL is set', { DATABASE_URL: PG, JWT_SECRET: SECRET }],
+  ['SMTP_URL has the wrong protocol', { SMTP_URL: 'http://mail.example.no' }],
+  ['SMTP_URL is not a URL', { SMTP_URL: 'mail.example.no:25' }],
+  ['MAIL_FROM is not an address', { MAIL_FROM: 'Samtykke' }],
+  ['MAIL_FROM has a bad address in angle brackets', { MAIL_FROM: 'Samtykke <no-reply>' }],
+  ['CONTROLLER_EMAIL is not an address', { CONTROLLER_EMAIL: 'privacy at example.no' }],
+  ['PUBLIC_BASE_URL has the wrong protocol', { PUBLIC_BASE_URL: 'ftp://example.no' }],
+  ['LOG_LEVEL is unknown', { LOG_LEVEL: 'loud' }],
+  ['MARKETING_CUSTOMER_WINDOW_MONTHS is zero', { MARKETING_CUSTOMER_WINDOW_MONTHS: '0' }],
+  ['BODY_LIMIT_BYTES is not a whole number', { BODY_LIMIT_BYTES: '1.5' }],
+  ['RUN_JOBS is not a boolean', { RUN_JOBS: 'yes' }],
+]
+
+for (const [what, env] of bad) {
+  const variable = what.split(' ')[0]!
+  t.test(`a bad variable stops with one message naming it: ${what}`, async (t) => {
+    const error = thrown(() => parseConfig(env))
+    t.type(error, ConfigError)
+    t.equal((error as ConfigError).variable, variable)
+    t.match((error as Error).message, new RegExp(`^${variable}: `))
+    t.notMatch((error as Error).message, /\n/, 'one line')
+  })
+}
+
+t.test('a secret is never echoed in its error message', async (t) => {
+  const error = thrown(() => parseConfig({ JWT_SECRET: 'tiny-secret' }))
+  t.type(error, ConfigError)
+  t.notMatch((error as Error).message, 'tiny-secret')
+})
+
+t.test('without any variables the embedded defaults apply', async (t) => {
+  const config = parseConfig({})
+  t.match(config, {
+    port: 3000,
+    host: '127.0.0.1',
+    dataDir: resolve('./var'),
+    databaseUrl: undefined,
+    jwtSecret: undefined,
+    suppressionPepper: undefined,
+    smtpUrl: undefined,
+    publicBaseUrl: 'http://localhost:3000',
+    logLevel: 'info',
+    marketingCustomerWindowMonths: 24,
+    bodyLimitBytes: 1024 * 1024,
+    runJobs: true,
+  })
+})
+
+t.test('values are read and normalised', async (t) => {
+  const config = parseConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    DATA_DIR: 'relative/dir',
+    DATABASE_URL: PG,
+    JWT_SECRET: SECRET,
+    SUPPRESSION_PEPPER: SECRET,
+    PUBLIC_BASE_URL: 'https://samtykke.example.no///',
+    SMTP_URL: 'smtps://user:pass@mail.example.no:465',
+    MAIL_FROM: 'Kurs AS <kurs@example.no>',
+    LOG_LEVEL: 'warn',
+    RUN_JOBS: '0',
+  })
+  t.match(config, {
+    port: 8080,
+    host: '0.0.0.0',
+    dataDir: resolve('relative/dir'),
+    databaseUrl: PG,
+    jwtSecret: SECRET,
+    suppressionPepper: SECRET,
+    publicBaseUrl: 'https://samtykke.example.no',
+    smtpUrl: 'smtps://user:pass@mail.example.no:465',
+    mailFrom: 'Kurs AS <kurs@example.no>',
+    logLevel: 'warn',
+    runJobs: false,
+  })
+  t.equal(parseConfig({ PORT: '4000' }).publicBaseUrl, 'http://localhost:4000', 'the public URL follows the port')
+})
+
+t.test('embedded mode generates the JWT secret and the pepper once and keeps them in DATA_DIR', async (t) => {
+  const dataDir = join(tempDir(t), 'not-yet-created')
+  const first = loadConfig({ DATA_DIR: dataDir })
+  t.ok(first.jwtSecret.length >= 32, 'a long JWT secret')
+  t.ok(first.suppressionPepper.length >= 32, 'a long pepper')
+  t.not(first.jwtSecret, first.suppressionPepper, 'two different secrets')
+  t.equal(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim(), first.jwtSecret)
+  t.equal(readFileSync(join(dataDir, 'suppression-pepper'), 'utf8').trim(), first.suppressionPepper)
+  t.equal(statSync(join(dataDir, 'jwt-secret')).mode & 0o777, 0o600, 'readable by the owner only')
+
+  const second = loadConfig({ DATA_DIR: dataDir })
+  t.equal(second.jwtSecret, first.jwtSecret, 'the same JWT secret after a restart')
+  t.equal(second.suppressionPepper, first.suppressionPepper, 'the same pepper after a restart')
+})
+
+t.test('configured secrets win over kept ones and are not written to disk', async (t) => {
+  const dataDir = tempDir(t)
+  const config = loadConfig({ DATA_DIR: dataDir, JWT_SECRET: SECRET, SUPPRESSION_PEPPER: SECRET })
+  t.equal(config.jwtSecret, SECRET)
+  t.equal(config.suppressionPepper, SECRET)
+  t.throws(() => statSync(join(dataDir, 'jwt-secret')), { code: 'ENOENT' })
+  t.throws(() => statSync(join(dataDir, 'suppression-pepper')), { code: 'ENOENT' })
+})
+
+t.test('the server started with PORT=abc exits non-zero with one line naming PORT', async (t) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: 'abc', DATA_DIR: tempDir(t) }
+  delete env.DATABASE_URL
+  delete env.NODE_OPTIONS
+  const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/server.ts'], { env, encoding: 'utf8', timeout: 60_000 })
+  t.equal(result.status, 1, 'exit code')
+  const lines = result.stderr.trim().split('\n')
+  t.equal(lines.length, 1, 'one line on stderr')
+  t.match(lines[0], /^Configuration error: PORT: /)
+  t.equal(result.stdout, '', 'nothing on stdout')
+})

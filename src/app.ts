@@ -37,6 +37,21 @@ export function databaseLocation(config: Config): DatabaseLocation {
 /** Log redaction: addresses, names and tokens never reach the log in clear text. */
 const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.email', '*.name', '*.token']
 
+/** The logger settings of every instance: level from config, personal data kept out. */
+export function loggerOptions(config: Config) {
+  return { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: requestForLog } }
+}
+
+/**
+ * What the log keeps of a request: method, path and the names of query
+ * parameters, never their values (`?email=…` searches carry addresses).
+ */
+function requestForLog(request: { method: string; url: string; id?: unknown }) {
+  const [path, query] = request.url.split('?', 2)
+  const names = query ? [...new URLSearchParams(query).keys()] : []
+  return { id: request.id, method: request.method, url: names.length ? `${path}?${names.map((n) => `${n}=…`).join('&')}` : path }
+}
+
 function buildValidators() {
   // Bodies are validated strictly: a wrong type is an error, never coerced, and
   // unknown fields are refused rather than silently dropped.
@@ -67,7 +82,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
 async function configureApp(config: Config, options: BuildOptions, database: DatabaseHandle): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } },
+    logger: options.logger ?? loggerOptions(config),
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,

@@ -112,11 +112,21 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   return problemBody(request, 500, 'internal_error', 'Something went wrong on our side; the request id helps us find it')
 }
 
+/**
+ * Drizzle's query errors end with the statement's parameters (addresses,
+ * names): the log keeps the statement and the cause, not the values.
+ */
+function withoutParameters(error: FastifyError) {
+  const message = error.message.split('\nparams:')[0]
+  const cause = error.cause as { message?: string; code?: string } | undefined
+  return { type: error.name, message, code: cause?.code ?? error.code, cause: cause?.message, stack: error.stack?.split('\nparams:')[0] }
+}
+
 export default fp(
   async function errorsPlugin(app: FastifyInstance) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error, request)
-      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
+      if (problem.status >= 500) request.log.error({ err: withoutParameters(error) }, 'request failed')
       else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
       return sendProblem(reply, problem)
     })

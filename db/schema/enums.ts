@@ -1,6 +1,7 @@
 // Postgres enums mirrored by `as const` objects, so TypeScript and the database
 // agree on every closed set of values.
 import { pgEnum } from 'drizzle-orm/pg-core'
+import { EnrollmentStatus, MessageKind, SuppressionReason, SuppressionScope } from '../../src/decision/types.js'
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]]
 
@@ -58,11 +59,11 @@ export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'adm
 export type Role = (typeof Role)[keyof typeof Role]
 export const roleEnum = pgEnum('actor_role', values(Role))
 
-// The decision's closed sets live in src/decision/types.ts; these mirror them.
-export const messageKindEnum = pgEnum('message_kind', ['course', 'transactional', 'newsletter', 'marketing'])
-export const suppressionScopeEnum = pgEnum('suppression_scope', ['global', 'list', 'purpose', 'all-mail'])
-export const suppressionReasonEnum = pgEnum('suppression_reason', ['unsubscribe', 'objection', 'complaint', 'bounce', 'erasure', 'manual'])
-export const enrollmentStatusEnum = pgEnum('enrollment_status', ['active', 'completed', 'cancelled'])
+// The decision's closed sets are defined once, in src/decision/types.ts (pure); these mirror them.
+export const messageKindEnum = pgEnum('message_kind', values(MessageKind))
+export const suppressionScopeEnum = pgEnum('suppression_scope', values(SuppressionScope))
+export const suppressionReasonEnum = pgEnum('suppression_reason', values(SuppressionReason))
+export const enrollmentStatusEnum = pgEnum('enrollment_status', values(EnrollmentStatus))
 export const decisionOutcomeEnum = pgEnum('decision_outcome', ['allowed', 'blocked'])
 
 export const DeliveryStatus = {

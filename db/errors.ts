@@ -23,16 +23,3 @@ export function uniqueViolation(error: unknown): string | undefined {
   if (fields?.code !== '23505') return undefined
   return fields.constraint_name ?? fields.constraint ?? ''
 }
-
-/** The violated foreign key constraint's name, or undefined. */
-export function foreignKeyViolation(error: unknown): string | undefined {
-  const fields = pgFields(error)
-  if (fields?.code !== '23503') return undefined
-  return fields.constraint_name ?? fields.constraint ?? ''
-}
-
-/** Serialisation failures and deadlocks: the transaction may simply be retried. */
-export function isRetryable(error: unknown): boolean {
-  const code = pgFields(error)?.code
-  return code === '40001' || code === '40P01'
-}

@@ -52,6 +52,13 @@ function cleanFields(input: ContactFields): ContactFields {
   return { name: trim(input.name), phone: trim(input.phone), address: trim(input.address), locale: input.locale, attributes: input.attributes }
 }
 
+/** The contact named by id, or contact_not_found; with `lock`, locked for the rest of the transaction. */
+export async function requireContact(db: Queryable, id: string, options: { lock?: boolean } = {}): Promise<ContactRow> {
+  const contact = options.lock ? await lockContactById(db, id) : await findContactById(db, id)
+  if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
+  return contact
+}
+
 export function createContactService({ db, clock }: { db: Database; clock: Clock }) {
   /** Creates a contact inside an open transaction; other services reuse this. */
   async function createContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
@@ -95,16 +102,10 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
     return after
   }
 
-  async function getContact(id: string): Promise<ContactRow> {
-    const contact = await findContactById(db, id)
-    if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
-    return contact
-  }
-
   return {
     createContactIn,
     upsertContactIn,
-    getContact,
+    getContact: (id: string) => requireContact(db, id),
 
     createContact: (input: NewContactInput, actor: Actor) => db.transaction((tx) => createContactIn(tx, input, actor)),
 
@@ -126,8 +127,7 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
       checkAttributes(patch.attributes)
       const email = patch.email === undefined ? undefined : validEmail(patch.email).email
       return db.transaction(async (tx) => {
-        const before = await lockContactById(tx, id)
-        if (!before) throw new NotFoundError('Contact', 'contact_not_found')
+        const before = await requireContact(tx, id, { lock: true })
         const fields = { ...cleanFields(patch), ...(email === undefined ? {} : { email }) }
         const changes = diffFields(before, fields)
         if (Object.keys(changes).length === 0) return before

@@ -16,9 +16,9 @@ import type { Clock } from '../lib/clock.js'
 import { storedAddressHash } from '../lib/email.js'
 import { ConflictError, NotFoundError } from '../lib/errors.js'
 import { createOptOut } from '../subscriptions/opt-out.js'
+import { requireCourse } from './service.js'
 import { suppressIn } from '../suppressions/service.js'
 import {
-  findCourseById,
   findCourseList,
   findEnrollmentById,
   insertEnrollmentIfAbsent,
@@ -63,8 +63,7 @@ export function createEnrollmentService(deps: { db: Database; clock: Clock; pepp
   }
 
   async function upsertIn(tx: Queryable, enrollmentId: string, input: EnrollmentInput, actor: Actor) {
-    const course = await findCourseById(tx, input.courseId)
-    if (!course) throw new NotFoundError('Course', 'course_not_found')
+    const course = await requireCourse(tx, input.courseId)
     const contact = await contacts.upsertContactIn(tx, input.contact, actor)
     const now = clock.now()
     const fields = {

@@ -1,5 +1,5 @@
 // SQL for courses, their lists and enrollments.
-import { and, asc, desc, eq, gt } from 'drizzle-orm'
+import { and, asc, eq, gt } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { courses, enrollments, lists } from '../../db/schema/index.js'
 
@@ -56,12 +56,17 @@ export async function findActiveEnrollmentsInCourse(db: Queryable, contactId: st
     .where(and(eq(enrollments.contactId, contactId), eq(enrollments.courseId, courseId), eq(enrollments.status, 'active'), gt(courses.endsAt, now)))
 }
 
-/** Every enrollment of a contact with its course, newest first. */
-export async function findContactEnrollments(db: Queryable, contactId: string) {
+export interface EnrollmentWithCourse {
+  enrollment: EnrollmentRow
+  course: CourseRow
+}
+
+/** Every enrollment of a contact with its course, oldest first. */
+export async function findContactEnrollments(db: Queryable, contactId: string): Promise<EnrollmentWithCourse[]> {
   return db
     .select({ enrollment: enrollments, course: courses })
     .from(enrollments)
     .innerJoin(courses, eq(courses.id, enrollments.courseId))
     .where(eq(enrollments.contactId, contactId))
-    .orderBy(desc(enrollments.enrolledAt), asc(enrollments.id))
+    .orderBy(asc(enrollments.enrolledAt), asc(enrollments.id))
 }

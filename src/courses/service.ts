@@ -28,6 +28,13 @@ export function courseListSlug(courseId: string): string {
   return `course-${readable ? `${readable}-` : ''}${hash}`
 }
 
+/** The course named by the course system's id, or course_not_found. */
+export async function requireCourse(db: Queryable, id: string): Promise<CourseRow> {
+  const course = await findCourseById(db, id)
+  if (!course) throw new NotFoundError('Course', 'course_not_found')
+  return course
+}
+
 export function createCourseService({ db, clock }: { db: Database; clock: Clock }) {
   const lists = createListService({ db, clock })
 
@@ -68,9 +75,7 @@ export function createCourseService({ db, clock }: { db: Database; clock: Clock 
     },
 
     async getCourse(courseId: string) {
-      const course = await findCourseById(db, courseId)
-      if (!course) throw new NotFoundError('Course', 'course_not_found')
-      return withList(db, course)
+      return withList(db, await requireCourse(db, courseId))
     },
   }
 }

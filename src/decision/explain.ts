@@ -5,16 +5,15 @@
 import type { Database, Queryable } from '../../db/client.js'
 import type { LegalBasis } from '../../db/schema/index.js'
 import { findConsentHistory } from '../consent/queries.js'
-import { findContactById } from '../contacts/queries.js'
-import { NotFoundError } from '../lib/errors.js'
+import { requireContact } from '../contacts/service.js'
+import { findContactEnrollments } from '../courses/queries.js'
+import { findSuppressionsForRecipient } from '../suppressions/queries.js'
 import { courseLockUntil, decide, isSuppressionActive, suppressionAppliesToList } from './decide.js'
 import {
   findCourseLists,
   findDeferredUnsubscribes,
-  findEnrollmentsWithCourses,
   findListsToExplain,
   findSubscriptions,
-  findSuppressionsFor,
   toConsentEventFacts,
   toEnrollmentFacts,
   toListFacts,
@@ -116,14 +115,13 @@ function appliesTo(s: SuppressionFacts, list: ListFacts): boolean {
 
 /** Loads everything about one contact in one snapshot. */
 async function loadContact(tx: Queryable, context: ExplainContext) {
-  const contact = await findContactById(tx, context.contactId)
-  if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
+  const contact = await requireContact(tx, context.contactId)
   const contactId = contact.id
   const lists = await findListsToExplain(tx, contactId)
   const subscriptions = await findSubscriptions(tx, contactId)
   const history = await findConsentHistory(tx, contactId)
-  const enrollments = await findEnrollmentsWithCourses(tx, contactId)
-  const suppressions = await findSuppressionsFor(tx, { contactId, addressHash: context.hashOf(contact.email) })
+  const enrollments = await findContactEnrollments(tx, contactId)
+  const suppressions = await findSuppressionsForRecipient(tx, { contactId, addressHash: context.hashOf(contact.email) })
   const courseIds = [...new Set(enrollments.map((e) => e.course.id))]
   const courseLists = await findCourseLists(tx, courseIds)
   const deferred = await findDeferredUnsubscribes(tx, contactId)

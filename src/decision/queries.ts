@@ -4,6 +4,7 @@
 // pure `*Facts` shapes of ./types.ts here, so decide.ts never sees Drizzle.
 import { and, asc, eq, inArray, isNull, ne, or, type SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
+import type { EnrollmentWithCourse } from '../courses/queries.js'
 import {
   consentEvents,
   courses,
@@ -80,22 +81,6 @@ export const toSuppressionFacts = (s: SuppressionRow): SuppressionFacts => ({
 
 // --- lists and courses --------------------------------------------------------------
 
-export async function findListById(db: Queryable, id: string): Promise<ListRow | undefined> {
-  const [row] = await db.select().from(lists).where(eq(lists.id, id))
-  return row
-}
-
-/** The list that belongs to a course (at most one: lists_course_key). */
-export async function findCourseList(db: Queryable, courseId: string): Promise<ListRow | undefined> {
-  const [row] = await db.select().from(lists).where(eq(lists.courseId, courseId))
-  return row
-}
-
-export async function findCourseById(db: Queryable, id: string): Promise<CourseRow | undefined> {
-  const [row] = await db.select().from(courses).where(eq(courses.id, id))
-  return row
-}
-
 /**
  * The lists an explanation covers: every list that is not archived and that
  * mail is sent to on its own (newsletter, marketing, transactional), and every
@@ -158,41 +143,6 @@ function bearsOnList(list: { id: string; purpose: string; kind: string }): SQL |
     eq(consentEvents.listId, list.id),
     and(isNull(consentEvents.listId), or(eq(consentEvents.purpose, list.purpose), eq(consentEvents.purpose, list.kind))),
   )
-}
-
-export interface EnrollmentWithCourse {
-  enrollment: EnrollmentRow
-  course: CourseRow
-}
-
-/** Every enrollment of the contact with its course, oldest first. */
-export async function findEnrollmentsWithCourses(db: Queryable, contactId: string): Promise<EnrollmentWithCourse[]> {
-  return db
-    .select({ enrollment: enrollments, course: courses })
-    .from(enrollments)
-    .innerJoin(courses, eq(courses.id, enrollments.courseId))
-    .where(eq(enrollments.contactId, contactId))
-    .orderBy(asc(enrollments.enrolledAt), asc(enrollments.id))
-}
-
-/**
- * Every suppression keyed by the contact or by the address hash, lifted and
- * expired ones included (the decision tells which are in force). A recipient
- * with no contact is looked up by the hash alone.
- */
-export async function findSuppressionsFor(
-  db: Queryable,
-  recipient: { contactId: string | null; addressHash: string },
-): Promise<SuppressionRow[]> {
-  return db
-    .select()
-    .from(suppressions)
-    .where(
-      recipient.contactId
-        ? or(eq(suppressions.contactId, recipient.contactId), eq(suppressions.addressHash, recipient.addressHash))
-        : eq(suppressions.addressHash, recipient.addressHash),
-    )
-    .orderBy(asc(suppressions.createdAt), asc(suppressions.id))
 }
 
 /** The contact's deferred course-list opt-outs (P3), oldest first. */

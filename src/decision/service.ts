@@ -5,20 +5,20 @@
 import type { Database, Queryable } from '../../db/client.js'
 import type { LegalBasis, ListKind } from '../../db/schema/index.js'
 import type { Config } from '../config.js'
-import { findContactByEmail, findContactById } from '../contacts/queries.js'
+import { findContactByEmail } from '../contacts/queries.js'
+import { requireContact } from '../contacts/service.js'
+import { findContactEnrollments, findCourseList } from '../courses/queries.js'
+import { requireCourse } from '../courses/service.js'
+import { requireList } from '../lists/service.js'
+import { findSuppressionsForRecipient } from '../suppressions/queries.js'
 import type { Clock } from '../lib/clock.js'
 import { addressHash, parseEmail, storedAddressHash } from '../lib/email.js'
-import { NotFoundError, UnprocessableError, ValidationError } from '../lib/errors.js'
+import { UnprocessableError, ValidationError } from '../lib/errors.js'
 import { decide } from './decide.js'
 import { explainContact } from './explain.js'
 import {
-  findCourseById,
-  findCourseList,
-  findEnrollmentsWithCourses,
-  findListById,
   findListConsentEvents,
   findSubscription,
-  findSuppressionsFor,
   toConsentEventFacts,
   toEnrollmentFacts,
   toListFacts,
@@ -120,8 +120,7 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
       const contact = await findContactByEmail(q, parsed.email)
       return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, config.suppressionPepper) }
     }
-    const contact = await findContactById(q, parsed.contactId)
-    if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
+    const contact = await requireContact(q, parsed.contactId)
     return { contactId: contact.id, addressHash: hashOf(contact.email) }
   }
 
@@ -129,12 +128,11 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
   async function resolveList(q: Queryable, request: DecisionRequest): Promise<ListRow | null> {
     let list: ListRow | null = null
     if (request.kind === 'course') {
-      if (!(await findCourseById(q, request.courseId!))) throw new NotFoundError('Course', 'course_not_found')
+      await requireCourse(q, request.courseId!)
       list = (await findCourseList(q, request.courseId!)) ?? null
     }
     if (request.listId !== undefined) {
-      const named = await findListById(q, request.listId)
-      if (!named) throw new NotFoundError('List', 'list_not_found')
+      const named = await requireList(q, request.listId)
       const mismatch = named.kind !== listKindFor[request.kind] || (request.kind === 'course' && named.id !== list?.id)
       if (mismatch) {
         throw new UnprocessableError(
@@ -155,8 +153,8 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
     // One after another, never Promise.all: PGlite has one connection, and a transaction runs one query at a time.
     const subscription = contactId && list ? await findSubscription(q, contactId, list.id) : undefined
     const events = contactId && list ? await findListConsentEvents(q, contactId, list) : []
-    const enrollmentRows = contactId ? await findEnrollmentsWithCourses(q, contactId) : []
-    const suppressionRows = await findSuppressionsFor(q, recipient)
+    const enrollmentRows = contactId ? await findContactEnrollments(q, contactId) : []
+    const suppressionRows = await findSuppressionsForRecipient(q, recipient)
     return {
       kind: request.kind,
       contactId,

@@ -43,13 +43,14 @@ function checkCategories(kind: ListKind, categories: string[] | undefined) {
   }
 }
 
-export function createListService({ db, clock }: { db: Database; clock: Clock }) {
-  async function getList(id: string, tx: Queryable = db): Promise<ListRow> {
-    const list = await findListById(tx, id)
-    if (!list) throw new NotFoundError('List', 'list_not_found')
-    return list
-  }
+/** The list named by id, or list_not_found. */
+export async function requireList(db: Queryable, id: string): Promise<ListRow> {
+  const list = await findListById(db, id)
+  if (!list) throw new NotFoundError('List', 'list_not_found')
+  return list
+}
 
+export function createListService({ db, clock }: { db: Database; clock: Clock }) {
   /** Inserts a list inside an open transaction; courses reuse this for their course lists. */
   async function createListIn(tx: Queryable, input: CreateListInput & Partial<NewList>, actor: Actor): Promise<ListRow> {
     if (input.basis && input.kind !== ListKind.transactional) {
@@ -72,7 +73,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
   }
 
   return {
-    getList,
+    getList: (id: string) => requireList(db, id),
     createListIn,
 
     createList(input: CreateListInput, actor: Actor): Promise<ListRow> {
@@ -90,7 +91,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
 
     updateList(id: string, patch: UpdateListInput, actor: Actor): Promise<ListRow> {
       return db.transaction(async (tx) => {
-        const before = await getList(id, tx)
+        const before = await requireList(tx, id)
         if (before.archivedAt) throw new ConflictError('list_archived', 'An archived list cannot be changed')
         checkCategories(before.kind, patch.categories)
         const changes = diffFields(before, patch)
@@ -105,7 +106,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
     /** Archiving keeps the list and its history; it only stops new subscriptions and sends. */
     archiveList(id: string, actor: Actor): Promise<ListRow> {
       return db.transaction(async (tx) => {
-        const before = await getList(id, tx)
+        const before = await requireList(tx, id)
         if (before.archivedAt) return before
         const now = clock.now()
         const after = await updateListRow(tx, id, { archivedAt: now, updatedAt: now })

@@ -5,13 +5,14 @@
 import type { Database, Queryable } from '../../db/client.js'
 import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../../db/schema/index.js'
 import { recordConsentEvent, resolveNotice, type ConsentInput } from '../consent/service.js'
-import { findContactById, lockContactById } from '../contacts/queries.js'
+import { requireContact } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { requireList } from '../lists/service.js'
 import { createOptOut, optOutLocked } from './opt-out.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import { findListById, type ListRow } from '../lists/queries.js'
+import type { ListRow } from '../lists/queries.js'
 import {
   findContactsWithDueDeferredUnsubscribes,
   findContactSubscriptions,
@@ -49,10 +50,8 @@ export interface UnsubscribeResult extends SubscriptionChange {
 
 /** Locks the contact and loads the list: the start of every subscription change. */
 export async function openChange(tx: Queryable, contactId: string, listId: string): Promise<ListRow> {
-  if (!(await lockContactById(tx, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
-  const list = await findListById(tx, listId)
-  if (!list) throw new NotFoundError('List', 'list_not_found')
-  return list
+  await requireContact(tx, contactId, { lock: true })
+  return requireList(tx, listId)
 }
 
 export function createSubscriptionService({ db, clock, pepper }: { db: Database; clock: Clock; pepper: string }) {
@@ -142,7 +141,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
 
     unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
       db.transaction(async (tx) => {
-        if (!(await lockContactById(tx, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+        await requireContact(tx, contactId, { lock: true })
         return optOut.unsubscribeAllIn(tx, contactId, input, actor)
       }),
 
@@ -158,7 +157,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
       let applied = 0
       for (const contactId of await findContactsWithDueDeferredUnsubscribes(db, clock.now())) {
         applied += await db.transaction(async (tx) => {
-          await lockContactById(tx, contactId)
+          await requireContact(tx, contactId, { lock: true })
           return (await optOut.applyDueDeferredIn(tx, contactId, actor)).length
         })
       }
@@ -193,7 +192,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
     },
 
     async listMembers(listId: string, query: { status?: SubscriptionStatus; cursor?: string; limit?: number }) {
-      if (!(await findListById(db, listId))) throw new NotFoundError('List', 'list_not_found')
+      await requireList(db, listId)
       const limit = query.limit ?? 50
       const rows = await findListMembers(db, { listId, status: query.status, after: decodeCursor(query.cursor), limit: limit + 1 })
       const page = toPage(rows, limit, (r) => ({ at: r.subscription.createdAt, id: r.subscription.id }))
@@ -201,7 +200,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
     },
 
     async contactSubscriptions(contactId: string) {
-      if (!(await findContactById(db, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+      await requireContact(db, contactId)
       const rows = await findContactSubscriptions(db, contactId)
       return rows.map((r) => ({ ...r.subscription, listSlug: r.listSlug, listKind: r.listKind }))
     },

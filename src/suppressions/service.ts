@@ -4,15 +4,15 @@
 // only the person's own new consent speaks over them (see decision/decide.ts).
 import type { Database, Queryable } from '../../db/client.js'
 import { recordAudit } from '../audit/service.js'
-import { findContactByEmail, findContactById } from '../contacts/queries.js'
-import { validEmail } from '../contacts/service.js'
+import { findContactByEmail } from '../contacts/queries.js'
+import { requireContact, validEmail } from '../contacts/service.js'
 import { SuppressionScope, type SuppressionReason } from '../decision/types.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { addressHash, storedAddressHash } from '../lib/email.js'
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import { findListById } from '../lists/queries.js'
+import { requireList } from '../lists/service.js'
 import {
   findSameActiveSuppression,
   findSuppressionById,
@@ -79,8 +79,7 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
       throw new ValidationError([{ field: 'body', message: 'name the person by exactly one of email and contactId' }], 'recipient_required')
     }
     if (by.contactId) {
-      const contact = await findContactById(tx, by.contactId)
-      if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
+      const contact = await requireContact(tx, by.contactId)
       return { contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) }
     }
     const parsed = validEmail(by.email!)
@@ -98,7 +97,7 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
     if ((input.scope === SuppressionScope.purpose) !== Boolean(input.purpose)) {
       throw new UnprocessableError('purpose_scope_needs_purpose', 'Scope "purpose" needs purpose, and only it takes one')
     }
-    if (input.listId && !(await findListById(tx, input.listId))) throw new NotFoundError('List', 'list_not_found')
+    if (input.listId) await requireList(tx, input.listId)
     if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
       throw new UnprocessableError('expiry_in_past', 'expiresAt must be in the future')
     }

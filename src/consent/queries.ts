@@ -1,6 +1,6 @@
 // SQL for the consent ledger and notices. Inserts and reads only: the
 // database refuses updates and deletes of both tables.
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, gt } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { consentEvents, notices } from '../../db/schema/index.js'
 
@@ -23,6 +23,23 @@ export async function findConsentHistory(db: Queryable, contactId: string) {
     .leftJoin(notices, eq(notices.id, consentEvents.noticeId))
     .where(eq(consentEvents.contactId, contactId))
     .orderBy(asc(consentEvents.seq))
+}
+
+/** Whether the contact granted consent (to any list) after this time. */
+export async function hasConsentGrantSince(db: Queryable, contactId: string, since: Date): Promise<boolean> {
+  const [row] = await db
+    .select({ id: consentEvents.id })
+    .from(consentEvents)
+    .where(
+      and(
+        eq(consentEvents.contactId, contactId),
+        eq(consentEvents.type, 'granted'),
+        eq(consentEvents.basis, 'consent'),
+        gt(consentEvents.occurredAt, since),
+      ),
+    )
+    .limit(1)
+  return row !== undefined
 }
 
 /** Inserts a notice; returns undefined when that key and version exist already. */

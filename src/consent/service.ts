@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '../../db/client.js'
 import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../../db/schema/index.js'
-import { findContactById } from '../contacts/queries.js'
+import { requireContact } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
@@ -106,7 +106,7 @@ export function createConsentService({ db, clock }: { db: Database; clock: Clock
 
     /** A contact's consent history, oldest first. */
     async consentHistory(contactId: string) {
-      if (!(await findContactById(db, contactId))) throw new NotFoundError('Contact', 'contact_not_found')
+      await requireContact(db, contactId)
       const rows = await findConsentHistory(db, contactId)
       return rows.map(({ event, notice }) => ({ ...event, notice: notice?.id ? notice : null }))
     },

@@ -1,5 +1,5 @@
 // SQL for suppressions. Rows are inserted and lifted, never deleted.
-import { and, asc, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { suppressions } from '../../db/schema/index.js'
@@ -36,7 +36,7 @@ export async function updateSuppressionRow(db: Queryable, id: string, patch: Par
   return row!
 }
 
-/** An active suppression with exactly this scope and reason, so the same one is not written twice. */
+/** The newest active suppression with exactly this scope and reason, so the same one is not written twice. */
 export async function findSameActiveSuppression(
   db: Queryable,
   recipient: { contactId: string | null; addressHash: string },
@@ -56,6 +56,7 @@ export async function findSameActiveSuppression(
         s.purpose ? eq(suppressions.purpose, s.purpose) : isNull(suppressions.purpose),
       ),
     )
+    .orderBy(desc(suppressions.createdAt), desc(suppressions.id))
     .limit(1)
   return row
 }

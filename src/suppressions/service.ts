@@ -4,6 +4,7 @@
 // only the person's own new consent speaks over them (see decision/decide.ts).
 import type { Database, Queryable } from '../../db/client.js'
 import { recordAudit } from '../audit/service.js'
+import { hasConsentGrantSince } from '../consent/queries.js'
 import { findContactByEmail } from '../contacts/queries.js'
 import { requireContact, validEmail } from '../contacts/service.js'
 import { SuppressionScope, type SuppressionReason } from '../decision/types.js'
@@ -42,11 +43,15 @@ export interface SuppressInput {
 /**
  * Writes a suppression inside an open transaction, or returns the identical
  * one already in force. Other services (unsubscribes, enrollments) call this.
+ * An identical one that a later consent may speak over (see overriddenByConsent
+ * in decision/decide.ts) is not in force in the same way: a new objection after
+ * a new consent must count, so then a new row is written.
  */
 export async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionRow> {
   const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
   const same = await findSameActiveSuppression(tx, recipient, shape, now)
-  if (same && same.expiresAt === null) return same
+  const consentedSince = same && recipient.contactId ? await hasConsentGrantSince(tx, recipient.contactId, same.createdAt) : false
+  if (same && same.expiresAt === null && !consentedSince) return same
   const row = await insertSuppression(tx, {
     ...shape,
     contactId: recipient.contactId,

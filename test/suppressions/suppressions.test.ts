@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import { createContact, createList, uniqueEmail } from '../factories.js'
+import { consentPayload, createContact, createList, uniqueEmail } from '../factories.js'
 import { build, PEPPER } from '../helper.js'
 
 const post = (body: Record<string, unknown>) => ({ method: 'POST' as const, url: '/v1/suppressions', payload: body })
@@ -92,6 +92,29 @@ t.test('the same suppression twice is one row; an expired one no longer counts a
   t.equal((await app.as('staff')({ method: 'GET', url: `/v1/suppressions?email=${email}&active=true` })).json().items.length, 2)
   app.clock.advance(120_000)
   t.equal((await app.as('staff')({ method: 'GET', url: `/v1/suppressions?email=${email}&active=true` })).json().items.length, 1)
+})
+
+t.test('an objection after the person consented again is a new suppression that blocks again', async (t) => {
+  const app = await build(t)
+  const contact = await createContact(app)
+  const offers = await createList(app, { kind: 'marketing' })
+  const object = () => app.as('staff')(post({ contactId: contact.id, scope: 'purpose', purpose: 'marketing', reason: 'objection' }))
+  const ask = async () =>
+    (await app.as('staff')({ method: 'POST', url: '/v1/decisions', payload: { contactId: contact.id, kind: 'marketing', listId: offers.id } })).json()
+  const first = (await object()).json()
+  app.clock.advance(60_000)
+  await app.as('staff')({
+    method: 'POST',
+    url: `/v1/lists/${offers.id}/subscriptions`,
+    payload: { contactId: contact.id, source: 'form', consent: consentPayload() },
+  })
+  t.match(await ask(), { allowed: true, basis: 'consent' }, "the person's own consent speaks over the old objection")
+  app.clock.advance(60_000)
+  const second = (await object()).json()
+  t.not(second.id, first.id, 'the new objection is its own row')
+  t.match(await ask(), { allowed: false, reason: 'objection', evidence: { id: second.id } })
+  const third = (await object()).json()
+  t.equal(third.id, second.id, 'repeating it with no consent in between is still one row')
 })
 
 t.test('an unknown suppression is a 404', async (t) => {

@@ -130,11 +130,73 @@ async function openPglite(dataDir: string | 'memory', snapshot?: Blob): Promise<
 const openDataDirs = new Set<string>()
 
 /**
+ * What a lock file records of the process that holds the folder: enough to
+ * tell it from another process that got the same pid later (after a reboot,
+ * or in a container that restarted), and the folder it locked (a folder
+ * copied from a backup carries a lock meant for its original).
+ */
+interface LockHolder {
+  pid: number
+  /** /proc/sys/kernel/random/boot_id when the lock was taken; null where there is no /proc. */
+  bootId: string | null
+  /** The process's start time in clock ticks since boot (/proc/<pid>/stat, field 22). */
+  startTicks: string | null
+  dataDir: string
+}
+
+function readProc(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+const currentBootId = () => readProc('/proc/sys/kernel/random/boot_id')?.trim() ?? null
+
+/** Field 22 of /proc/<pid>/stat; the command name (field 2) may hold spaces and parentheses, so count after its last ')'. */
+function startTicksOf(pid: number): string | null {
+  const stat = readProc(`/proc/${pid}/stat`)
+  return stat ? (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null) : null
+}
+
+function parseLock(text: string): LockHolder | { legacyPid: number } | null {
+  // Locks written before the holder was recorded held the pid alone.
+  if (/^\d+$/.test(text.trim())) return { legacyPid: Number(text.trim()) }
+  try {
+    const lock = JSON.parse(text) as LockHolder
+    return Number.isInteger(lock.pid) && typeof lock.dataDir === 'string' ? lock : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Whether the lock's holder is a live process that really holds this folder:
+ * the same pid, started at the same moment of the same boot, for this folder.
+ * A lock from an older version names only a pid: it counts while that pid
+ * runs Node, the closest check it allows.
+ */
+function holderIsLive(lock: LockHolder | { legacyPid: number }, folder: string): boolean {
+  if ('legacyPid' in lock) {
+    if (lock.legacyPid === process.pid || !isRunning(lock.legacyPid)) return false
+    const program = readProc(`/proc/${lock.legacyPid}/cmdline`)?.split('\0')[0]
+    return program === undefined || /(^|\/)node(js)?$/.test(program)
+  }
+  if (lock.dataDir !== folder || !isRunning(lock.pid)) return false
+  const bootId = currentBootId()
+  if (lock.bootId && bootId && lock.bootId !== bootId) return false
+  const startTicks = startTicksOf(lock.pid)
+  if (lock.startTicks && startTicks && lock.startTicks !== startTicks) return false
+  // Our own pid with our own start: a lock this process left behind (it does not hold the folder now; see lockDataDir).
+  return lock.pid !== process.pid
+}
+
+/**
  * Two processes opening one PGlite folder corrupt it, so embedded mode takes a
- * lock file holding its pid. A lock left by a process that no longer runs is
- * taken over; a live one makes this process refuse to start. A lock with our
- * own pid is stale (a container restarts with the same pid) unless this
- * process holds the folder open itself.
+ * lock file naming its holder (see LockHolder). A lock whose holder no longer
+ * runs, or is another process that got its pid, is taken over; a live holder
+ * makes this process refuse to start.
  */
 function lockDataDir(dataDir: string): () => void {
   const folder = resolve(dataDir)
@@ -143,10 +205,11 @@ function lockDataDir(dataDir: string): () => void {
   }
   mkdirSync(dataDir, { recursive: true })
   const lockPath = join(dataDir, 'pglite.lock')
+  const holder: LockHolder = { pid: process.pid, bootId: currentBootId(), startTicks: startTicksOf(process.pid), dataDir: folder }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx')
-      writeSync(fd, String(process.pid))
+      writeSync(fd, JSON.stringify(holder))
       closeSync(fd)
       openDataDirs.add(folder)
       return () => {
@@ -155,10 +218,11 @@ function lockDataDir(dataDir: string): () => void {
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      const holder = Number(readFileSync(lockPath, 'utf8').trim())
-      if (holder && holder !== process.pid && isRunning(holder)) {
+      const lock = parseLock(readFileSync(lockPath, 'utf8'))
+      if (lock && holderIsLive(lock, folder)) {
+        const pid = 'legacyPid' in lock ? lock.legacyPid : lock.pid
         throw new Error(
-          `The embedded database in ${dataDir} is in use by process ${holder}. ` +
+          `The embedded database in ${dataDir} is in use by process ${pid}. ` +
             'Stop it, or set DATABASE_URL to share a PostgreSQL server between processes.',
         )
       }
@@ -178,27 +242,43 @@ function isRunning(pid: number): boolean {
 }
 
 /**
- * Applies the committed migrations. Applying them twice is a no-op (drizzle
- * records each one). On PostgreSQL an advisory lock makes instances that start
- * together take turns instead of racing on the same DDL.
+ * Runs `work` with the handle that may change the schema, alone: on PGlite the
+ * service's own handle (one connection, no roles); on PostgreSQL one
+ * connection to `ownerUrl` (the tables' owner; the service's URL when none is
+ * given) holding an advisory lock, so instances that start together take
+ * turns instead of racing on the same DDL.
  */
-export async function migrateDatabase(handle: DatabaseHandle, location: DatabaseLocation): Promise<void> {
-  if (location.engine === 'pglite') {
-    await migratePglite(handle.db as never, { migrationsFolder })
-    return
-  }
-  // One connection, so the advisory lock and the migration share a session.
-  const client = postgres(location.url, { max: 1, onnotice: () => {} })
+export async function withSchemaOwner(
+  service: DatabaseHandle,
+  location: DatabaseLocation,
+  ownerUrl: string | undefined,
+  work: (owner: DatabaseHandle) => Promise<void>,
+): Promise<void> {
+  if (location.engine === 'pglite') return work(service)
+  // One connection, so the advisory lock and the work share a session.
+  const owner = openPostgres(ownerUrl ?? location.url, 1)
   try {
-    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`
+    await owner.rows(sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`)
     try {
-      await migratePostgres(drizzlePostgres(client), { migrationsFolder })
+      await work(owner)
     } finally {
-      await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`
+      await owner.rows(sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`)
     }
   } finally {
-    await client.end({ timeout: 5 })
+    await owner.close()
   }
+}
+
+/** Applies the committed migrations; applying them twice is a no-op (drizzle records each one). */
+export async function applyMigrations(owner: DatabaseHandle): Promise<void> {
+  if (owner.engine === 'pglite') await migratePglite(owner.db as never, { migrationsFolder })
+  else await migratePostgres(owner.db as never, { migrationsFolder })
+}
+
+/** The database role a handle's connections act as. */
+export async function currentRole(handle: DatabaseHandle): Promise<string> {
+  const [row] = await handle.rows<{ role: string }>(sql`select current_user as role`)
+  return row!.role
 }
 
 export { sql }

@@ -4,14 +4,18 @@ import { Ajv } from 'ajv'
 import formatsPlugin from 'ajv-formats'
 import { sql } from 'drizzle-orm'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import { migrateDatabase, openDatabase, type Database, type DatabaseHandle, type DatabaseLocation } from '../db/client.js'
+import { openDatabase, type Database, type DatabaseHandle, type DatabaseLocation } from '../db/client.js'
 import type { Config } from './config.js'
 import { systemClock, type Clock } from './lib/clock.js'
+import { addStrictFormats } from './lib/formats.js'
 import { Problem } from './lib/schemas.js'
 import authPlugin from './plugins/auth.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { answerClientError, renderFrameworkError } from './plugins/errors.js'
+import inputPlugin from './plugins/input.js'
+import limitsPlugin from './plugins/limits.js'
 import openapiPlugin from './plugins/openapi.js'
 import queuePlugin from './plugins/queue.js'
+import { prepareDatabase } from './prepare-database.js'
 import { registerRoutes, sharedSchemas } from './routes.js'
 import { createServices, type Services } from './services.js'
 
@@ -58,7 +62,10 @@ function buildValidators() {
   const strict = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: false, strict: false })
   // Query strings and path parameters arrive as text and are coerced.
   const coercing = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: 'array', strict: false })
-  for (const ajv of [strict, coercing]) (formatsPlugin as unknown as { default: (a: Ajv) => void }).default(ajv)
+  for (const ajv of [strict, coercing]) {
+    ;(formatsPlugin as unknown as { default: (a: Ajv) => void }).default(ajv)
+    addStrictFormats(ajv)
+  }
   return { strict, coercing }
 }
 
@@ -66,7 +73,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const location = options.database ?? databaseLocation(config)
   const database: DatabaseHandle = await openDatabase(location)
   try {
-    await migrateDatabase(database, location)
+    await prepareDatabase(database, location, config.migrationDatabaseUrl)
   } catch (error) {
     await database.close()
     throw error
@@ -86,7 +93,13 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     bodyLimit: config.bodyLimitBytes,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
+    // request.ip is the connection's address, or the forwarded one only from a proxy we trust.
+    trustProxy: config.trustProxy === false ? false : config.trustProxy.join(','),
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors met before any route (bad percent-encoding, over-long path segments,
+    // HTTP the parser refuses) are problem documents too.
+    frameworkErrors: renderFrameworkError,
+    clientErrorHandler: answerClientError,
   })
   // Only JSON bodies are spoken here (forms come with the subscriber pages): text is a 415.
   app.removeContentTypeParser('text/plain')
@@ -107,7 +120,18 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     validators.coercing.addSchema(schema)
   }
   await app.register(errorsPlugin)
-  await app.register(authPlugin, { secret: config.jwtSecret })
+  await app.register(inputPlugin)
+  await app.register(limitsPlugin, {
+    perTokenPerMinute: config.rateLimitPerMinute,
+    anonymousPerMinute: config.anonymousRateLimitPerMinute,
+    authFailuresPerMinute: config.authFailureLimitPerMinute,
+  })
+  await app.register(authPlugin, {
+    secret: config.jwtSecret,
+    issuer: config.tokenIssuer,
+    audience: config.tokenAudience,
+    checkClaims: app.services.tokens.checkClaims,
+  })
   await app.register(openapiPlugin)
 
   app.get('/health', { config: { public: true }, schema: { hide: true } }, async () => {

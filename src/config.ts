@@ -3,7 +3,9 @@
 // Secrets that embedded mode may generate are resolved in loadRuntimeConfig.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
+import { parseDurationSeconds } from './lib/duration.js'
 
 export interface Config {
   port: number
@@ -11,7 +13,25 @@ export interface Config {
   dataDir: string
   /** Absent: embedded PGlite in `${dataDir}/pgdata`. */
   databaseUrl: string | undefined
+  /** The tables' owner, for migrations; absent: DATABASE_URL migrates too (it is the owner then). */
+  migrationDatabaseUrl: string | undefined
   jwtSecret: string
+  /** `iss` set in and required of every bearer token. */
+  tokenIssuer: string
+  /** `aud` set in and required of every bearer token. */
+  tokenAudience: string
+  /** Longest lifetime (exp − iat) accepted for staff and admin tokens, in seconds. */
+  tokenMaxLifetimeSeconds: number
+  /** Longest lifetime accepted for course-system tokens (machine tokens), in seconds. */
+  courseSystemTokenMaxLifetimeSeconds: number
+  /** Requests per minute per token. */
+  rateLimitPerMinute: number
+  /** Requests per minute per IP address without a token. */
+  anonymousRateLimitPerMinute: number
+  /** Failed authentications per minute per IP address; beyond it every attempt is refused until the minute is over. */
+  authFailureLimitPerMinute: number
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); false: none. */
+  trustProxy: string[] | false
   publicBaseUrl: string
   /** Absent: messages are written as .eml files to `${dataDir}/outbox`. */
   smtpUrl: string | undefined
@@ -77,6 +97,36 @@ function readEmail(env: Env, name: string, fallback: string): string {
   return raw
 }
 
+function readDuration(env: Env, name: string, fallback: string, maxSeconds: number): number {
+  const raw = env[name] || fallback
+  const seconds = parseDurationSeconds(raw)
+  if (seconds === undefined || seconds < 60) throw new ConfigError(name, `must be a duration of a minute or more such as 12h or 365d, got "${raw}"`)
+  if (seconds > maxSeconds) throw new ConfigError(name, `must be at most ${maxSeconds / 86400} days`)
+  return seconds
+}
+
+function readText(env: Env, name: string, fallback: string): string {
+  const raw = env[name] || fallback
+  if (!/^[\x21-\x7e]{1,200}$/.test(raw)) throw new ConfigError(name, 'must be 1–200 printable ASCII characters without spaces')
+  return raw
+}
+
+/** Comma-separated addresses or CIDR ranges of trusted proxies; unset or "false" trusts none. */
+function readProxies(env: Env, name: string): string[] | false {
+  const raw = env[name]?.trim()
+  if (!raw || raw === 'false') return false
+  const entries = raw.split(',').map((entry) => entry.trim())
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split('/')
+    const family = isIP(address ?? '')
+    const maxBits = family === 6 ? 128 : 32
+    if (!family || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(name, `must list IP addresses or CIDR ranges separated by commas, got "${entry}"`)
+    }
+  }
+  return entries
+}
+
 function readSecret(env: Env, name: string, minLength: number): string | undefined {
   const raw = env[name]
   if (raw === undefined || raw === '') return undefined
@@ -90,6 +140,10 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
   suppressionPepper: string | undefined
 } {
   const databaseUrl = readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])
+  const migrationDatabaseUrl = readUrl(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:'])
+  if (migrationDatabaseUrl && !databaseUrl) {
+    throw new ConfigError('MIGRATION_DATABASE_URL', 'needs DATABASE_URL beside it (the embedded database has no roles)')
+  }
   const jwtSecret = readSecret(env, 'JWT_SECRET', 32)
   const suppressionPepper = readSecret(env, 'SUPPRESSION_PEPPER', 32)
   if (databaseUrl && !jwtSecret) {
@@ -110,7 +164,16 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     host,
     dataDir: resolve(env.DATA_DIR || './var'),
     databaseUrl,
+    migrationDatabaseUrl,
     jwtSecret,
+    tokenIssuer: readText(env, 'TOKEN_ISSUER', 'samtykke'),
+    tokenAudience: readText(env, 'TOKEN_AUDIENCE', 'samtykke-api'),
+    tokenMaxLifetimeSeconds: readDuration(env, 'TOKEN_MAX_LIFETIME', '24h', 366 * 86400),
+    courseSystemTokenMaxLifetimeSeconds: readDuration(env, 'COURSE_SYSTEM_TOKEN_MAX_LIFETIME', '365d', 2 * 366 * 86400),
+    rateLimitPerMinute: readInt(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    anonymousRateLimitPerMinute: readInt(env, 'ANONYMOUS_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
+    authFailureLimitPerMinute: readInt(env, 'AUTH_FAILURE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+    trustProxy: readProxies(env, 'TRUST_PROXY'),
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
     smtpUrl: readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: readEmail(env, 'MAIL_FROM', 'Samtykke <no-reply@localhost.localdomain>'),

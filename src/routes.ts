@@ -14,6 +14,8 @@ import { subscriptionRoutes } from './subscriptions/routes.js'
 import { Subscription } from './subscriptions/schemas.js'
 import { suppressionRoutes } from './suppressions/routes.js'
 import { Suppression } from './suppressions/schemas.js'
+import { tokenRoutes } from './tokens/routes.js'
+import { TokenRevocation } from './tokens/schemas.js'
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(
@@ -26,10 +28,11 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
       await v1.register(suppressionRoutes)
       await v1.register(decisionRoutes)
       await v1.register(ledgerRoutes)
+      await v1.register(tokenRoutes)
     },
     { prefix: '/v1' },
   )
 }
 
 /** Schemas with an $id, referenced by several routes and named in the OpenAPI components. */
-export const sharedSchemas = [Contact, List, Subscription, Notice, ConsentEvent, Suppression]
+export const sharedSchemas = [Contact, List, Subscription, Notice, ConsentEvent, Suppression, TokenRevocation]

@@ -13,6 +13,8 @@ import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
+import { tokenSettings } from './tokens/settings.js'
+import { createTokenService } from './tokens/service.js'
 
 export function createServices({ db, config, clock }: { db: Database; config: Config; clock: Clock }) {
   const pepper = config.suppressionPepper
@@ -29,6 +31,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     suppressions: createSuppressionService({ db, clock, pepper }),
     decisions,
     ledger: createLedgerService({ db, decisions }),
+    tokens: createTokenService({ db, clock, settings: tokenSettings(config) }),
   }
 }
 

@@ -60,3 +60,13 @@ export async function putEnrollment(t: TestApp, enrollmentId: string, body: Reco
     payload: { status: 'active', marketingOptOut: false, ...body },
   })
 }
+
+/** Who asks the decision about a kind of message: the course system sends course and transactional mail, staff the rest. */
+export const askerOf = (kind: unknown) => (kind === 'course' || kind === 'transactional' ? 'course-system' : 'staff')
+
+/** POST /v1/decisions, asked by the role that sends that kind of mail. */
+export async function askDecision(t: TestApp, payload: Record<string, unknown>) {
+  const res = await t.as(askerOf(payload.kind))({ method: 'POST', url: '/v1/decisions', payload })
+  if (res.statusCode !== 200) throw new Error(`decide: ${res.statusCode} ${res.body}`)
+  return res.json()
+}

@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { createSigner } from 'fast-jwt'
 import postgres from 'postgres'
 import type { Test } from 'tap'
-import { migrateDatabase, openDatabase, type DatabaseLocation } from '../db/client.js'
+import { openDatabase, type DatabaseLocation } from '../db/client.js'
 import type { Role } from '../db/schema/index.js'
 import { buildApp } from '../src/app.js'
+import { prepareDatabase } from '../src/prepare-database.js'
 import { parseConfig, type Config } from '../src/config.js'
 import type { Clock } from '../src/lib/clock.js'
+import { signToken } from '../src/tokens/sign.js'
+import { tokenSettings } from '../src/tokens/settings.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
 export const PEPPER = 'test-pepper-test-pepper-test-pepper-42'
@@ -27,8 +29,21 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     // Jobs run only in the tests about jobs: elsewhere their polling is noise.
     runJobs: false,
+    // Limits only where a test is about them: a test file sends thousands of requests from one address.
+    rateLimitPerMinute: 1_000_000,
+    anonymousRateLimitPerMinute: 1_000_000,
+    authFailureLimitPerMinute: 1_000_000,
     ...overrides,
   }
+}
+
+/** A token signed as the service signs them, for the test configuration (or another secret). */
+export function signTestToken(role: Role, o: { name?: string | null; sub?: string; lifetimeSeconds?: number; secret?: string; config?: Config } = {}): string {
+  const config = o.config ?? testConfig()
+  return signToken(
+    { ...tokenSettings(config), secret: o.secret ?? config.jwtSecret },
+    { role, sub: o.sub ?? `${role}:test`, name: o.name === undefined ? `Test ${role}` : o.name, lifetimeSeconds: o.lifetimeSeconds ?? 3600 },
+  ).token
 }
 
 /** A clock tests can move. */
@@ -49,12 +64,14 @@ export class TestClock implements Clock {
 }
 
 const migrationsDir = fileURLToPath(new URL('../db/migrations', import.meta.url))
+/** Besides the migrations, what a prepared database holds: pg-boss's schema (its version) and the queues of these jobs. */
+const preparationInputs = [fileURLToPath(new URL('../src/jobs.ts', import.meta.url)), fileURLToPath(new URL('../node_modules/pg-boss/package.json', import.meta.url))]
 let migratedSnapshot: Promise<Blob> | undefined
 
 /**
- * A migrated, empty PGlite database as a snapshot, made once per set of
- * migrations and shared by every test process through a file in the temp
- * folder: starting from it takes well under a second, an empty start several.
+ * A prepared, empty PGlite database as a snapshot, made once per set of
+ * migrations (and job engine) and shared by every test process through a file
+ * in the temp folder: starting from it takes well under a second, an empty start several.
  */
 function pgliteSnapshot(): Promise<Blob> {
   migratedSnapshot ??= (async () => {
@@ -62,11 +79,12 @@ function pgliteSnapshot(): Promise<Blob> {
     for (const file of readdirSync(migrationsDir, { recursive: true }).map(String).sort()) {
       if (file.endsWith('.sql') || file.endsWith('.json')) hash.update(file).update(readFileSync(join(migrationsDir, file)))
     }
+    for (const file of preparationInputs) hash.update(readFileSync(file))
     const path = join(tmpdir(), `samtykke-test-db-${hash.digest('hex').slice(0, 16)}.tar`)
     if (existsSync(path)) return new Blob([readFileSync(path)])
     const location = { engine: 'pglite', dataDir: 'memory' } as const
     const handle = await openDatabase(location)
-    await migrateDatabase(handle, location)
+    await prepareDatabase(handle, location)
     const snapshot = await handle.snapshot!()
     await handle.close()
     // Written aside and renamed: parallel test processes never read half a file.
@@ -98,8 +116,8 @@ export interface TestApp {
   app: FastifyInstance
   clock: TestClock
   config: Config
-  /** A signed token for a role; the name is the actor in the audit log. */
-  token(role: Role, options?: { name?: string; sub?: string; expiresIn?: number; secret?: string }): string
+  /** A signed token for a role, valid for an hour unless told; the name is the actor in the audit log. */
+  token(role: Role, options?: { name?: string; sub?: string; lifetimeSeconds?: number; secret?: string }): string
   /** inject() with a bearer token for the role (staff by default). */
   as(role: Role | null): (options: InjectOptions) => Promise<LightMyRequestResponse>
 }
@@ -109,12 +127,7 @@ export async function build(t: Test, options: { config?: Partial<Config>; clock?
   const config = testConfig(options.config)
   const app = await buildApp(config, { database: await freshDatabase(t), clock, logger: false })
   t.teardown(() => app.close())
-  const token: TestApp['token'] = (role, o = {}) =>
-    createSigner({ key: o.secret ?? JWT_SECRET, ...(o.expiresIn ? { expiresIn: o.expiresIn } : {}) })({
-      sub: o.sub ?? `${role}:test`,
-      name: o.name ?? `Test ${role}`,
-      role,
-    })
+  const token: TestApp['token'] = (role, o = {}) => signTestToken(role, { ...o, config })
   return {
     app,
     clock,

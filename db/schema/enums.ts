@@ -1,7 +1,14 @@
 // Postgres enums mirrored by `as const` objects, so TypeScript and the database
 // agree on every closed set of values.
 import { pgEnum } from 'drizzle-orm/pg-core'
-import { EnrollmentStatus, MessageKind, SuppressionReason, SuppressionScope } from '../../src/decision/types.js'
+import {
+  BlockReason,
+  EnrollmentStatus,
+  EvidenceType,
+  MessageKind,
+  SuppressionReason,
+  SuppressionScope,
+} from '../../src/decision/types.js'
 
 const values = <T extends Record<string, string>>(o: T) => Object.values(o) as [T[keyof T], ...T[keyof T][]]
 
@@ -65,6 +72,8 @@ export const suppressionScopeEnum = pgEnum('suppression_scope', values(Suppressi
 export const suppressionReasonEnum = pgEnum('suppression_reason', values(SuppressionReason))
 export const enrollmentStatusEnum = pgEnum('enrollment_status', values(EnrollmentStatus))
 export const decisionOutcomeEnum = pgEnum('decision_outcome', ['allowed', 'blocked'])
+export const blockReasonEnum = pgEnum('block_reason', values(BlockReason))
+export const evidenceTypeEnum = pgEnum('evidence_type', values(EvidenceType))
 
 export const DeliveryStatus = {
   queued: 'queued',

@@ -1,12 +1,13 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { contacts } from './contacts.js'
-import { decisionOutcomeEnum, deliveryStatusEnum, legalBasisEnum, messageKindEnum } from './enums.js'
+import { blockReasonEnum, decisionOutcomeEnum, deliveryStatusEnum, evidenceTypeEnum, legalBasisEnum, messageKindEnum } from './enums.js'
 
 /**
  * The send ledger: one row per decision taken on the send path, allowed or
  * blocked. The decision columns are immutable (trigger); only the delivery
- * columns move, because the ledger is also the delivery queue.
+ * columns move, because the ledger is also the delivery queue. `contact_id`
+ * may only become null (erasure), never name someone else.
  */
 export const sendLedger = pgTable(
   'send_ledger',
@@ -22,9 +23,9 @@ export const sendLedger = pgTable(
     templateVersion: text('template_version'),
     decision: decisionOutcomeEnum('decision').notNull(),
     basis: legalBasisEnum('basis'),
-    evidenceType: text('evidence_type'),
+    evidenceType: evidenceTypeEnum('evidence_type'),
     evidenceId: text('evidence_id'),
-    reason: text('reason'),
+    reason: blockReasonEnum('reason'),
     decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }).notNull(),
     deliveryStatus: deliveryStatusEnum('delivery_status').notNull(),
     attempts: integer('attempts').notNull().default(0),

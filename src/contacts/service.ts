@@ -52,6 +52,15 @@ function cleanFields(input: ContactFields): ContactFields {
   return { name: trim(input.name), phone: trim(input.phone), address: trim(input.address), locale: input.locale, attributes: input.attributes }
 }
 
+/** Of the given fields, those the contact has no value for yet: what a system that is not staff may fill in. */
+function emptyFieldsFilled(contact: ContactRow, fields: ContactFields): Pick<ContactFields, 'name' | 'phone' | 'address'> {
+  const filled: Pick<ContactFields, 'name' | 'phone' | 'address'> = {}
+  for (const field of ['name', 'phone', 'address'] as const) {
+    if (contact[field] === null && fields[field]) filled[field] = fields[field]
+  }
+  return filled
+}
+
 /** The contact named by id, or contact_not_found; with `lock`, locked for the rest of the transaction. */
 export async function requireContact(db: Queryable, id: string, options: { lock?: boolean } = {}): Promise<ContactRow> {
   const contact = options.lock ? await lockContactById(db, id) : await findContactById(db, id)
@@ -77,8 +86,10 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
 
   /**
    * Finds the contact with this address or creates it, inside an open
-   * transaction; given fields rectify an existing contact (audited). Used by
-   * the course system's enrollments, where the address is the key.
+   * transaction. Used by the course system's enrollments, where the address is
+   * the key: it may create a contact and fill fields that are empty, but never
+   * overwrites or clears one (rectification is staff's, through updateContact).
+   * A field it fills is recorded in the audit log as a rectification by it.
    */
   async function upsertContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
     const { email } = validEmail(input.email, 'body.contact.email')
@@ -93,12 +104,13 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
         return (await lockContactById(tx, created.id))!
       }
     }
-    // Someone else created it meanwhile, or it existed: lock it, then rectify.
+    // Someone else created it meanwhile, or it existed: lock it, then fill what is empty.
     const before = (await lockContactById(tx, (existing ?? (await findContactByEmail(tx, email)))!.id))!
-    const changes = diffFields(before, fields)
+    const filled = emptyFieldsFilled(before, fields)
+    const changes = diffFields(before, filled)
     if (Object.keys(changes).length === 0) return before
-    const after = await updateContactRow(tx, before.id, { ...fields, updatedAt: now })
-    await recordAudit(tx, actor, now, { action: 'contact.updated', entityType: 'contact', entityId: before.id, changes })
+    const after = await updateContactRow(tx, before.id, { ...filled, updatedAt: now })
+    await recordAudit(tx, actor, now, { action: 'contact.rectified', entityType: 'contact', entityId: before.id, changes })
     return after
   }
 

@@ -38,9 +38,12 @@ export const courseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: Roles.courseSystem },
     schema: {
       operationId: 'putEnrollment',
-      summary: 'Create or update an enrollment (idempotent); upserts the contact by address',
+      summary: 'Create or update an enrollment (idempotent); finds or creates the contact by address',
       description:
         'Records the contract basis in the consent ledger and puts the person on the course list. ' +
+        'A new contact is created with the given fields; of an existing contact only the empty fields are filled ' +
+        '(audited as a rectification). A field that has a value is never overwritten or cleared here: staff ' +
+        'rectify contacts with PATCH /v1/contacts/{id}. ' +
         'An enrollment is active while its status is active and its course has not ended. ' +
         'marketingOptOut: true is recorded as an objection to marketing.',
       tags,

@@ -136,24 +136,24 @@ const isAllMail = (s: SuppressionFacts) => s.scope === SuppressionScope.allMail
 /** Sources where the person acted themselves (a form they filled, a link they clicked). */
 const OWN_SOURCES: ReadonlySet<string> = new Set(['form', 'link'])
 
+/** Whether a consent from this source is the person's own act, rather than one staff, an import or a system recorded. */
+export function isPersonsOwnAct(source: string): boolean {
+  return OWN_SOURCES.has(source)
+}
+
+/** Suppressions that record what the person said; the rest record what staff or the system decided. */
+export const PERSONS_OWN_WORD: ReadonlySet<SuppressionReason> = new Set(['unsubscribe', 'objection', 'complaint', 'erasure'])
+
 /**
- * Re-subscribing needs a new, explicit consent — and such a consent, given
- * after a suppression, speaks for its list. An unsubscribe yields to any
- * explicit consent; an objection, complaint or erasure only to the person's
- * own (never to one staff recorded); a bounce or manual block never does.
+ * What the person said (unsubscribe, objection, complaint, erasure) yields
+ * only to that person's own new consent to the list, given after it (a form
+ * they filled, a link they followed) — never to one staff, an import or a
+ * system recorded. What staff or the system decided (a manual block, a bounce)
+ * never yields to consent; staff lift it. An all-mail suppression never yields.
  */
 export function overriddenByConsent(s: SuppressionFacts, grant: ConsentEventFacts | null): boolean {
   if (!grant || s.scope === SuppressionScope.allMail || grant.occurredAt.getTime() <= s.createdAt.getTime()) return false
-  switch (s.reason) {
-    case 'unsubscribe':
-      return true
-    case 'objection':
-    case 'complaint':
-    case 'erasure':
-      return OWN_SOURCES.has(grant.source)
-    default:
-      return false
-  }
+  return PERSONS_OWN_WORD.has(s.reason) && isPersonsOwnAct(grant.source)
 }
 
 /** The suppression that blocks a newsletter or marketing list, after any newer consent to it is heard. */

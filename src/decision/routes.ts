@@ -18,12 +18,13 @@ export const decisionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description:
         'Answers allowed, with the legal basis and the evidence, or blocked, with a stable reason. ' +
         'Name the recipient by `email` or by `contactId` (exactly one); course mail names the course, ' +
-        'other mail the list, whose kind must match the message kind. Changes nothing and writes no ledger row.',
+        'other mail the list, whose kind must match the message kind. Changes nothing and writes no ledger row. ' +
+        'The course system may ask about course and transactional mail only (403 otherwise); staff about every kind.',
       tags,
       body: DecideBody,
       response: { 200: DecisionSchema, ...errorResponses(404, 422) },
     },
-    handler: async (request) => decisions.decideFor(request.body),
+    handler: async (request) => decisions.decideFor(request.body, request.actor),
   })
 
   app.get('/contacts/:id/explain', {

@@ -3,7 +3,7 @@
 // nothing; the send ledger (src/ledger) records what it answers. Knows
 // nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import type { LegalBasis, ListKind } from '../../db/schema/index.js'
+import { Role, type LegalBasis, type ListKind } from '../../db/schema/index.js'
 import type { Config } from '../config.js'
 import { findContactByEmail } from '../contacts/queries.js'
 import { requireContact } from '../contacts/service.js'
@@ -11,9 +11,10 @@ import { findContactEnrollments, findCourseList } from '../courses/queries.js'
 import { requireCourse } from '../courses/service.js'
 import { requireList } from '../lists/service.js'
 import { findSuppressionsForRecipient } from '../suppressions/queries.js'
+import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { addressHash, parseEmail, storedAddressHash } from '../lib/email.js'
-import { UnprocessableError, ValidationError } from '../lib/errors.js'
+import { ForbiddenError, UnprocessableError, ValidationError } from '../lib/errors.js'
 import { decide } from './decide.js'
 import { explainContact } from './explain.js'
 import {
@@ -72,6 +73,13 @@ const listKindFor: Record<MessageKind, ListKind> = {
   marketing: 'marketing',
   transactional: 'transactional',
 }
+
+/**
+ * The course system sends course mail and transactional mail, so it may ask
+ * about those and nothing else: a newsletter or marketing answer would tell it
+ * a person's choices (and the suppression behind them) it has no need to know.
+ */
+const KINDS_THE_COURSE_SYSTEM_MAY_ASK: ReadonlySet<MessageKind> = new Set(['course', 'transactional'])
 
 /** The flat answer from the pure decision's union. */
 export function toAnswer(decision: Decision, contactId: string | null, decidedAt: Date): DecisionAnswer {
@@ -189,8 +197,13 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
   return {
     decideOutcome,
 
-    /** May this message go to this recipient now? Reads only; pass `tx` to decide inside an open transaction. */
-    decideFor: async (request: DecisionRequest, tx?: Queryable): Promise<DecisionAnswer> => (await decideOutcome(request, tx)).answer,
+    /** May this message go to this recipient now, asked by `actor`? Reads only. */
+    async decideFor(request: DecisionRequest, actor: Actor): Promise<DecisionAnswer> {
+      if (actor.role === Role.courseSystem && !KINDS_THE_COURSE_SYSTEM_MAY_ASK.has(request.kind)) {
+        throw new ForbiddenError('The course system may ask about course and transactional mail only')
+      }
+      return (await decideOutcome(request)).answer
+    },
 
     /** Why every list and course of one contact would or would not get mail now, from stored data alone. */
     explainContact: (contactId: string) => explainContact(db, { contactId, now: clock.now(), policy, hashOf }),

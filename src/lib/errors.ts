@@ -9,6 +9,8 @@ export class AppError extends Error {
     message: string,
     /** Extra members of the problem document (RFC 9457 extension members). */
     readonly extensions: Record<string, unknown> = {},
+    /** HTTP headers the answer carries (WWW-Authenticate, Retry-After). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message)
     this.name = new.target.name
@@ -46,14 +48,27 @@ export class ValidationError extends AppError {
   }
 }
 
+/** RFC 6750 § 3: a 401 names the scheme, and the error when a token was sent. */
+const REALM = 'Bearer realm="samtykke"'
+const quoted = (text: string) => `"${text.replace(/["\\]/g, "'")}"`
+
 export class UnauthorizedError extends AppError {
   constructor(code = 'unauthorized', message = 'A valid bearer token is required') {
-    super(401, code, message)
+    // No token at all: only the scheme (§ 3.1); a bad one: error="invalid_token".
+    const challenge = code === 'unauthorized' ? REALM : `${REALM}, error="invalid_token", error_description=${quoted(message)}`
+    super(401, code, message, {}, { 'www-authenticate': challenge })
   }
 }
 
 export class ForbiddenError extends AppError {
   constructor(message = 'Your role may not do this') {
-    super(403, 'forbidden', message)
+    super(403, 'forbidden', message, {}, { 'www-authenticate': `${REALM}, error="insufficient_scope"` })
+  }
+}
+
+/** Too many requests; says after how many seconds to come back. */
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number, message = 'Too many requests; try again later') {
+    super(429, 'rate_limited', message, { retryAfter: retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) })
   }
 }

@@ -32,7 +32,7 @@ const problemResponse = Type.Unsafe({
 
 /** Response entries for the error statuses a route can answer. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
-  const all = new Set([400, 401, 403, ...statuses])
+  const all = new Set([400, 401, 403, 429, ...statuses])
   return Object.fromEntries([...all].sort().map((status) => [status, problemResponse]))
 }
 

@@ -1,7 +1,9 @@
 // Renders every error as application/problem+json (RFC 9457) with a stable
 // `code` and the request id. Stack traces, SQL and driver messages never reach
 // a client: a 5xx says only that something went wrong, and the log has the rest.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { AppError, type FieldError } from '../lib/errors.js'
 
@@ -21,11 +23,14 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }
@@ -42,7 +47,8 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail?: str
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_content_length' },
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'bad_content_type' },
-  FST_ERR_BAD_URL: { status: 400, code: 'bad_url' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url', detail: 'The path is not valid percent-encoded UTF-8' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', detail: 'A path segment is longer than any id this API has' },
 }
 
 export function problemBody(request: FastifyRequest, status: number, code: string, detail?: string, extra = {}): Problem {
@@ -126,6 +132,7 @@ export default fp(
   async function errorsPlugin(app: FastifyInstance) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error, request)
+      if (error instanceof AppError) reply.headers(error.headers)
       if (problem.status >= 500) request.log.error({ err: withoutParameters(error) }, 'request failed')
       else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
       return sendProblem(reply, problem)
@@ -136,3 +143,46 @@ export default fp(
   },
   { name: 'errors' },
 )
+
+/**
+ * Errors Fastify meets before any route or hook (a path that is not valid
+ * percent-encoding, a path segment over the length limit): the `frameworkErrors`
+ * server option, so they get the same problem document as everything else.
+ */
+export const renderFrameworkError: NonNullable<FastifyServerOptions['frameworkErrors']> = (error, request, reply) => {
+  const problem = toProblem(error as FastifyError, request)
+  request.log.info({ code: problem.code, status: problem.status }, 'request refused')
+  void sendProblem(reply, problem)
+}
+
+/** Node's HTTP parser's own refusals, by its error code; anything else it cannot parse is a 400. */
+const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', detail: 'The request line and headers are larger than the limit' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request did not arrive in time' },
+}
+
+/**
+ * The `clientErrorHandler` server option: a request Node's HTTP parser refuses
+ * never becomes a Fastify request, so the problem document is written to the
+ * socket directly and the connection closed, as Node itself does.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const known = CLIENT_ERRORS[error.code ?? '']
+  const status = known?.status ?? 400
+  const body = JSON.stringify({
+    type: 'about:blank',
+    title: TITLES[status],
+    status,
+    code: known?.code ?? 'malformed_request',
+    detail: known?.detail ?? 'The request is not valid HTTP',
+    requestId: randomUUID(),
+  })
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${TITLES[status]}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    )
+  }
+  socket.destroy(error)
+}

@@ -1,6 +1,8 @@
 // pg-boss, the Postgres job engine, on the same database as everything else:
 // through the database handle's executeSql on both PGlite and PostgreSQL, so
-// embedded mode needs no second connection. Registers the periodic jobs of
+// embedded mode needs no second connection. Its schema and queues are made
+// with the migrations, by the tables' owner (installJobEngine); the service
+// itself only schedules, sends and works jobs. Registers the periodic jobs of
 // src/jobs.ts; an instance started with RUN_JOBS=false (an API-only replica)
 // neither schedules nor works them.
 import type { FastifyInstance } from 'fastify'
@@ -15,17 +17,36 @@ declare module 'fastify' {
   }
 }
 
+/** pg-boss's own schema in the service's database. */
+export const JOB_SCHEMA = 'pgboss'
+
+type ExecuteSql = DatabaseHandle['executeSql']
+
+/**
+ * Creates or migrates pg-boss's schema and the queues of the periodic jobs.
+ * DDL, so it runs with the migrations, as the owner; creating a queue that
+ * exists is a no-op.
+ */
+export async function installJobEngine(executeSql: ExecuteSql): Promise<void> {
+  const boss = new PgBoss({ db: { executeSql }, schema: JOB_SCHEMA, migrate: true, supervise: false, schedule: false })
+  await boss.start()
+  for (const job of periodicJobs) {
+    await boss.createQueue(job.name, { name: job.name, policy: 'singleton', retryLimit: 3, retryDelay: 60 })
+  }
+  await boss.stop({ graceful: false, wait: true })
+}
+
 export default fp(
   async function queuePlugin(app: FastifyInstance, options: { database: DatabaseHandle; runJobs: boolean }) {
     if (!options.runJobs) {
       app.decorate('boss', null)
       return
     }
-    const boss = new PgBoss({ db: { executeSql: options.database.executeSql }, schema: 'pgboss' })
+    // migrate: false: the service's database role may not run DDL; installJobEngine did it.
+    const boss = new PgBoss({ db: { executeSql: options.database.executeSql }, schema: JOB_SCHEMA, migrate: false })
     boss.on('error', (error) => app.log.error({ err: error }, 'job engine error'))
     await boss.start()
     for (const job of periodicJobs) {
-      await boss.createQueue(job.name, { name: job.name, policy: 'singleton', retryLimit: 3, retryDelay: 60 })
       await boss.schedule(job.name, job.cron, {}, { tz: 'UTC' })
       await boss.work(job.name, async () => {
         const result = await job.run(app.services)

@@ -143,7 +143,7 @@ export function createOptOut({ clock, pepper }: { clock: Clock; pepper: string }
         await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, input, actor)
         effectiveNow.push({ listId: list.id, slug: list.slug, kind: list.kind })
       }
-      const suppression = await suppressIn(tx, actor, clock.now(), await recipientOf(tx, contactId), {
+      const { suppression } = await suppressIn(tx, actor, clock.now(), await recipientOf(tx, contactId), {
         scope: 'global',
         reason: 'unsubscribe',
         note: input.evidence ?? null,

@@ -6,6 +6,7 @@ import type { Database, Queryable } from '../../db/client.js'
 import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../../db/schema/index.js'
 import { recordConsentEvent, resolveNotice, type ConsentInput } from '../consent/service.js'
 import { requireContact } from '../contacts/service.js'
+import { isPersonsOwnAct } from '../decision/decide.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
@@ -67,10 +68,12 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
       throw new UnprocessableError('source_reserved', 'The source "enrollment" is recorded by enrollments only')
     }
     const existing = await lockSubscription(tx, input.contactId, listId)
-    if (existing?.status === SubscriptionStatus.unsubscribed && !input.consent) {
+    // An unsubscribe yields only to the person's own new consent (decide.ts), so nothing less re-opens the list.
+    if (existing?.status === SubscriptionStatus.unsubscribed && !(input.consent && isPersonsOwnAct(input.source))) {
       throw new ConflictError(
         'explicit_consent_required',
-        'This person unsubscribed; subscribing them again needs their new, explicit consent (consent.given and the notice they saw)',
+        'This person unsubscribed; only their own new, explicit consent subscribes them again: ' +
+          'source form or link, with consent.given and the notice they saw',
       )
     }
     if (list.basis === LegalBasis.consent && !input.consent) {

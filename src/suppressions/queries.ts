@@ -1,5 +1,5 @@
 // SQL for suppressions. Rows are inserted and lifted, never deleted.
-import { and, asc, desc, eq, gt, isNull, lte, or, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { suppressions } from '../../db/schema/index.js'
@@ -20,6 +20,16 @@ function activeAt(now: Date): SQL {
   return and(isNull(suppressions.liftedAt), lte(suppressions.createdAt, now), or(isNull(suppressions.expiresAt), gt(suppressions.expiresAt, now)))!
 }
 
+/**
+ * Makes writers of one person's suppressions take turns until the transaction
+ * ends. A lock on the address hash, not on a row: the row to lock may not exist
+ * yet, and the person may have no contact. Under READ COMMITTED the next
+ * writer's read then sees the row the previous one committed.
+ */
+export async function lockRecipientSuppressions(db: Queryable, addressHash: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`suppression:${addressHash}`}, 0))`)
+}
+
 export async function insertSuppression(db: Queryable, row: NewSuppression): Promise<SuppressionRow> {
   const [inserted] = await db.insert(suppressions).values(row).returning()
   return inserted!
@@ -36,7 +46,11 @@ export async function updateSuppressionRow(db: Queryable, id: string, patch: Par
   return row!
 }
 
-/** The newest active suppression with exactly this scope and reason, so the same one is not written twice. */
+/**
+ * Of the active suppressions with exactly this scope and reason, the one that
+ * lasts longest (no expiry first), newest among those: what a repeat of it is
+ * compared with, so the same one is not written twice.
+ */
 export async function findSameActiveSuppression(
   db: Queryable,
   recipient: { contactId: string | null; addressHash: string },
@@ -56,7 +70,7 @@ export async function findSameActiveSuppression(
         s.purpose ? eq(suppressions.purpose, s.purpose) : isNull(suppressions.purpose),
       ),
     )
-    .orderBy(desc(suppressions.createdAt), desc(suppressions.id))
+    .orderBy(sql`${suppressions.expiresAt} desc nulls first`, desc(suppressions.createdAt), desc(suppressions.id))
     .limit(1)
   return row
 }

@@ -16,15 +16,19 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'createSuppression',
       summary: 'Suppress a person (by contact or address) in a scope',
-      description: 'Writing the same suppression twice returns the one in force. Erasure suppressions come from erasure requests only.',
+      description:
+        'Answers 201 with the new suppression, or 200 with the one already in force when the same suppression ' +
+        '(scope, reason, list, purpose, lasting at least as long) is written again, at once or later. ' +
+        'Erasure suppressions come from erasure requests only.',
       tags,
       body: CreateSuppressionBody,
-      response: { 201: suppressionRef, ...errorResponses(404, 422) },
+      response: { 201: suppressionRef, 200: suppressionRef, ...errorResponses(404, 422) },
     },
     handler: async (request, reply) => {
       const { expiresAt, ...rest } = request.body
       const input = { ...rest, expiresAt: expiresAt ? new Date(expiresAt) : null }
-      return reply.code(201).send(await suppressions.createSuppression(input, request.actor))
+      const { suppression, created } = await suppressions.createSuppression(input, request.actor)
+      return reply.code(created ? 201 : 200).send(suppression)
     },
   })
 
@@ -50,8 +54,10 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: Roles.admin },
     schema: {
       operationId: 'liftSuppression',
-      summary: 'Lift a suppression (admin, with a reason; audited)',
-      description: 'Objection and erasure suppressions are never lifted by staff: 409 suppression_not_liftable.',
+      summary: 'Lift a manual block or a bounce (admin, with a reason; audited)',
+      description:
+        'Only what staff or the system decided (reason manual or bounce) is lifted. What the person said — ' +
+        'unsubscribe, objection, complaint, erasure — yields only to their own new consent: 409 suppression_not_liftable.',
       tags,
       params: IdParams,
       body: LiftSuppressionBody,

@@ -1,12 +1,14 @@
 // Suppressions: who must not be written to, and in what scope. Keyed by the
 // contact and by a keyed address hash, so they outlive the contact. Staff add
-// and (admins) lift them; objections and erasures are never lifted by staff —
-// only the person's own new consent speaks over them (see decision/decide.ts).
+// them; admins lift what staff or the system decided (manual blocks, bounces).
+// What the person said (unsubscribe, objection, complaint, erasure) is never
+// lifted: only the person's own new consent speaks over it (decision/decide.ts).
 import type { Database, Queryable } from '../../db/client.js'
 import { recordAudit } from '../audit/service.js'
 import { hasConsentGrantSince } from '../consent/queries.js'
 import { findContactByEmail } from '../contacts/queries.js'
 import { requireContact, validEmail } from '../contacts/service.js'
+import { PERSONS_OWN_WORD } from '../decision/decide.js'
 import { SuppressionScope, type SuppressionReason } from '../decision/types.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
@@ -19,12 +21,10 @@ import {
   findSuppressionById,
   insertSuppression,
   listSuppressionRows,
+  lockRecipientSuppressions,
   updateSuppressionRow,
   type SuppressionRow,
 } from './queries.js'
-
-/** Reasons that only the person can undo, by a new explicit consent of their own. */
-const NOT_LIFTABLE: ReadonlySet<SuppressionReason> = new Set(['objection', 'erasure'])
 
 export interface Recipient {
   contactId: string | null
@@ -40,24 +40,35 @@ export interface SuppressInput {
   expiresAt?: Date | null
 }
 
+/** A suppression written, or the identical one already in force; `created` says which. */
+export interface SuppressionWrite {
+  suppression: SuppressionRow
+  created: boolean
+}
+
 /**
  * Writes a suppression inside an open transaction, or returns the identical
- * one already in force. Other services (unsubscribes, enrollments) call this.
+ * one already in force (same scope, reason, list and purpose, lasting at least
+ * as long). Other services (unsubscribes, enrollments) call this. Writers for
+ * one person take turns, so the same suppression sent twice at once is one row.
  * An identical one that a later consent may speak over (see overriddenByConsent
  * in decision/decide.ts) is not in force in the same way: a new objection after
  * a new consent must count, so then a new row is written.
  */
-export async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionRow> {
+export async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionWrite> {
+  await lockRecipientSuppressions(tx, recipient.addressHash)
   const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
+  const expiresAt = input.expiresAt ?? null
   const same = await findSameActiveSuppression(tx, recipient, shape, now)
+  const lastsLongEnough = same && (same.expiresAt === null || (expiresAt !== null && same.expiresAt.getTime() >= expiresAt.getTime()))
   const consentedSince = same && recipient.contactId ? await hasConsentGrantSince(tx, recipient.contactId, same.createdAt) : false
-  if (same && same.expiresAt === null && !consentedSince) return same
+  if (same && lastsLongEnough && !consentedSince) return { suppression: same, created: false }
   const row = await insertSuppression(tx, {
     ...shape,
     contactId: recipient.contactId,
     addressHash: recipient.addressHash,
     note: input.note ?? null,
-    expiresAt: input.expiresAt ?? null,
+    expiresAt,
     createdAt: now,
     createdById: actor.id,
     createdByName: actor.name,
@@ -69,7 +80,7 @@ export async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipie
     entityId: row.id,
     changes: { ...shape, contactId: recipient.contactId, expiresAt: row.expiresAt },
   })
-  return row
+  return { suppression: row, created: true }
 }
 
 export interface CreateSuppressionInput extends SuppressInput {
@@ -111,7 +122,8 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
   return {
     resolveRecipient,
 
-    createSuppression(input: CreateSuppressionInput, actor: Actor): Promise<SuppressionRow> {
+    /** Adds a suppression; the same one written again (at once or later) returns the one in force, `created: false`. */
+    createSuppression(input: CreateSuppressionInput, actor: Actor): Promise<SuppressionWrite> {
       return db.transaction(async (tx) => {
         const now = clock.now()
         await checkShape(tx, input, now)
@@ -126,15 +138,15 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
       return row
     },
 
-    /** Admins lift a suppression with a reason; objections and erasures are the person's to undo. */
+    /** Admins lift what staff or the system decided, with a reason; what the person said is theirs to undo. */
     liftSuppression(id: string, reason: string, actor: Actor): Promise<SuppressionRow> {
       return db.transaction(async (tx) => {
         const row = await findSuppressionById(tx, id, true)
         if (!row) throw new NotFoundError('Suppression', 'suppression_not_found')
-        if (NOT_LIFTABLE.has(row.reason)) {
+        if (PERSONS_OWN_WORD.has(row.reason)) {
           throw new ConflictError(
             'suppression_not_liftable',
-            `A suppression for ${row.reason} is never lifted by staff; only the person's own new explicit consent overrides it`,
+            `A suppression for ${row.reason} records what the person said; staff never lift it, only the person's own new consent speaks over it`,
           )
         }
         if (row.liftedAt) throw new ConflictError('suppression_already_lifted', 'This suppression was lifted already')

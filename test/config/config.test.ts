@@ -43,6 +43,18 @@ const bad: [string, Record<string, string>][] = [
   ['MARKETING_CUSTOMER_WINDOW_MONTHS is zero', { MARKETING_CUSTOMER_WINDOW_MONTHS: '0' }],
   ['BODY_LIMIT_BYTES is not a whole number', { BODY_LIMIT_BYTES: '1.5' }],
   ['RUN_JOBS is not a boolean', { RUN_JOBS: 'yes' }],
+  ['MIGRATION_DATABASE_URL is set without DATABASE_URL', { MIGRATION_DATABASE_URL: PG }],
+  ['MIGRATION_DATABASE_URL has the wrong protocol', { DATABASE_URL: PG, JWT_SECRET: SECRET, SUPPRESSION_PEPPER: SECRET, MIGRATION_DATABASE_URL: 'mysql://db/x' }],
+  ['TOKEN_MAX_LIFETIME is not a duration', { TOKEN_MAX_LIFETIME: 'forever' }],
+  ['TOKEN_MAX_LIFETIME is too short', { TOKEN_MAX_LIFETIME: '30s' }],
+  ['COURSE_SYSTEM_TOKEN_MAX_LIFETIME is over two years', { COURSE_SYSTEM_TOKEN_MAX_LIFETIME: '1000d' }],
+  ['TOKEN_ISSUER has a space', { TOKEN_ISSUER: 'my issuer' }],
+  ['TOKEN_AUDIENCE is not ASCII', { TOKEN_AUDIENCE: 'tjeneste-ø' }],
+  ['RATE_LIMIT_PER_MINUTE is zero', { RATE_LIMIT_PER_MINUTE: '0' }],
+  ['ANONYMOUS_RATE_LIMIT_PER_MINUTE is not a number', { ANONYMOUS_RATE_LIMIT_PER_MINUTE: 'many' }],
+  ['AUTH_FAILURE_LIMIT_PER_MINUTE is negative', { AUTH_FAILURE_LIMIT_PER_MINUTE: '-3' }],
+  ['TRUST_PROXY is not an address', { TRUST_PROXY: 'loadbalancer' }],
+  ['TRUST_PROXY has a bad range', { TRUST_PROXY: '10.0.0.0/33' }],
 ]
 
 for (const [what, env] of bad) {
@@ -77,6 +89,15 @@ t.test('without any variables the embedded defaults apply', async (t) => {
     marketingCustomerWindowMonths: 24,
     bodyLimitBytes: 1024 * 1024,
     runJobs: true,
+    migrationDatabaseUrl: undefined,
+    tokenIssuer: 'samtykke',
+    tokenAudience: 'samtykke-api',
+    tokenMaxLifetimeSeconds: 24 * 60 * 60,
+    courseSystemTokenMaxLifetimeSeconds: 365 * 24 * 60 * 60,
+    rateLimitPerMinute: 600,
+    anonymousRateLimitPerMinute: 60,
+    authFailureLimitPerMinute: 10,
+    trustProxy: false,
   })
 })
 
@@ -93,6 +114,11 @@ t.test('values are read and normalised', async (t) => {
     MAIL_FROM: 'Kurs AS <kurs@example.no>',
     LOG_LEVEL: 'warn',
     RUN_JOBS: '0',
+    MIGRATION_DATABASE_URL: 'postgres://owner@db.example.no:5432/samtykke',
+    TOKEN_MAX_LIFETIME: '8h',
+    COURSE_SYSTEM_TOKEN_MAX_LIFETIME: '90d',
+    TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1',
+    RATE_LIMIT_PER_MINUTE: '100',
   })
   t.match(config, {
     port: 8080,
@@ -106,6 +132,11 @@ t.test('values are read and normalised', async (t) => {
     mailFrom: 'Kurs AS <kurs@example.no>',
     logLevel: 'warn',
     runJobs: false,
+    migrationDatabaseUrl: 'postgres://owner@db.example.no:5432/samtykke',
+    tokenMaxLifetimeSeconds: 8 * 60 * 60,
+    courseSystemTokenMaxLifetimeSeconds: 90 * 24 * 60 * 60,
+    trustProxy: ['10.0.0.1', '192.168.0.0/16', '::1'],
+    rateLimitPerMinute: 100,
   })
   t.equal(parseConfig({ PORT: '4000' }).publicBaseUrl, 'http://localhost:4000', 'the public URL follows the port')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { putCourse, putEnrollment, uniqueEmail } from '../factories.js'
+import { createContact, putCourse, putEnrollment, uniqueEmail } from '../factories.js'
 import { build } from '../helper.js'
 
 t.test('the course system creates a course with its own course list, idempotently', async (t) => {
@@ -75,6 +75,35 @@ t.test('an enrollment upserts the contact, puts them on the course list and reco
   t.equal(again.statusCode, 200, 'the same enrollment again is an update, matched by address ignoring case')
   const history2 = (await app.as('staff')({ method: 'GET', url: `/v1/contacts/${enrollment.contactId}/consents` })).json().items
   t.equal(history2.length, 1, 'an unchanged enrollment writes no new event')
+})
+
+t.test('an enrollment never rewrites or clears a contact; it fills what is empty, audited as the course system\'s rectification', async (t) => {
+  const app = await build(t)
+  await putCourse(app, 'C1')
+  const kari = await createContact(app, { email: uniqueEmail('kari'), name: 'Kari Nordmann', phone: '+47 900 00 000' })
+
+  // The course system names Kari's address with another name, no phone, and an address she never gave.
+  const res = await putEnrollment(app, 'E1', {
+    courseId: 'C1',
+    contact: { email: kari.email, name: 'Someone Else', phone: null, address: 'Storgata 1, Oslo', locale: 'en' },
+  })
+  t.equal(res.statusCode, 201)
+  t.equal(res.json().contactId, kari.id)
+  const after = (await app.as('staff')({ method: 'GET', url: `/v1/contacts/${kari.id}` })).json()
+  t.match(after, { name: 'Kari Nordmann', phone: '+47 900 00 000', locale: 'nb' }, 'name, phone and locale are as staff left them')
+  t.equal(after.address, 'Storgata 1, Oslo', 'the empty address is filled')
+
+  const trail = await app.app.services.audit.listEntityAudit('contact', kari.id)
+  t.match(trail.at(-1), {
+    action: 'contact.rectified',
+    actorRole: 'course-system',
+    changes: { address: { from: null, to: 'Storgata 1, Oslo' } },
+  })
+  t.notOk('name' in (trail.at(-1)!.changes ?? {}), 'nothing about the name was changed')
+
+  const again = await putEnrollment(app, 'E1', { courseId: 'C1', contact: { email: kari.email, name: 'Someone Else', address: 'Elsewhere 2' } })
+  t.equal(again.statusCode, 200)
+  t.equal((await app.app.services.audit.listEntityAudit('contact', kari.id)).length, trail.length, 'a filled field is not filled again')
 })
 
 t.test('a declined marketing offer is recorded as an objection to marketing', async (t) => {

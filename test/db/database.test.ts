@@ -1,15 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { sql, type SQL } from 'drizzle-orm'
-import { createSigner } from 'fast-jwt'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { openDatabase } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
 import { createContact } from '../factories.js'
-import { build, JWT_SECRET, testConfig } from '../helper.js'
+import { build, signTestToken, testConfig } from '../helper.js'
 
 // (a) and (b) are about the embedded engine's data folder, so they run on
 // PGlite whatever TEST_DATABASE_URL says; (c) runs on the database build(t) gives.
@@ -46,7 +45,7 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
   return 'no error'
 }
 
-const staffToken = createSigner({ key: JWT_SECRET })({ sub: 'staff:test', name: 'Test staff', role: 'staff' })
+const staffToken = signTestToken('staff')
 
 t.test('an embedded database keeps its data across restarts and migrates only once', async (t) => {
   const dataDir = tempDataDir(t)
@@ -100,10 +99,47 @@ t.test('a lock left by a process that no longer runs is taken over', async (t) =
   const dataDir = tempDataDir(t)
   const gone = spawn(process.execPath, ['-e', ''])
   await new Promise((done) => gone.once('exit', done))
-  writeFileSync(join(dataDir, 'pglite.lock'), String(gone.pid))
+  writeFileSync(join(dataDir, 'pglite.lock'), JSON.stringify({ pid: gone.pid, bootId: null, startTicks: null, dataDir: resolve(dataDir) }))
   const handle = await openDatabase({ engine: 'pglite', dataDir })
   t.pass('opened')
   await handle.close()
+})
+
+t.test('a lock naming a live process that is not its holder is taken over', async (t) => {
+  const dataDir = tempDataDir(t)
+  // A live process that is not this service: what a pid in an old lock names after a reboot.
+  const unrelated = spawn('sleep', ['30'])
+  t.teardown(() => unrelated.kill())
+  await new Promise((done) => unrelated.once('spawn', done))
+  const lockPath = join(dataDir, 'pglite.lock')
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  const locks = {
+    'from before a reboot': { pid: unrelated.pid, bootId: '00000000-0000-4000-8000-000000000000', startTicks: null, dataDir: resolve(dataDir) },
+    'from a process that started at another moment (the pid was reused)': { pid: unrelated.pid, bootId, startTicks: '1', dataDir: resolve(dataDir) },
+    'for another folder (this one was copied from a backup)': { pid: process.pid, bootId, startTicks: null, dataDir: '/somewhere/else' },
+    'of an older version, naming a process that is not Node': unrelated.pid,
+  }
+  for (const [what, lock] of Object.entries(locks)) {
+    writeFileSync(lockPath, JSON.stringify(lock))
+    const handle = await openDatabase({ engine: 'pglite', dataDir })
+    t.pass(`a lock ${what} is taken over`)
+    await handle.close()
+  }
+})
+
+t.test('a lock naming its live holder on this folder refuses another process', async (t) => {
+  const dataDir = tempDataDir(t)
+  // Another process holds the folder: a lock as it writes it, naming its own start.
+  const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'])
+  t.teardown(() => holder.kill())
+  await new Promise((done) => holder.once('spawn', done))
+  const stat = readFileSync(`/proc/${holder.pid}/stat`, 'utf8')
+  const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
+  const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
+  writeFileSync(join(dataDir, 'pglite.lock'), JSON.stringify({ pid: holder.pid, bootId, startTicks, dataDir: resolve(dataDir) }))
+  await t.rejects(openDatabase({ engine: 'pglite', dataDir }), new RegExp(`in use by process ${holder.pid}`))
+  writeFileSync(join(dataDir, 'pglite.lock'), String(holder.pid))
+  await t.rejects(openDatabase({ engine: 'pglite', dataDir }), /in use/, 'an older lock naming a live Node process is honoured')
 })
 
 t.test('the audit log refuses UPDATE, DELETE and TRUNCATE', async (t) => {

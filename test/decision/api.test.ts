@@ -3,12 +3,12 @@
 // reach, every bad-input code, and that asking changes nothing.
 import t from 'tap'
 import { auditEvents } from '../../db/schema/index.js'
-import { consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
+import { askerOf, consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { build, type TestApp } from '../helper.js'
 
 const DAY = 24 * 60 * 60 * 1000
 
-const decide = (app: TestApp, payload: Record<string, unknown>, role: 'staff' | 'course-system' | 'admin' = 'course-system') =>
+const decide = (app: TestApp, payload: Record<string, unknown>, role: 'staff' | 'course-system' | 'admin' = askerOf(payload.kind)) =>
   app.as(role)({ method: 'POST', url: '/v1/decisions', payload })
 
 async function decided(app: TestApp, payload: Record<string, unknown>) {
@@ -294,6 +294,22 @@ t.test('asking for a decision changes nothing: no ledger row, no consent event, 
   await decided(app, { email: uniqueEmail('nobody'), kind: 'newsletter', listId: list.id })
   t.same(await snapshot(), before)
   t.same(before.ledger, [])
+})
+
+t.test('the course system may ask about course and transactional mail only, never about a person\'s choices', async (t) => {
+  const app = await build(t)
+  const contact = await createContact(app)
+  const news = await createList(app, { kind: 'newsletter' })
+  const offers = await createList(app, { kind: 'marketing', categories: ['yoga'] })
+  await subscribe(app, news.id, { contactId: contact.id, source: 'form', consent: consentPayload() })
+  await suppress(app, { contactId: contact.id, scope: 'list', listId: offers.id, reason: 'objection' })
+  for (const [kind, listId] of [['newsletter', news.id], ['marketing', offers.id]]) {
+    const res = await decide(app, { contactId: contact.id, kind, listId }, 'course-system')
+    t.equal(res.statusCode, 403, kind)
+    t.equal(res.json().code, 'forbidden')
+    t.notMatch(res.body, /allowed|evidence|reason"/, 'nothing of the answer leaks')
+    t.equal((await decide(app, { contactId: contact.id, kind, listId }, 'staff')).statusCode, 200, `staff may ask about ${kind}`)
+  }
 })
 
 t.test('the course system, staff and admins may ask; nobody else', async (t) => {

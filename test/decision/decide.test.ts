@@ -960,9 +960,36 @@ const marketingCases: Case[] = [
 /** A newer explicit consent to a list speaks over older opt-outs for that list, by who gave it. */
 const resubscribeCases: Case[] = [
   {
-    name: 'an explicit consent given after a global unsubscribe re-opens that one list',
+    name: 'the person\'s own consent from a form after a global unsubscribe re-opens that one list',
+    facts: newsletterFacts({
+      consentEvents: [event({ source: 'form' })],
+      suppressions: [suppression({ scope: 'global', reason: 'unsubscribe', createdAt: days(-20) })],
+    }),
+    now: NOW,
+    expect: allowed('consent', 'consent_event', 'ev-grant'),
+  },
+  {
+    name: 'an unsubscribe does not yield to a consent that staff recorded',
     facts: newsletterFacts({
       suppressions: [suppression({ scope: 'global', reason: 'unsubscribe', createdAt: days(-20) })],
+    }),
+    now: NOW,
+    expect: blocked('unsubscribed', 'suppression', 'sup-1'),
+  },
+  {
+    name: 'an unsubscribe does not yield to a consent that an import recorded',
+    facts: newsletterFacts({
+      consentEvents: [event({ source: 'import' })],
+      suppressions: [suppression({ scope: 'list', listId: 'list-news', reason: 'unsubscribe', createdAt: days(-20) })],
+    }),
+    now: NOW,
+    expect: blocked('unsubscribed', 'suppression', 'sup-1'),
+  },
+  {
+    name: 'a complaint yields to the person\'s own new consent via a link',
+    facts: newsletterFacts({
+      consentEvents: [event({ source: 'link' })],
+      suppressions: [suppression({ scope: 'global', reason: 'complaint', createdAt: days(-20) })],
     }),
     now: NOW,
     expect: allowed('consent', 'consent_event', 'ev-grant'),

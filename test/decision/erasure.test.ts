@@ -2,7 +2,7 @@ import t from 'tap'
 import { storedAddressHash } from '../../src/lib/email.js'
 import { systemActor } from '../../src/lib/actor.js'
 import { suppressIn } from '../../src/suppressions/service.js'
-import { consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
+import { askerOf, consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { build, PEPPER } from '../helper.js'
 
 // Erasure requests arrive in a later issue; they write their tombstone through
@@ -24,7 +24,7 @@ t.test('an address under an erasure tombstone may enter a new contract, and mark
   const { contactId } = enrolled.json()
 
   const ask = async (payload: Record<string, unknown>) =>
-    (await app.as('course-system')({ method: 'POST', url: '/v1/decisions', payload: { email, ...payload } })).json()
+    (await app.as(askerOf(payload.kind))({ method: 'POST', url: '/v1/decisions', payload: { email, ...payload } })).json()
   t.match(await ask({ kind: 'course', courseId: 'C1' }), { allowed: true, basis: 'contract', evidence: { type: 'enrollment', id: 'E1' } })
   t.match(await ask({ kind: 'marketing', listId: offers.id }), { allowed: false, reason: 'erased' }, 'the purchase does not open marketing')
 

@@ -1,7 +1,7 @@
 // GET /v1/contacts/{id}/explain: why each list and course would or would not
 // get mail, from stored data alone — and the same answer POST /v1/decisions gives.
 import t from 'tap'
-import { consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
+import { askerOf, consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { build, type TestApp } from '../helper.js'
 
 const explain = (app: TestApp, id: string, role: 'staff' | 'admin' | 'course-system' = 'staff') =>
@@ -14,7 +14,7 @@ async function explained(app: TestApp, id: string) {
 }
 
 async function decision(app: TestApp, payload: Record<string, unknown>) {
-  const res = await app.as('course-system')({ method: 'POST', url: '/v1/decisions', payload })
+  const res = await app.as(askerOf(payload.kind))({ method: 'POST', url: '/v1/decisions', payload })
   if (res.statusCode !== 200) throw new Error(`decide: ${res.statusCode} ${res.body}`)
   const { contactId, decidedAt, ...rest } = res.json()
   return rest

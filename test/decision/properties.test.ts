@@ -5,7 +5,7 @@
 // keep the promises of the policy (P3, art. 21(3), the decision table).
 import fc from 'fast-check'
 import t from 'tap'
-import { consentPayload, createList, putCourse, putEnrollment, uniqueEmail } from '../factories.js'
+import { askerOf, consentPayload, createList, putCourse, putEnrollment, uniqueEmail } from '../factories.js'
 import { build, type TestApp } from '../helper.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -90,7 +90,8 @@ async function apply(app: TestApp, w: World, lists: Lists, op: Op): Promise<void
         url: `/v1/lists/${lists[op.list]}/subscriptions`,
         payload: { contactId, source: op.source, ...(op.consent ? { consent: consentPayload() } : {}) },
       })
-      if (res.statusCode === 201 && op.consent) {
+      // Only the person's own consent speaks over what they said (an unsubscribe, an objection).
+      if (res.statusCode === 201 && op.consent && op.source === 'form') {
         w.consentSinceUnsubscribeAll = w.unsubscribedAllAt !== null
         if (op.list === 'offers' && op.source === 'form' && w.objectedAt) w.ownConsentToOffersAfterObjection = true
       }
@@ -115,7 +116,8 @@ async function apply(app: TestApp, w: World, lists: Lists, op: Op): Promise<void
     case 'bounce': {
       const scope = { objection: { scope: 'purpose', purpose: 'marketing' }, complaint: { scope: 'global' }, bounce: { scope: 'all-mail' } }[op.op]
       const res = await staff({ method: 'POST', url: '/v1/suppressions', payload: { email: w.email, reason: op.op, ...scope } })
-      if (res.statusCode !== 201) throw new Error(`suppression: ${res.body}`)
+      // 201 for a new suppression, 200 when the same one is in force already.
+      if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`suppression: ${res.body}`)
       if (op.op === 'bounce') w.bounced = true
       if (op.op === 'objection') {
         w.objectedAt = now
@@ -142,7 +144,7 @@ async function apply(app: TestApp, w: World, lists: Lists, op: Op): Promise<void
 
 async function decideAll(app: TestApp, w: World, lists: Lists) {
   const ask = async (payload: Record<string, unknown>) => {
-    const res = await app.as('course-system')({ method: 'POST', url: '/v1/decisions', payload: { email: w.email, ...payload } })
+    const res = await app.as(askerOf(payload.kind))({ method: 'POST', url: '/v1/decisions', payload: { email: w.email, ...payload } })
     if (res.statusCode !== 200) throw new Error(`decide: ${res.statusCode} ${res.body}`)
     return res.json()
   }
@@ -220,6 +222,8 @@ const KNOWN_SEQUENCES: Op[][] = [
   [{ op: 'objection' }, { op: 'subscribe', list: 'offers', consent: true, source: 'form' }, { op: 'objection' }],
   // An objection does not yield to a consent that staff recorded.
   [{ op: 'objection' }, { op: 'subscribe', list: 'offers', consent: true, source: 'staff' }],
+  // Nor does an unsubscribe-all; the person's own consent reopens that one list.
+  [{ op: 'subscribe', list: 'news', consent: true, source: 'form' }, { op: 'unsubscribeAll' }, { op: 'subscribe', list: 'news', consent: true, source: 'staff' }, { op: 'subscribe', list: 'offers', consent: true, source: 'form' }],
   // Unsubscribe-all during a course: the course list follows at course end.
   [{ op: 'enroll', course: 0 }, { op: 'subscribe', list: 'news', consent: true, source: 'form' }, { op: 'unsubscribeAll' }, { op: 'wait', days: 25 }],
   // A complaint during a course never blocks course mail; a bounce does.

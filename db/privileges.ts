@@ -1,0 +1,61 @@
+// What the service's own database role may do, table by table, when a
+// separate owner runs the migrations (MIGRATION_DATABASE_URL). Least
+// privilege: ledgers get SELECT and INSERT only, nothing gets TRUNCATE, and
+// the role owns nothing, so it cannot disable the triggers that keep the
+// ledgers append-only. A table missing here is refused at start (see
+// grantServicePrivileges), so a new table cannot be forgotten.
+import { getTableName, isTable, type Table } from 'drizzle-orm'
+import * as schema from './schema/index.js'
+
+type Privilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE'
+
+const appendOnly: Privilege[] = ['SELECT', 'INSERT']
+const changeable: Privilege[] = ['SELECT', 'INSERT', 'UPDATE']
+
+export const servicePrivileges: Record<string, Privilege[]> = {
+  contacts: changeable,
+  lists: changeable,
+  subscriptions: changeable,
+  courses: changeable,
+  enrollments: changeable,
+  deferred_unsubscribes: changeable,
+  // Rows are lifted (UPDATE of the lift columns, which a trigger polices), never deleted.
+  suppressions: changeable,
+  // The delivery columns move (UPDATE, which a trigger polices); rows are never deleted.
+  send_ledger: changeable,
+  consent_events: appendOnly,
+  notices: appendOnly,
+  audit_events: appendOnly,
+  token_revocations: appendOnly,
+}
+
+/** Every table the Drizzle schema defines. */
+export function schemaTables(): string[] {
+  return (Object.values(schema) as unknown[]).filter((value): value is Table => isTable(value)).map((table) => getTableName(table))
+}
+
+const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`
+
+/**
+ * The statements that give `role` exactly the privileges above (and what
+ * pg-boss needs in its schema): everything is revoked first, so a privilege
+ * an earlier version granted does not linger.
+ */
+export function grantStatements(role: string, jobSchema: string): string[] {
+  const missing = schemaTables().filter((table) => !(table in servicePrivileges))
+  if (missing.length > 0) throw new Error(`db/privileges.ts does not say what the service may do with: ${missing.join(', ')}`)
+  const who = quoteIdent(role)
+  const jobs = quoteIdent(jobSchema)
+  return [
+    `REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${who}`,
+    `GRANT USAGE ON SCHEMA public TO ${who}`,
+    ...Object.entries(servicePrivileges).map(([table, privileges]) => `GRANT ${privileges.join(', ')} ON public.${quoteIdent(table)} TO ${who}`),
+    // bigserial columns draw from sequences.
+    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${who}`,
+    // pg-boss works its queues with plain DML and its own functions; its DDL ran at install.
+    `GRANT USAGE ON SCHEMA ${jobs} TO ${who}`,
+    `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${jobs} TO ${who}`,
+    `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${jobs} TO ${who}`,
+    `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${jobs} TO ${who}`,
+  ]
+}

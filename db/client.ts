@@ -198,7 +198,7 @@ function holderIsLive(lock: LockHolder | { legacyPid: number }, folder: string):
  * runs, or is another process that got its pid, is taken over; a live holder
  * makes this process refuse to start.
  */
-function lockDataDir(dataDir: string): () => void {
+export function lockDataDir(dataDir: string): () => void {
   const folder = resolve(dataDir)
   if (openDataDirs.has(folder)) {
     throw new Error(`The embedded database in ${dataDir} is in use by this process (${process.pid}); close it first.`)

@@ -118,7 +118,7 @@ export interface TestApp {
   config: Config
   /** A signed token for a role, valid for an hour unless told; the name is the actor in the audit log. */
   token(role: Role, options?: { name?: string; sub?: string; lifetimeSeconds?: number; secret?: string }): string
-  /** inject() with a bearer token for the role (staff by default). */
+  /** inject() with a bearer token for the role (one token per call of as()), or none for null. */
   as(role: Role | null): (options: InjectOptions) => Promise<LightMyRequestResponse>
 }
 
@@ -133,10 +133,22 @@ export async function build(t: Test, options: { config?: Partial<Config>; clock?
     clock,
     config,
     token,
-    as: (role) => (injectOptions) =>
-      app.inject({
-        ...injectOptions,
-        headers: { ...(role ? { authorization: `Bearer ${token(role)}` } : {}), ...injectOptions.headers },
-      }),
+    as: (role) => {
+      // One token per as(): signing is not what a test measures or means.
+      const authorization = role ? { authorization: `Bearer ${token(role)}` } : {}
+      return (injectOptions) => app.inject({ ...injectOptions, headers: { ...authorization, ...injectOptions.headers } })
+    },
   }
+}
+
+/** What a promise failed with: the messages of the error and its causes, joined (Drizzle wraps the driver's error); 'no error' when it did not fail. */
+export async function failureOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise
+  } catch (error) {
+    const messages: string[] = []
+    for (let e: unknown = error; e instanceof Error; e = e.cause) messages.push(e.message)
+    return messages.join(' / ')
+  }
+  return 'no error'
 }

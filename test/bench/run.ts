@@ -3,12 +3,13 @@
 // machines; ratios much less). Not part of the test suite: it asserts nothing.
 //
 // Baseline: GET /health through the whole app (routing, one `select 1`).
-// Measured: POST /v1/decisions for each message kind against a person with a
-// realistic history, and the pure decide() on loaded facts.
+// Measured: an authenticated read (what checking a token costs), POST
+// /v1/decisions for each message kind against a person with a realistic
+// history, and the pure decide() on loaded facts.
 import { performance } from 'node:perf_hooks'
 import { decide } from '../../src/decision/decide.js'
 import type { DecisionFacts } from '../../src/decision/types.js'
-import { consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
+import { askerOf, consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { build, type TestApp } from '../helper.js'
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 400)
@@ -69,12 +70,22 @@ function representativeFacts(): DecisionFacts {
 async function main() {
   const app = await build(fakeTest)
   const target = await seed(app)
-  const decideVia = (payload: Record<string, unknown>) => () =>
-    app.as('course-system')({ method: 'POST', url: '/v1/decisions', payload: { email: target.email, ...payload } })
+  const decideVia = (payload: Record<string, unknown>) => {
+    const ask = app.as(askerOf(payload.kind))
+    return async () => {
+      const res = await ask({ method: 'POST', url: '/v1/decisions', payload: { email: target.email, ...payload } })
+      if (res.statusCode !== 200) throw new Error(`decision: ${res.statusCode} ${res.body}`)
+    }
+  }
+  const staffToken = app.token('staff')
 
   const baseline = await time('GET /health (baseline)', ITERATIONS, () => app.app.inject({ method: 'GET', url: '/health' }))
   const facts = representativeFacts()
   const results = [
+    // Authentication alone: the signature, the claims and the revocation lookup every token gets.
+    await time('GET /v1/courses/{id} (token check + 1 read)', ITERATIONS, () =>
+      app.app.inject({ method: 'GET', url: '/v1/courses/BENCH-C1', headers: { authorization: `Bearer ${staffToken}` } }),
+    ),
     await time('POST /v1/decisions course', ITERATIONS, decideVia({ kind: 'course', courseId: 'BENCH-C1' })),
     await time('POST /v1/decisions newsletter', ITERATIONS, decideVia({ kind: 'newsletter', listId: target.news })),
     await time('POST /v1/decisions marketing', ITERATIONS, decideVia({ kind: 'marketing', listId: target.offers })),

@@ -5,10 +5,10 @@ import { join, resolve } from 'node:path'
 import { sql, type SQL } from 'drizzle-orm'
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { openDatabase } from '../../db/client.js'
+import { lockDataDir, openDatabase } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
 import { createContact } from '../factories.js'
-import { build, signTestToken, testConfig } from '../helper.js'
+import { build, failureOf, signTestToken, testConfig } from '../helper.js'
 
 // (a) and (b) are about the embedded engine's data folder, so they run on
 // PGlite whatever TEST_DATABASE_URL says; (c) runs on the database build(t) gives.
@@ -31,18 +31,6 @@ async function rows<T>(app: FastifyInstance, query: SQL): Promise<T[]> {
 
 async function appliedMigrations(app: FastifyInstance): Promise<{ hash: string; created_at: string }[]> {
   return rows(app, sql`select hash, created_at::text from drizzle.__drizzle_migrations order by id`)
-}
-
-/** The messages of an error and its causes, joined: Drizzle wraps the driver's error. */
-async function failureOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    const messages: string[] = []
-    for (let e: unknown = error; e instanceof Error; e = e.cause) messages.push(e.message)
-    return messages.join(' / ')
-  }
-  return 'no error'
 }
 
 const staffToken = signTestToken('staff')
@@ -100,9 +88,9 @@ t.test('a lock left by a process that no longer runs is taken over', async (t) =
   const gone = spawn(process.execPath, ['-e', ''])
   await new Promise((done) => gone.once('exit', done))
   writeFileSync(join(dataDir, 'pglite.lock'), JSON.stringify({ pid: gone.pid, bootId: null, startTicks: null, dataDir: resolve(dataDir) }))
-  const handle = await openDatabase({ engine: 'pglite', dataDir })
-  t.pass('opened')
-  await handle.close()
+  const release = lockDataDir(dataDir)
+  t.match(JSON.parse(readFileSync(join(dataDir, 'pglite.lock'), 'utf8')), { pid: process.pid, dataDir: resolve(dataDir) }, 'the lock is ours now')
+  release()
 })
 
 t.test('a lock naming a live process that is not its holder is taken over', async (t) => {
@@ -121,9 +109,9 @@ t.test('a lock naming a live process that is not its holder is taken over', asyn
   }
   for (const [what, lock] of Object.entries(locks)) {
     writeFileSync(lockPath, JSON.stringify(lock))
-    const handle = await openDatabase({ engine: 'pglite', dataDir })
-    t.pass(`a lock ${what} is taken over`)
-    await handle.close()
+    const release = lockDataDir(dataDir)
+    t.equal(JSON.parse(readFileSync(lockPath, 'utf8')).pid, process.pid, `a lock ${what} is taken over`)
+    release()
   }
 })
 
@@ -137,9 +125,9 @@ t.test('a lock naming its live holder on this folder refuses another process', a
   const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
   const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()
   writeFileSync(join(dataDir, 'pglite.lock'), JSON.stringify({ pid: holder.pid, bootId, startTicks, dataDir: resolve(dataDir) }))
-  await t.rejects(openDatabase({ engine: 'pglite', dataDir }), new RegExp(`in use by process ${holder.pid}`))
+  t.throws(() => lockDataDir(dataDir), new RegExp(`in use by process ${holder.pid}`))
   writeFileSync(join(dataDir, 'pglite.lock'), String(holder.pid))
-  await t.rejects(openDatabase({ engine: 'pglite', dataDir }), /in use/, 'an older lock naming a live Node process is honoured')
+  t.throws(() => lockDataDir(dataDir), /in use by process/, 'an older lock naming a live Node process is honoured')
 })
 
 t.test('the audit log refuses UPDATE, DELETE and TRUNCATE', async (t) => {

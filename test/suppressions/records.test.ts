@@ -4,21 +4,9 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { askDecision, consentPayload, createContact, createList, subscribe, uniqueEmail } from '../factories.js'
-import { build } from '../helper.js'
+import { build, failureOf } from '../helper.js'
 
 const post = (payload: Record<string, unknown>) => ({ method: 'POST' as const, url: '/v1/suppressions', payload })
-
-/** The messages of an error and its causes: Drizzle wraps the driver's error. */
-async function failureOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    const messages: string[] = []
-    for (let e: unknown = error; e instanceof Error; e = e.cause) messages.push(e.message)
-    return messages.join(' / ')
-  }
-  return 'no error'
-}
 
 t.test('suppression records', async (t) => {
   const app = await build(t)

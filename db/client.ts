@@ -5,6 +5,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm'
 import { sql, type SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
@@ -26,8 +27,6 @@ export interface DatabaseHandle {
   /** Runs raw SQL and returns its rows, whichever driver answers. */
   rows<T = Record<string, unknown>>(query: SQL): Promise<T[]>
   close(): Promise<void>
-  /** PGlite only: the whole database as a tarball, to start another from. */
-  snapshot?: () => Promise<Blob>
   /** Raw SQL in the shape pg-boss's `db` option wants, on this same connection (pool). */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>
 }
@@ -51,7 +50,7 @@ export type DatabaseLocation =
   | {
       engine: 'pglite'
       dataDir: string | 'memory'
-      /** Start an in-memory database from a snapshot made by `snapshotDatabase` (several times faster than an empty start). */
+      /** Start an in-memory database from a dump of another (PGlite's dumpDataDir): several times faster than an empty start. */
       snapshot?: Blob
     }
 
@@ -89,16 +88,25 @@ function openPostgres(url: string, max: number): DatabaseHandle {
   }
 }
 
+/** The extensions the migrations create; PGlite ships them but loads only those it is given. */
+export const pgliteExtensions = { pg_trgm }
+
 async function openPglite(dataDir: string | 'memory', snapshot?: Blob): Promise<DatabaseHandle> {
   const releaseLock = dataDir === 'memory' ? () => {} : lockDataDir(dataDir)
   let client: PGlite
   try {
-    client = dataDir === 'memory' ? new PGlite({ loadDataDir: snapshot }) : new PGlite(join(dataDir, 'pgdata'))
+    const options = { extensions: pgliteExtensions }
+    client = dataDir === 'memory' ? new PGlite({ ...options, loadDataDir: snapshot }) : new PGlite(join(dataDir, 'pgdata'), options)
     await client.waitReady
   } catch (error) {
     releaseLock()
     throw error
   }
+  return pgliteHandle(client, releaseLock)
+}
+
+/** A handle on a PGlite instance (its one connection); closing it closes the instance, then runs `onClose`. */
+export function pgliteHandle(client: PGlite, onClose: () => void = () => {}): DatabaseHandle {
   const db = drizzlePglite(client, { schema }) as unknown as Database
   return {
     db,
@@ -108,9 +116,8 @@ async function openPglite(dataDir: string | 'memory', snapshot?: Blob): Promise<
     },
     async close() {
       await client.close()
-      releaseLock()
+      onClose()
     },
-    snapshot: () => client.dumpDataDir('none'),
     async executeSql(text, values) {
       try {
         // Parameterless strings may hold several statements (pg-boss's migrations, BEGIN…COMMIT blocks): exec runs them.
@@ -281,4 +288,3 @@ export async function currentRole(handle: DatabaseHandle): Promise<string> {
   return row!.role
 }
 
-export { sql }

@@ -26,6 +26,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   consent_events: appendOnly,
   notices: appendOnly,
   audit_events: appendOnly,
+  // Redaction (setting the values to null) comes with erasure requests; until then, append only.
+  audit_personal_values: appendOnly,
   token_revocations: appendOnly,
 }
 

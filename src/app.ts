@@ -23,7 +23,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     services: Services
-    clock: Clock
   }
 }
 
@@ -95,7 +94,6 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     requestIdHeader: false,
     // request.ip is the connection's address, or the forwarded one only from a proxy we trust.
     trustProxy: config.trustProxy === false ? false : config.trustProxy.join(','),
-    ajv: { customOptions: { removeAdditional: false } },
     // Errors met before any route (bad percent-encoding, over-long path segments,
     // HTTP the parser refuses) are problem documents too.
     frameworkErrors: renderFrameworkError,
@@ -111,7 +109,6 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
 
   const clock = options.clock ?? systemClock
   app.decorate('db', database.db)
-  app.decorate('clock', clock)
   app.decorate('services', createServices({ db: database.db, config, clock }))
 
   for (const schema of [Problem, ...sharedSchemas]) {

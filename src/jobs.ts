@@ -13,12 +13,13 @@ export interface PeriodicJob {
 
 export const periodicJobs: PeriodicJob[] = [
   {
-    // P3: opt-outs the course lock held back are carried out once the course is
-    // over by date, even if the course system never marks the enrollment completed.
+    // P3: opt-outs the course lock held back are carried out once the decision no
+    // longer locks them (the course is over by date, even if the course system
+    // never marks the enrollment completed).
     // Decisions never wait for this (they read enrollment end at decision time);
     // it brings the subscription rows and the consent ledger up to date.
     name: 'apply-deferred-unsubscribes',
     cron: '*/5 * * * *',
-    run: (services) => services.subscriptions.applyDueDeferredUnsubscribes(systemActor),
+    run: (services) => services.optOut.applyDueDeferredUnsubscribes(systemActor),
   },
 ]

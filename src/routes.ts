@@ -1,6 +1,8 @@
 // One table of prefixes: the staff and course-system API lives under /v1,
 // subscriber-facing pages (later) under their own public prefix.
 import type { FastifyInstance } from 'fastify'
+import { auditRoutes } from './audit/routes.js'
+import { AuditEvent } from './audit/schemas.js'
 import { consentRoutes } from './consent/routes.js'
 import { ConsentEvent, Notice } from './consent/schemas.js'
 import { contactRoutes } from './contacts/routes.js'
@@ -29,10 +31,11 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
       await v1.register(decisionRoutes)
       await v1.register(ledgerRoutes)
       await v1.register(tokenRoutes)
+      await v1.register(auditRoutes)
     },
     { prefix: '/v1' },
   )
 }
 
 /** Schemas with an $id, referenced by several routes and named in the OpenAPI components. */
-export const sharedSchemas = [Contact, List, Subscription, Notice, ConsentEvent, Suppression, TokenRevocation]
+export const sharedSchemas = [Contact, List, Subscription, Notice, ConsentEvent, Suppression, TokenRevocation, AuditEvent]

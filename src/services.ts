@@ -1,38 +1,38 @@
-// Composition root: builds each domain's service from what it needs. One short
-// function; the services themselves live in their domain folders.
+// Composition root: builds each domain's service once, and hands each only the
+// functions of the others it uses (a Pick<> of their type), so this file is
+// the real dependency graph. Read top to bottom: nothing uses a service built
+// below it.
 import type { Database } from '../db/client.js'
-import type { Config } from './config.js'
 import { createAuditService } from './audit/service.js'
+import type { Config } from './config.js'
 import { createConsentService } from './consent/service.js'
 import { createContactService } from './contacts/service.js'
-import { createCourseService } from './courses/service.js'
 import { createEnrollmentService } from './courses/enrollment-service.js'
+import { createCourseService } from './courses/service.js'
 import { createDecisionService } from './decision/service.js'
 import { createLedgerService } from './ledger/service.js'
 import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
+import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
-import { tokenSettings } from './tokens/settings.js'
 import { createTokenService } from './tokens/service.js'
+import { tokenSettings } from './tokens/settings.js'
 
 export function createServices({ db, config, clock }: { db: Database; config: Config; clock: Clock }) {
-  const pepper = config.suppressionPepper
-  const contacts = createContactService({ db, clock })
-  const decisions = createDecisionService({ db, clock, config })
-  return {
-    audit: createAuditService({ db }),
-    contacts,
-    lists: createListService({ db, clock }),
-    subscriptions: createSubscriptionService({ db, clock, pepper }),
-    consent: createConsentService({ db, clock }),
-    courses: createCourseService({ db, clock }),
-    enrollments: createEnrollmentService({ db, clock, pepper, contacts }),
-    suppressions: createSuppressionService({ db, clock, pepper }),
-    decisions,
-    ledger: createLedgerService({ db, decisions }),
-    tokens: createTokenService({ db, clock, settings: tokenSettings(config) }),
-  }
+  const audit = createAuditService({ db })
+  const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
+  const lists = createListService({ db, clock, audit })
+  const consent = createConsentService({ db, clock, contacts })
+  const courses = createCourseService({ db, clock, audit, lists })
+  const subscriptions = createSubscriptionService({ db, clock, contacts, lists, consent })
+  const suppressions = createSuppressionService({ db, clock, audit, contacts, lists, consent })
+  const decisions = createDecisionService({ db, clock, config, contacts, lists, consent, courses, subscriptions, suppressions })
+  const optOut = createOptOutService({ db, clock, audit, contacts, lists, consent, suppressions, decisions })
+  const enrollments = createEnrollmentService({ db, clock, audit, contacts, consent, courses, lists, optOut, suppressions })
+  const ledger = createLedgerService({ db, decisions })
+  const tokens = createTokenService({ db, clock, audit, settings: tokenSettings(config) })
+  return { audit, contacts, lists, consent, courses, subscriptions, suppressions, decisions, optOut, enrollments, ledger, tokens }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import postgres from 'postgres'
 import type { Test } from 'tap'
-import { openDatabase, type DatabaseLocation } from '../db/client.js'
-import type { Role } from '../db/schema/index.js'
+import { PGlite } from '@electric-sql/pglite'
+import { pgliteExtensions, pgliteHandle, type DatabaseLocation } from '../db/client.js'
+import type { Role } from '../src/vocabulary.js'
 import { buildApp } from '../src/app.js'
 import { prepareDatabase } from '../src/prepare-database.js'
 import { parseConfig, type Config } from '../src/config.js'
@@ -82,10 +83,10 @@ function pgliteSnapshot(): Promise<Blob> {
     for (const file of preparationInputs) hash.update(readFileSync(file))
     const path = join(tmpdir(), `samtykke-test-db-${hash.digest('hex').slice(0, 16)}.tar`)
     if (existsSync(path)) return new Blob([readFileSync(path)])
-    const location = { engine: 'pglite', dataDir: 'memory' } as const
-    const handle = await openDatabase(location)
-    await prepareDatabase(handle, location)
-    const snapshot = await handle.snapshot!()
+    const client = new PGlite({ extensions: pgliteExtensions })
+    const handle = pgliteHandle(client)
+    await prepareDatabase(handle, { engine: 'pglite', dataDir: 'memory' })
+    const snapshot = await client.dumpDataDir('none')
     await handle.close()
     // Written aside and renamed: parallel test processes never read half a file.
     const partial = `${path}.${process.pid}`

@@ -19,13 +19,20 @@ export const notices = pgTable(
   (t) => [uniqueIndex('notices_key_version_key').on(t.key, t.version)],
 )
 
-/** The consent ledger. Append-only: the database refuses UPDATE, DELETE and TRUNCATE. */
+/**
+ * The consent ledger. Append-only: the database refuses DELETE, TRUNCATE and
+ * every UPDATE but one, redaction — setting the personal columns (contact_id,
+ * ip, user_agent, evidence) to null. The keyed address hash stays, so the
+ * proof still names the address it was given for.
+ */
 export const consentEvents = pgTable(
   'consent_events',
   {
     id: uuid('id').primaryKey().defaultRandom(),
     seq: bigserial('seq', { mode: 'number' }).notNull(),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    /** HMAC of the canonical address (as suppressions key it): the link to the person that outlives redaction. */
+    addressHash: text('address_hash'),
     listId: uuid('list_id').references(() => lists.id),
     purpose: text('purpose').notNull(),
     type: consentEventTypeEnum('type').notNull(),
@@ -44,5 +51,6 @@ export const consentEvents = pgTable(
   (t) => [
     index('consent_events_contact_idx').on(t.contactId, t.seq),
     index('consent_events_contact_list_idx').on(t.contactId, t.listId, t.seq),
+    index('consent_events_address_hash_idx').on(t.addressHash),
   ],
 )

@@ -20,5 +20,8 @@ export const contacts = pgTable(
     // Unique ignoring case: two addresses differing only in case are one person.
     uniqueIndex('contacts_email_lower_key').on(sql`lower(${t.email})`),
     index('contacts_created_at_id_idx').on(t.createdAt, t.id),
+    // Search for part of an address or a name (ilike '%q%') uses these trigram indexes, not a scan.
+    index('contacts_email_trgm_idx').using('gin', t.email.op('gin_trgm_ops')),
+    index('contacts_name_trgm_idx').using('gin', t.name.op('gin_trgm_ops')),
   ],
 )

@@ -1,14 +1,15 @@
 import { sql } from 'drizzle-orm'
-import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { check, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { contacts } from './contacts.js'
-import { consentSourceEnum, roleEnum, suppressionReasonEnum, suppressionScopeEnum } from './enums.js'
+import { roleEnum, suppressionReasonEnum, suppressionScopeEnum } from './enums.js'
 import { lists } from './lists.js'
 
 /**
  * Who must not be written to. Keyed by the contact and by a keyed hash of the
  * address (HMAC-SHA256 with the configured pepper), so a suppression outlives
  * the contact and an import cannot bring anyone back. Rows are never deleted;
- * lifting one sets `lifted_*`, with an audit event.
+ * lifting one sets `lifted_*`, with an audit event; erasure may set the
+ * personal columns (contact_id, note) to null (trigger).
  */
 export const suppressions = pgTable(
   'suppressions',
@@ -38,26 +39,5 @@ export const suppressions = pgTable(
     check('suppressions_list_scope', sql`(${t.scope} = 'list') = (${t.listId} is not null)`),
     check('suppressions_purpose_scope', sql`(${t.scope} = 'purpose') = (${t.purpose} is not null)`),
     check('suppressions_lift_reason', sql`${t.liftedAt} is null or ${t.liftReason} is not null`),
-  ],
-)
-
-/**
- * An opt-out from a course list asked for while the person was enrolled (P3):
- * refused for now, kept, and carried out when the enrollment ends.
- */
-export const deferredUnsubscribes = pgTable(
-  'deferred_unsubscribes',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id),
-    listId: uuid('list_id').notNull().references(() => lists.id),
-    source: consentSourceEnum('source').notNull(),
-    requestedAt: timestamp('requested_at', { withTimezone: true, mode: 'date' }).notNull(),
-    requestedById: text('requested_by_id').notNull(),
-    appliedAt: timestamp('applied_at', { withTimezone: true, mode: 'date' }),
-  },
-  (t) => [
-    // One open wish per person and list: asking twice is one wish.
-    uniqueIndex('deferred_unsubscribes_open_key').on(t.contactId, t.listId).where(sql`${t.appliedAt} is null`),
   ],
 )

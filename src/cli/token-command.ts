@@ -10,8 +10,9 @@
 import { userInfo } from 'node:os'
 import { parseArgs } from 'node:util'
 import { openDatabase } from '../../db/client.js'
-import { Role } from '../../db/schema/enums.js'
+import { Role } from '../vocabulary.js'
 import { databaseLocation } from '../app.js'
+import { createAuditService } from '../audit/service.js'
 import { loadConfig, type Config } from '../config.js'
 import type { Actor } from '../lib/actor.js'
 import { systemClock } from '../lib/clock.js'
@@ -89,7 +90,7 @@ async function revoke(config: Config, target: RevokeTarget, reason: string): Pro
   }
   try {
     await prepareDatabase(handle, location, config.migrationDatabaseUrl)
-    const tokens = createTokenService({ db: handle.db, clock: systemClock, settings: tokenSettings(config) })
+    const tokens = createTokenService({ db: handle.db, clock: systemClock, audit: createAuditService({ db: handle.db }), settings: tokenSettings(config) })
     return (await tokens.revokeToken(target, reason, actor)).revocation
   } finally {
     await handle.close()

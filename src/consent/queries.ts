@@ -1,6 +1,6 @@
 // SQL for the consent ledger and notices. Inserts and reads only: the
 // database refuses updates and deletes of both tables.
-import { and, asc, eq, gt } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { consentEvents, notices } from '../../db/schema/index.js'
 
@@ -25,21 +25,26 @@ export async function findConsentHistory(db: Queryable, contactId: string) {
     .orderBy(asc(consentEvents.seq))
 }
 
-/** Whether the contact granted consent (to any list) after this time. */
-export async function hasConsentGrantSince(db: Queryable, contactId: string, since: Date): Promise<boolean> {
-  const [row] = await db
-    .select({ id: consentEvents.id })
+/** Every consent event of a contact, oldest first: what the decision reads about them. */
+export async function findContactConsentEvents(db: Queryable, contactId: string): Promise<ConsentEventRow[]> {
+  return db.select().from(consentEvents).where(eq(consentEvents.contactId, contactId)).orderBy(asc(consentEvents.seq))
+}
+
+/** The contact's consent grants (basis consent, to a list) made after this time, oldest first. */
+export async function findConsentGrantsSince(db: Queryable, contactId: string, since: Date): Promise<ConsentEventRow[]> {
+  return db
+    .select()
     .from(consentEvents)
     .where(
       and(
         eq(consentEvents.contactId, contactId),
         eq(consentEvents.type, 'granted'),
         eq(consentEvents.basis, 'consent'),
+        isNotNull(consentEvents.listId),
         gt(consentEvents.occurredAt, since),
       ),
     )
-    .limit(1)
-  return row !== undefined
+    .orderBy(asc(consentEvents.seq))
 }
 
 /** Inserts a notice; returns undefined when that key and version exist already. */

@@ -1,20 +1,14 @@
 import { Type } from 'typebox'
 import { LegalBasisSchema } from '../lists/schemas.js'
-import { NullableString, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, Timestamp, Uuid } from '../lib/schemas.js'
+import { ConsentEventType, ConsentSource, Locale } from '../vocabulary.js'
 
-export const LocaleSchema = Type.Union([Type.Literal('nb'), Type.Literal('en')])
+export const LocaleSchema = enumOf(Locale)
 const NoticeKey = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' })
 const NoticeVersion = Type.Integer({ minimum: 1, maximum: 1_000_000 })
 const NoticeText = Type.String({ minLength: 1, maxLength: 100_000 })
 
-export const ConsentSourceSchema = Type.Union([
-  Type.Literal('form'),
-  Type.Literal('api'),
-  Type.Literal('link'),
-  Type.Literal('import'),
-  Type.Literal('enrollment'),
-  Type.Literal('staff'),
-])
+export const ConsentSourceSchema = enumOf(ConsentSource)
 
 export const Notice = Type.Object(
   { id: Uuid, key: Type.String(), version: Type.Integer(), locale: LocaleSchema, text: Type.String(), sha256: Type.String(), createdAt: Timestamp },
@@ -48,10 +42,13 @@ export const ConsentBody = Type.Object(
 export const ConsentEvent = Type.Object(
   {
     id: Uuid,
-    contactId: Uuid,
+    contactId: Type.Union([Uuid, Type.Null()], { description: 'null once the contact is erased' }),
+    addressHash: Type.Union([Type.String(), Type.Null()], {
+      description: 'HMAC-SHA256 of the address under the suppression pepper: the link to the person that outlives erasure',
+    }),
     listId: Type.Union([Uuid, Type.Null()]),
     purpose: Type.String(),
-    type: Type.Union([Type.Literal('granted'), Type.Literal('confirmed'), Type.Literal('withdrawn'), Type.Literal('objected')]),
+    type: enumOf(ConsentEventType),
     basis: LegalBasisSchema,
     source: ConsentSourceSchema,
     notice: Type.Union([

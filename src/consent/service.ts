@@ -1,16 +1,20 @@
 // The consent ledger: append-only events (granted, confirmed, withdrawn,
 // objected) and the notices people saw, stored in full with their SHA-256.
-// Other services append events through recordConsentEvent inside their own
-// transaction, so the event and the state it explains commit together.
+// Other services append events through recordEvent inside their own
+// transaction, so the event and the state it explains commit together. Each
+// event carries the keyed hash of the person's address beside the contact, so
+// the proof still names the address once the contact is erased.
 import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '../../db/client.js'
-import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../../db/schema/index.js'
-import { requireContact } from '../contacts/service.js'
+import type { ContactService } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../vocabulary.js'
 import {
+  findConsentGrantsSince,
   findConsentHistory,
+  findContactConsentEvents,
   findNoticeById,
   findNoticeByKeyVersion,
   findNoticeVersions,
@@ -53,16 +57,12 @@ export interface ConsentEventInput {
   evidence?: string | null
 }
 
-export async function recordConsentEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
-  return insertConsentEvent(tx, { ...input, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
-}
-
 /**
  * Stores a notice version, or returns the stored one when the same text was
  * stored before. The same key and version with another text is refused: a
  * version, once shown to people, never changes.
  */
-export async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): Promise<{ notice: NoticeRow; created: boolean }> {
+async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): Promise<{ notice: NoticeRow; created: boolean }> {
   const sha256 = sha256Hex(input.text)
   const inserted = await insertNotice(tx, { ...input, locale: input.locale ?? 'nb', sha256, createdAt: at })
   if (inserted) return { notice: inserted, created: true }
@@ -73,28 +73,40 @@ export async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): 
   return { notice: existing, created: false }
 }
 
-/** Resolves the notice a consent names; refuses one that was never stored or whose text differs. */
-export async function resolveNotice(tx: Queryable, reference: NoticeReference, at: Date): Promise<NoticeRow> {
-  if ('id' in reference) {
-    const notice = await findNoticeById(tx, reference.id)
-    if (!notice) throw new UnprocessableError('notice_not_found', 'The consent names a notice that is not stored')
-    return notice
-  }
-  if (reference.text !== undefined) {
-    return (await storeNotice(tx, { key: reference.key, version: reference.version, text: reference.text, locale: reference.locale }, at)).notice
-  }
-  const notice = await findNoticeByKeyVersion(tx, reference.key, reference.version)
-  if (!notice) {
-    throw new UnprocessableError('notice_not_found', `Notice ${reference.key} version ${reference.version} is not stored; send its text`)
-  }
-  return notice
-}
+export function createConsentService(deps: { db: Database; clock: Clock; contacts: Pick<ContactService, 'requireContact' | 'recipientById'> }) {
+  const { db, clock, contacts } = deps
 
-export function createConsentService({ db, clock }: { db: Database; clock: Clock }) {
   return {
-    async publishNotice(input: NoticeInput) {
-      return db.transaction((tx) => storeNotice(tx, input, clock.now()))
+    /** Appends an event in the caller's transaction, with the keyed hash of the person's address. */
+    async recordEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
+      const { addressHash } = await contacts.recipientById(tx, input.contactId)
+      return insertConsentEvent(tx, { ...input, addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
     },
+
+    /** Resolves the notice a consent names; refuses one that was never stored or whose text differs. */
+    async resolveNotice(tx: Queryable, reference: NoticeReference, at: Date): Promise<NoticeRow> {
+      if ('id' in reference) {
+        const notice = await findNoticeById(tx, reference.id)
+        if (!notice) throw new UnprocessableError('notice_not_found', 'The consent names a notice that is not stored')
+        return notice
+      }
+      if (reference.text !== undefined) {
+        return (await storeNotice(tx, { key: reference.key, version: reference.version, text: reference.text, locale: reference.locale }, at)).notice
+      }
+      const notice = await findNoticeByKeyVersion(tx, reference.key, reference.version)
+      if (!notice) {
+        throw new UnprocessableError('notice_not_found', `Notice ${reference.key} version ${reference.version} is not stored; send its text`)
+      }
+      return notice
+    },
+
+    /** Every event of a contact, oldest first (the decision reads which bear on a list). */
+    eventsOf: (q: Queryable, contactId: string) => findContactConsentEvents(q, contactId),
+
+    /** The contact's consent grants to lists made after `since`, oldest first. */
+    grantsSince: (q: Queryable, contactId: string, since: Date) => findConsentGrantsSince(q, contactId, since),
+
+    publishNotice: (input: NoticeInput) => db.transaction((tx) => storeNotice(tx, input, clock.now())),
 
     async getNotice(id: string): Promise<NoticeRow> {
       const notice = await findNoticeById(db, id)
@@ -104,10 +116,10 @@ export function createConsentService({ db, clock }: { db: Database; clock: Clock
 
     listNoticeVersions: (key: string) => findNoticeVersions(db, key),
 
-    /** A contact's consent history, oldest first. */
-    async consentHistory(contactId: string) {
-      await requireContact(db, contactId)
-      const rows = await findConsentHistory(db, contactId)
+    /** A contact's consent history, oldest first, with the notice of each event. */
+    async consentHistory(contactId: string, q: Queryable = db) {
+      await contacts.requireContact(q, contactId)
+      const rows = await findConsentHistory(q, contactId)
       return rows.map(({ event, notice }) => ({ ...event, notice: notice?.id ? notice : null }))
     },
   }

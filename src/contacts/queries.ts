@@ -1,5 +1,5 @@
 // SQL for contacts. Unique violations on the email become ConflictError here, once.
-import { and, asc, eq, ilike, or, sql } from 'drizzle-orm'
+import { and, asc, eq, ilike, inArray, or, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { uniqueViolation } from '../../db/errors.js'
 import { afterCursor } from '../../db/pagination.js'
@@ -87,4 +87,10 @@ export async function listContactRows(
     )
     .orderBy(asc(contacts.createdAt), asc(contacts.id))
     .limit(filter.limit)
+}
+
+/** The contacts with these ids. */
+export async function findContactsByIds(db: Queryable, ids: string[]): Promise<ContactRow[]> {
+  if (ids.length === 0) return []
+  return db.select().from(contacts).where(inArray(contacts.id, ids))
 }

@@ -1,7 +1,8 @@
 import { Type } from 'typebox'
-import { NullableString, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { Locale as LocaleSet } from '../vocabulary.js'
 
-const Locale = Type.Union([Type.Literal('nb'), Type.Literal('en')], { description: 'Language for messages; nb by default' })
+const Locale = enumOf(LocaleSet, { description: 'Language for messages; nb by default' })
 const Email = Type.String({ minLength: 3, maxLength: 320, description: 'Trimmed; domain lower-cased; unique ignoring case' })
 const Text = (maxLength: number) => Type.Union([Type.String({ maxLength }), Type.Null()])
 const Attributes = Type.Record(Type.String({ maxLength: 100 }), Type.Unknown(), {

@@ -1,16 +1,20 @@
 // Contacts: the people we may write to. Owns address validation on the way in,
-// rectification with an audit trail, and lookups. Knows nothing of HTTP.
+// rectification with an audit trail, lookups, and who a message goes to as
+// suppressions know people (the contact and the keyed hash of the address).
+// Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import type { Locale } from '../../db/schema/index.js'
-import { diffFields, recordAudit } from '../audit/service.js'
+import type { AuditRecorder } from '../audit/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { parseEmail } from '../lib/email.js'
+import { diffFields } from '../lib/diff.js'
+import { addressHash, parseEmail, storedAddressHash } from '../lib/email.js'
 import { NotFoundError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
+import type { Locale } from '../vocabulary.js'
 import {
   findContactByEmail,
   findContactById,
+  findContactsByIds,
   insertContact,
   insertContactIfAbsent,
   listContactRows,
@@ -34,7 +38,13 @@ export interface NewContactInput extends ContactFields {
   email: string
 }
 
-export function validEmail(input: string, field = 'body.email') {
+/** Who a message goes to, as suppressions and ledgers know people: the contact, if any, and the keyed hash of the address. */
+export interface Recipient {
+  contactId: string | null
+  addressHash: string
+}
+
+function validEmail(input: string, field: string) {
   const parsed = parseEmail(input)
   if (!parsed.ok) throw new ValidationError([{ field, message: parsed.message }], 'invalid_email')
   return parsed
@@ -61,67 +71,88 @@ function emptyFieldsFilled(contact: ContactRow, fields: ContactFields): Pick<Con
   return filled
 }
 
-/** The contact named by id, or contact_not_found; with `lock`, locked for the rest of the transaction. */
-export async function requireContact(db: Queryable, id: string, options: { lock?: boolean } = {}): Promise<ContactRow> {
-  const contact = options.lock ? await lockContactById(db, id) : await findContactById(db, id)
-  if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
-  return contact
-}
+export function createContactService({ db, clock, pepper, audit }: { db: Database; clock: Clock; pepper: string; audit: AuditRecorder }) {
+  /** The contact named by id, or contact_not_found; with `lock`, locked for the rest of the transaction. */
+  async function requireContact(q: Queryable, id: string, options: { lock?: boolean } = {}): Promise<ContactRow> {
+    const contact = options.lock ? await lockContactById(q, id) : await findContactById(q, id)
+    if (!contact) throw new NotFoundError('Contact', 'contact_not_found')
+    return contact
+  }
 
-export function createContactService({ db, clock }: { db: Database; clock: Clock }) {
-  /** Creates a contact inside an open transaction; other services reuse this. */
+  /** Creates a contact inside an open transaction. */
   async function createContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
-    const { email } = validEmail(input.email)
+    const { email } = validEmail(input.email, 'body.email')
     checkAttributes(input.attributes)
     const now = clock.now()
     const contact = await insertContact(tx, { ...cleanFields(input), email, createdAt: now, updatedAt: now })
-    await recordAudit(tx, actor, now, {
+    await audit.record(tx, actor, now, {
       action: 'contact.created',
       entityType: 'contact',
       entityId: contact.id,
+      subjectId: contact.id,
       changes: diffFields({}, { ...cleanFields(input), email }),
     })
     return contact
   }
 
-  /**
-   * Finds the contact with this address or creates it, inside an open
-   * transaction. Used by the course system's enrollments, where the address is
-   * the key: it may create a contact and fill fields that are empty, but never
-   * overwrites or clears one (rectification is staff's, through updateContact).
-   * A field it fills is recorded in the audit log as a rectification by it.
-   */
-  async function upsertContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
-    const { email } = validEmail(input.email, 'body.contact.email')
-    checkAttributes(input.attributes, 'body.contact.attributes')
-    const fields = cleanFields(input)
-    const now = clock.now()
-    const existing = await findContactByEmail(tx, email)
-    if (!existing) {
-      const created = await insertContactIfAbsent(tx, { ...fields, email, createdAt: now, updatedAt: now })
-      if (created) {
-        await recordAudit(tx, actor, now, { action: 'contact.created', entityType: 'contact', entityId: created.id, changes: diffFields({}, { ...fields, email }) })
-        return (await lockContactById(tx, created.id))!
-      }
-    }
-    // Someone else created it meanwhile, or it existed: lock it, then fill what is empty.
-    const before = (await lockContactById(tx, (existing ?? (await findContactByEmail(tx, email)))!.id))!
-    const filled = emptyFieldsFilled(before, fields)
-    const changes = diffFields(before, filled)
-    if (Object.keys(changes).length === 0) return before
-    const after = await updateContactRow(tx, before.id, { ...filled, updatedAt: now })
-    await recordAudit(tx, actor, now, { action: 'contact.rectified', entityType: 'contact', entityId: before.id, changes })
-    return after
-  }
-
   return {
-    createContactIn,
-    upsertContactIn,
+    requireContact,
+
+    /** The recipient a contact is. */
+    async recipientById(q: Queryable, contactId: string): Promise<Recipient> {
+      const contact = await requireContact(q, contactId)
+      return { contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) }
+    },
+
+    /** The recipient an address is: the contact with it if there is one, and its keyed hash either way. */
+    async recipientByEmail(q: Queryable, email: string, field = 'body.email'): Promise<Recipient> {
+      const parsed = validEmail(email, field)
+      const contact = await findContactByEmail(q, parsed.email)
+      return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, pepper) }
+    },
+
+    /**
+     * Finds the contact with this address or creates it, inside an open
+     * transaction. Used by the course system's enrollments, where the address is
+     * the key: it may create a contact and fill fields that are empty, but never
+     * overwrites or clears one (rectification is staff's, through updateContact).
+     * A field it fills is recorded in the audit log as a rectification by it.
+     */
+    async upsertContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
+      const { email } = validEmail(input.email, 'body.contact.email')
+      const fields = cleanFields(input)
+      const existing = await findContactByEmail(tx, email)
+      if (!existing) {
+        const now = clock.now()
+        const created = await insertContactIfAbsent(tx, { ...fields, email, createdAt: now, updatedAt: now })
+        if (created) {
+          await audit.record(tx, actor, now, {
+            action: 'contact.created',
+            entityType: 'contact',
+            entityId: created.id,
+            subjectId: created.id,
+            changes: diffFields({}, { ...fields, email }),
+          })
+          return requireContact(tx, created.id, { lock: true })
+        }
+      }
+      // Someone else created it meanwhile, or it existed: lock it, then fill what is empty.
+      const before = await requireContact(tx, (existing ?? (await findContactByEmail(tx, email)))!.id, { lock: true })
+      const filled = emptyFieldsFilled(before, fields)
+      const changes = diffFields(before, filled)
+      if (Object.keys(changes).length === 0) return before
+      const now = clock.now()
+      const after = await updateContactRow(tx, before.id, { ...filled, updatedAt: now })
+      await audit.record(tx, actor, now, { action: 'contact.rectified', entityType: 'contact', entityId: before.id, subjectId: before.id, changes })
+      return after
+    },
+
+    /** The contacts with these ids (those that exist). */
+    contactsByIds: (q: Queryable, ids: string[]) => findContactsByIds(q, ids),
+
     getContact: (id: string) => requireContact(db, id),
 
     createContact: (input: NewContactInput, actor: Actor) => db.transaction((tx) => createContactIn(tx, input, actor)),
-
-    findContactByEmail: (email: string) => findContactByEmail(db, validEmail(email, 'email').email),
 
     async listContacts(query: { cursor?: string; limit?: number; email?: string; q?: string }) {
       const limit = query.limit ?? 50
@@ -137,7 +168,7 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
     /** Rectification (GDPR art. 16): changes the given fields, audits what changed. */
     async updateContact(id: string, patch: Partial<NewContactInput>, actor: Actor): Promise<ContactRow> {
       checkAttributes(patch.attributes)
-      const email = patch.email === undefined ? undefined : validEmail(patch.email).email
+      const email = patch.email === undefined ? undefined : validEmail(patch.email, 'body.email').email
       return db.transaction(async (tx) => {
         const before = await requireContact(tx, id, { lock: true })
         const fields = { ...cleanFields(patch), ...(email === undefined ? {} : { email }) }
@@ -145,7 +176,7 @@ export function createContactService({ db, clock }: { db: Database; clock: Clock
         if (Object.keys(changes).length === 0) return before
         const now = clock.now()
         const after = await updateContactRow(tx, id, { ...fields, updatedAt: now })
-        await recordAudit(tx, actor, now, { action: 'contact.updated', entityType: 'contact', entityId: id, changes })
+        await audit.record(tx, actor, now, { action: 'contact.updated', entityType: 'contact', entityId: id, subjectId: id, changes })
         return after
       })
     },

@@ -1,30 +1,24 @@
 // Enrollments from the course system: the contract course mail stands on.
 // An upsert finds or creates the contact by address, puts them on the course
 // list, records the contract basis in the consent ledger, records a declined
-// marketing offer as an objection, and — when the enrollment ends — carries
-// out opt-outs that the course lock held back. Whether an enrollment is still
-// active is decided at decision time (status and the course's end), so
-// correctness never waits for a scheduled job.
+// marketing offer as an objection, and — when nothing locks them any more —
+// carries out opt-outs the course lock held back. Whether an enrollment is
+// still active is the decision's to say, at decision time, so correctness
+// never waits for a scheduled job.
 import type { Database, Queryable } from '../../db/client.js'
-import { LegalBasis } from '../../db/schema/index.js'
-import { diffFields, recordAudit } from '../audit/service.js'
-import { recordConsentEvent } from '../consent/service.js'
+import type { AuditRecorder } from '../audit/service.js'
+import type { ConsentService } from '../consent/service.js'
 import type { ContactService, NewContactInput } from '../contacts/service.js'
-import { EnrollmentStatus } from '../decision/types.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { storedAddressHash } from '../lib/email.js'
+import { diffFields } from '../lib/diff.js'
 import { ConflictError, NotFoundError } from '../lib/errors.js'
-import { createOptOut } from '../subscriptions/opt-out.js'
-import { requireCourse } from './service.js'
-import { suppressIn } from '../suppressions/service.js'
-import {
-  findCourseList,
-  findEnrollmentById,
-  insertEnrollmentIfAbsent,
-  updateEnrollmentRow,
-  type EnrollmentRow,
-} from './queries.js'
+import type { ListService } from '../lists/service.js'
+import type { OptOutService } from '../subscriptions/opt-out.js'
+import type { SuppressionService } from '../suppressions/service.js'
+import { EnrollmentStatus, LegalBasis } from '../vocabulary.js'
+import { findEnrollmentById, insertEnrollmentIfAbsent, updateEnrollmentRow, type EnrollmentRow } from './queries.js'
+import type { CourseService } from './service.js'
 
 /** The purpose a declined marketing offer objects to: every marketing list (scope purpose covers a kind). */
 const MARKETING_PURPOSE = 'marketing'
@@ -38,14 +32,23 @@ export interface EnrollmentInput {
   enrolledAt?: Date
 }
 
-export function createEnrollmentService(deps: { db: Database; clock: Clock; pepper: string; contacts: ContactService }) {
-  const { db, clock, pepper, contacts } = deps
-  const optOut = createOptOut({ clock, pepper })
+export function createEnrollmentService(deps: {
+  db: Database
+  clock: Clock
+  audit: AuditRecorder
+  contacts: Pick<ContactService, 'upsertContactIn' | 'recipientById'>
+  consent: Pick<ConsentService, 'recordEvent'>
+  courses: Pick<CourseService, 'requireCourse'>
+  lists: Pick<ListService, 'courseList'>
+  optOut: Pick<OptOutService, 'enrollIn' | 'applyDueDeferredIn'>
+  suppressions: Pick<SuppressionService, 'suppressIn'>
+}) {
+  const { db, clock, audit, contacts, consent, courses, lists, optOut, suppressions } = deps
 
   /** A declined marketing offer is an objection (art. 21): in the ledger and as a suppression. */
-  async function recordMarketingObjection(tx: Queryable, enrollment: EnrollmentRow, email: string, actor: Actor) {
+  async function recordMarketingObjection(tx: Queryable, enrollment: EnrollmentRow, actor: Actor) {
     const now = clock.now()
-    await recordConsentEvent(tx, actor, now, {
+    await consent.recordEvent(tx, actor, now, {
       contactId: enrollment.contactId,
       listId: null,
       purpose: MARKETING_PURPOSE,
@@ -54,7 +57,7 @@ export function createEnrollmentService(deps: { db: Database; clock: Clock; pepp
       source: 'enrollment',
       evidence: `enrollment ${enrollment.id}`,
     })
-    await suppressIn(tx, actor, now, { contactId: enrollment.contactId, addressHash: storedAddressHash(email, pepper) }, {
+    await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, enrollment.contactId), {
       scope: 'purpose',
       purpose: MARKETING_PURPOSE,
       reason: 'objection',
@@ -63,7 +66,7 @@ export function createEnrollmentService(deps: { db: Database; clock: Clock; pepp
   }
 
   async function upsertIn(tx: Queryable, enrollmentId: string, input: EnrollmentInput, actor: Actor) {
-    const course = await requireCourse(tx, input.courseId)
+    const course = await courses.requireCourse(tx, input.courseId)
     const contact = await contacts.upsertContactIn(tx, input.contact, actor)
     const now = clock.now()
     const fields = {
@@ -91,14 +94,19 @@ export function createEnrollmentService(deps: { db: Database; clock: Clock; pepp
     // endedAt: when the status last left active (kept while it stays ended).
     const endedAt = input.status === EnrollmentStatus.active ? null : (before?.endedAt ?? now)
     const enrollment = inserted ?? (await updateEnrollmentRow(tx, enrollmentId, { ...fields, endedAt, updatedAt: now }))
-    const list = (await findCourseList(tx, course.id))!
-    if (input.status === EnrollmentStatus.active) await optOut.enrollIn(tx, contact.id, list, actor)
-    if (input.marketingOptOut && !before?.marketingOptOut) await recordMarketingObjection(tx, enrollment, contact.email, actor)
+    if (input.status === EnrollmentStatus.active) await optOut.enrollIn(tx, contact.id, await lists.courseList(tx, course.id), actor)
+    if (input.marketingOptOut && !before?.marketingOptOut) await recordMarketingObjection(tx, enrollment, actor)
     // Opt-outs the course lock held back are carried out once nothing locks them.
     await optOut.applyDueDeferredIn(tx, contact.id, actor)
     const changes = before ? diffFields(before, fields) : diffFields({}, { ...fields, courseId: course.id, contactId: contact.id })
     if (Object.keys(changes).length > 0) {
-      await recordAudit(tx, actor, now, { action: before ? 'enrollment.updated' : 'enrollment.created', entityType: 'enrollment', entityId: enrollmentId, changes })
+      await audit.record(tx, actor, now, {
+        action: before ? 'enrollment.updated' : 'enrollment.created',
+        entityType: 'enrollment',
+        entityId: enrollmentId,
+        subjectId: contact.id,
+        changes,
+      })
     }
     return { enrollment, created: Boolean(inserted) }
   }

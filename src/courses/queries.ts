@@ -1,7 +1,7 @@
-// SQL for courses, their lists and enrollments.
-import { and, asc, eq, gt } from 'drizzle-orm'
+// SQL for courses and enrollments.
+import { asc, eq } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
-import { courses, enrollments, lists } from '../../db/schema/index.js'
+import { courses, enrollments } from '../../db/schema/index.js'
 
 export type CourseRow = typeof courses.$inferSelect
 export type NewCourse = typeof courses.$inferInsert
@@ -25,12 +25,6 @@ export async function updateCourseRow(db: Queryable, id: string, patch: Partial<
   return row!
 }
 
-/** The course's own list (kind course). */
-export async function findCourseList(db: Queryable, courseId: string) {
-  const [row] = await db.select().from(lists).where(eq(lists.courseId, courseId))
-  return row
-}
-
 export async function insertEnrollmentIfAbsent(db: Queryable, row: NewEnrollment): Promise<EnrollmentRow | undefined> {
   const [inserted] = await db.insert(enrollments).values(row).onConflictDoNothing({ target: enrollments.id }).returning()
   return inserted
@@ -45,15 +39,6 @@ export async function findEnrollmentById(db: Queryable, id: string, lock = false
 export async function updateEnrollmentRow(db: Queryable, id: string, patch: Partial<NewEnrollment>): Promise<EnrollmentRow> {
   const [row] = await db.update(enrollments).set(patch).where(eq(enrollments.id, id)).returning()
   return row!
-}
-
-/** A contact's enrollments that still carry course mail in one course: active, course not over. */
-export async function findActiveEnrollmentsInCourse(db: Queryable, contactId: string, courseId: string, now: Date) {
-  return db
-    .select({ enrollment: enrollments, endsAt: courses.endsAt })
-    .from(enrollments)
-    .innerJoin(courses, eq(courses.id, enrollments.courseId))
-    .where(and(eq(enrollments.contactId, contactId), eq(enrollments.courseId, courseId), eq(enrollments.status, 'active'), gt(courses.endsAt, now)))
 }
 
 export interface EnrollmentWithCourse {

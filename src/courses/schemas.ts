@@ -1,6 +1,7 @@
 import { Type } from 'typebox'
 import { LocaleSchema } from '../consent/schemas.js'
-import { NullableTimestamp, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableTimestamp, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { EnrollmentStatus } from '../vocabulary.js'
 
 const ExternalId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$', description: "The course system's own id" })
 
@@ -28,7 +29,7 @@ export const PutCourseBody = Type.Object(
   { additionalProperties: false },
 )
 
-export const EnrollmentStatusSchema = Type.Union([Type.Literal('active'), Type.Literal('completed'), Type.Literal('cancelled')])
+export const EnrollmentStatusSchema = enumOf(EnrollmentStatus)
 
 export const Enrollment = Type.Object({
   id: Type.String(),

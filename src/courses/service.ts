@@ -1,15 +1,15 @@
 // Courses, as the course system sends them. Each course has its own list
-// (kind course, basis contract) that course mail goes out on. Idempotent
-// upsert by the course system's own id.
+// (kind course, basis contract) that course mail goes out on, made and renamed
+// through the list service. Idempotent upsert by the course system's own id.
 import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '../../db/client.js'
-import { diffFields, recordAudit } from '../audit/service.js'
+import type { AuditRecorder } from '../audit/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
+import { diffFields } from '../lib/diff.js'
 import { NotFoundError, UnprocessableError } from '../lib/errors.js'
-import { updateListRow } from '../lists/queries.js'
-import { createListService } from '../lists/service.js'
-import { findCourseById, findCourseList, insertCourseIfAbsent, updateCourseRow, type CourseRow } from './queries.js'
+import type { ListService } from '../lists/service.js'
+import { findContactEnrollments, findCourseById, insertCourseIfAbsent, updateCourseRow, type CourseRow } from './queries.js'
 
 export interface CourseInput {
   name: string
@@ -28,22 +28,29 @@ export function courseListSlug(courseId: string): string {
   return `course-${readable ? `${readable}-` : ''}${hash}`
 }
 
-/** The course named by the course system's id, or course_not_found. */
-export async function requireCourse(db: Queryable, id: string): Promise<CourseRow> {
-  const course = await findCourseById(db, id)
-  if (!course) throw new NotFoundError('Course', 'course_not_found')
-  return course
-}
+export function createCourseService(deps: {
+  db: Database
+  clock: Clock
+  audit: AuditRecorder
+  lists: Pick<ListService, 'createListIn' | 'courseList' | 'renameCourseList'>
+}) {
+  const { db, clock, audit, lists } = deps
 
-export function createCourseService({ db, clock }: { db: Database; clock: Clock }) {
-  const lists = createListService({ db, clock })
-
-  async function withList(tx: Queryable, course: CourseRow) {
-    const list = await findCourseList(tx, course.id)
-    return { ...course, listId: list!.id }
+  /** The course named by the course system's id, or course_not_found. */
+  async function requireCourse(q: Queryable, id: string): Promise<CourseRow> {
+    const course = await findCourseById(q, id)
+    if (!course) throw new NotFoundError('Course', 'course_not_found')
+    return course
   }
 
+  const withList = async (q: Queryable, course: CourseRow) => ({ ...course, listId: (await lists.courseList(q, course.id)).id })
+
   return {
+    requireCourse,
+
+    /** Every enrollment of a contact with its course, oldest first. */
+    enrollmentsOf: (q: Queryable, contactId: string) => findContactEnrollments(q, contactId),
+
     /** Creates or updates a course and its list; `created` says which. */
     upsertCourse(courseId: string, input: CourseInput, actor: Actor) {
       if (input.endsAt.getTime() <= input.startsAt.getTime()) {
@@ -58,18 +65,15 @@ export function createCourseService({ db, clock }: { db: Database; clock: Clock 
             { slug: courseListSlug(courseId), name: input.name, kind: 'course', purpose: 'course', courseId, description: `Course mail for ${input.name}` },
             actor,
           )
-          await recordAudit(tx, actor, now, { action: 'course.created', entityType: 'course', entityId: courseId, changes: diffFields({}, input) })
+          await audit.record(tx, actor, now, { action: 'course.created', entityType: 'course', entityId: courseId, changes: diffFields({}, input) })
           return { course: await withList(tx, inserted), created: true }
         }
         const before = (await findCourseById(tx, courseId, true))!
         const changes = diffFields(before, input)
         if (Object.keys(changes).length === 0) return { course: await withList(tx, before), created: false }
         const after = await updateCourseRow(tx, courseId, { ...input, updatedAt: now })
-        if (changes.name) {
-          const list = (await findCourseList(tx, courseId))!
-          await updateListRow(tx, list.id, { name: input.name, description: `Course mail for ${input.name}`, updatedAt: now })
-        }
-        await recordAudit(tx, actor, now, { action: 'course.updated', entityType: 'course', entityId: courseId, changes })
+        if (changes.name) await lists.renameCourseList(tx, courseId, input.name, actor)
+        await audit.record(tx, actor, now, { action: 'course.updated', entityType: 'course', entityId: courseId, changes })
         return { course: await withList(tx, after), created: false }
       })
     },

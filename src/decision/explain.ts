@@ -1,51 +1,34 @@
 // "Explain": for one contact, why each list and course would or would not get
-// mail now, from stored data alone — the decision `decide` takes, with the
-// subscription, consent events and suppressions that make it so. It reads one
-// consistent snapshot and changes nothing.
+// mail now, from stored data alone. It asks `decide` and renders its trace:
+// the rule that decided, and the rows the decision read (the subscription,
+// the consent events, the suppressions, the enrollments) — never its own idea
+// of which rows bear on a list. It reads one consistent snapshot and changes
+// nothing.
 import type { Database, Queryable } from '../../db/client.js'
-import type { LegalBasis } from '../../db/schema/index.js'
-import { findConsentHistory } from '../consent/queries.js'
-import { requireContact } from '../contacts/service.js'
-import { findContactEnrollments } from '../courses/queries.js'
-import { findSuppressionsForRecipient } from '../suppressions/queries.js'
-import { courseLockUntil, decide, isSuppressionActive, suppressionAppliesToList } from './decide.js'
-import {
-  findCourseLists,
-  findDeferredUnsubscribes,
-  findListsToExplain,
-  findSubscriptions,
-  toConsentEventFacts,
-  toEnrollmentFacts,
-  toListFacts,
-  toSubscriptionFacts,
-  toSuppressionFacts,
-  type CourseRow,
-  type DeferredUnsubscribeRow,
-  type EnrollmentRow,
-  type ListRow,
-  type SubscriptionRow,
-  type SuppressionRow,
-} from './queries.js'
-import type {
-  BlockReason,
-  Decision,
-  DecisionFacts,
-  DecisionPolicy,
-  EnrollmentFacts,
-  ListFacts,
-  MessageKind,
-  SuppressionFacts,
-} from './types.js'
+import type { BlockReason, DecisionRule, LegalBasis, MessageKind } from '../vocabulary.js'
+import type { DecisionDeps } from './service.js'
+import { decide, isSuppressionActive } from './decide.js'
+import { RULE_TEXT } from './rule-text.js'
+import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
+import type { Decision, DecisionFacts, DecisionPolicy, Evidence } from './types.js'
+import type { CourseRow, EnrollmentRow } from '../courses/queries.js'
+import type { ListRow } from '../lists/queries.js'
+import type { DeferredUnsubscribeRow, SubscriptionRow } from '../subscriptions/queries.js'
+import type { SuppressionRow } from '../suppressions/queries.js'
 
-type HistoryRow = Awaited<ReturnType<typeof findConsentHistory>>[number]
-type ConsentEventOut = HistoryRow['event'] & { notice: HistoryRow['notice'] | null }
+/** What explain asks of the other modules: the decision service's own sources. */
+export type ExplainSources = Pick<DecisionDeps, 'contacts' | 'lists' | 'consent' | 'courses' | 'subscriptions' | 'suppressions'>
+
+type ConsentEventOut = Awaited<ReturnType<ExplainSources['consent']['consentHistory']>>[number]
 
 export interface ExplainedDecision {
   allowed: boolean
   basis: LegalBasis | null
-  evidence: Decision['evidence']
+  evidence: Evidence | null
   reason: BlockReason | null
   lockedUntil: Date | null
+  rule: DecisionRule
+  ruleText: string
 }
 
 export type ExplainedSuppression = SuppressionRow & { active: boolean }
@@ -55,7 +38,8 @@ export interface ListExplanation {
   decision: ExplainedDecision
   subscription: SubscriptionRow | null
   consentEvents: ConsentEventOut[]
-  suppressions: ExplainedSuppression[]
+  /** `overriddenBy`: the person's own newer consent that speaks over the suppression for this list, if one does. */
+  suppressions: (ExplainedSuppression & { overriddenBy: string | null })[]
 }
 
 export interface CourseExplanation {
@@ -79,8 +63,6 @@ export interface ExplainContext {
   contactId: string
   now: Date
   policy: DecisionPolicy
-  /** The keyed hash of a stored address. */
-  hashOf: (email: string) => string
 }
 
 const explained = (d: Decision): ExplainedDecision => ({
@@ -89,119 +71,87 @@ const explained = (d: Decision): ExplainedDecision => ({
   evidence: d.evidence,
   reason: d.allowed ? null : d.reason,
   lockedUntil: d.lockedUntil,
+  rule: d.trace.rule,
+  ruleText: RULE_TEXT[d.trace.rule],
 })
 
-/** Events bearing on a list: for the list itself, or purpose-wide for its purpose or kind (as the decision reads them). */
-const bearsOn = (list: ListRow) => (e: HistoryRow['event']) =>
-  e.listId === list.id || (e.listId === null && (e.purpose === list.purpose || e.purpose === list.kind))
-
-/**
- * The suppressions the decision for this list listens to: all-mail always;
- * for consent and marketing lists those covering the list; for course mail
- * an erasure too (it ends the contracts made before it).
- */
-function appliesTo(s: SuppressionFacts, list: ListFacts): boolean {
-  if (s.scope === 'all-mail') return true
-  switch (list.kind) {
-    case 'newsletter':
-    case 'marketing':
-      return suppressionAppliesToList(s, list)
-    case 'course':
-      return s.reason === 'erasure'
-    case 'transactional':
-      return false
-  }
-}
-
-/** Loads everything about one contact in one snapshot. */
-async function loadContact(tx: Queryable, context: ExplainContext) {
-  const contact = await requireContact(tx, context.contactId)
-  const contactId = contact.id
-  const lists = await findListsToExplain(tx, contactId)
-  const subscriptions = await findSubscriptions(tx, contactId)
-  const history = await findConsentHistory(tx, contactId)
-  const enrollments = await findContactEnrollments(tx, contactId)
-  const suppressions = await findSuppressionsForRecipient(tx, { contactId, addressHash: context.hashOf(contact.email) })
+/** Loads everything about one contact in one snapshot, each part from the module that owns it. */
+async function loadContact(tx: Queryable, sources: ExplainSources, contactId: string) {
+  const recipient = await sources.contacts.recipientById(tx, contactId)
+  const subscriptions = await sources.subscriptions.subscriptionsOf(tx, contactId)
+  const open = await sources.lists.findOpenNonCourseLists(tx)
+  const openIds = new Set(open.map((l) => l.id))
+  const subscribedOnly = await sources.lists.findListsByIds(tx, subscriptions.map((s) => s.listId).filter((id) => !openIds.has(id)))
+  // Every open list that gets mail on its own, and every list the contact is on (archived or course lists too).
+  const lists = [...open, ...subscribedOnly].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+  const history = await sources.consent.consentHistory(contactId, tx)
+  const enrollments = await sources.courses.enrollmentsOf(tx, contactId)
+  const suppressions = await sources.suppressions.suppressionsOf(tx, recipient)
   const courseIds = [...new Set(enrollments.map((e) => e.course.id))]
-  const courseLists = await findCourseLists(tx, courseIds)
-  const deferred = await findDeferredUnsubscribes(tx, contactId)
+  const courseLists: ListRow[] = []
+  for (const courseId of courseIds) courseLists.push(await sources.lists.courseList(tx, courseId))
+  const deferred = await sources.subscriptions.deferredUnsubscribesOf(tx, contactId)
   return { contactId, lists, subscriptions, history, enrollments, suppressions, courseIds, courseLists, deferred }
 }
 
 type Loaded = Awaited<ReturnType<typeof loadContact>>
 
-export async function explainContact(db: Database, context: ExplainContext): Promise<Explanation> {
+export async function explainContact(db: Database, sources: ExplainSources, context: ExplainContext): Promise<Explanation> {
   // Repeatable read: every part of the explanation sees the same moment of the database.
-  const loaded = await db.transaction((tx) => loadContact(tx, context), { isolationLevel: 'repeatable read', accessMode: 'read only' })
-  const { now, policy } = context
-  const enrollmentFacts = loaded.enrollments.map(toEnrollmentFacts)
-  const suppressionFacts = loaded.suppressions.map(toSuppressionFacts)
+  const loaded = await db.transaction((tx) => loadContact(tx, sources, context.contactId), {
+    isolationLevel: 'repeatable read',
+    accessMode: 'read only',
+  })
+  const { now } = context
   const withActive = (s: SuppressionRow): ExplainedSuppression => ({ ...s, active: isSuppressionActive(toSuppressionFacts(s), now) })
-
-  /** The decision for one list (for a course list, course mail of its course) and the rows behind it. */
-  function decideList(list: ListRow, kind: MessageKind, courseId: string | null) {
-    const subscription = loaded.subscriptions.find((s) => s.listId === list.id) ?? null
-    const events = loaded.history.filter((h) => bearsOn(list)(h.event))
-    const listFacts = toListFacts(list)
-    const facts: DecisionFacts = {
-      kind,
-      contactId: loaded.contactId,
-      list: listFacts,
-      courseId,
-      subscription: subscription ? toSubscriptionFacts(subscription) : null,
-      consentEvents: events.map((h) => toConsentEventFacts(h.event)),
-      enrollments: enrollmentFacts,
-      suppressions: suppressionFacts,
-    }
-    const applying = loaded.suppressions.filter((_, i) => {
-      const s = suppressionFacts[i]!
-      return isSuppressionActive(s, now) && appliesTo(s, listFacts)
-    })
-    return {
-      decision: explained(decide(facts, now, policy)),
-      subscription,
-      consentEvents: events.map(({ event, notice }) => ({ ...event, notice: notice?.id ? notice : null })),
-      suppressions: applying.map(withActive),
-    }
-  }
-
-  const lists = loaded.lists.map((list): ListExplanation => ({
-    list: { id: list.id, slug: list.slug, name: list.name, kind: list.kind, purpose: list.purpose },
-    ...decideList(list, list.kind, list.courseId),
-  }))
-
-  const courses = loaded.courseIds.map((courseId) => explainCourse(loaded, courseId, enrollmentFacts, suppressionFacts, context))
+  const lists = loaded.lists.map((list): ListExplanation => {
+    const { decision, subscription, consentEvents, suppressions } = decideAndRender(loaded, list, list.kind, list.courseId, context)
+    return { list: { id: list.id, slug: list.slug, name: list.name, kind: list.kind, purpose: list.purpose }, decision, subscription, consentEvents, suppressions }
+  })
+  const courses = loaded.courseIds.map((courseId) => explainCourse(loaded, courseId, context))
   return { contactId: loaded.contactId, explainedAt: now, lists, courses, suppressions: loaded.suppressions.map(withActive) }
 }
 
-function explainCourse(
-  loaded: Loaded,
-  courseId: string,
-  enrollmentFacts: EnrollmentFacts[],
-  suppressionFacts: SuppressionFacts[],
-  { now, policy }: ExplainContext,
-): CourseExplanation {
-  const rows = loaded.enrollments.filter((e) => e.course.id === courseId)
-  const course = rows[0]!.course
-  const list = loaded.courseLists.find((l) => l.courseId === courseId) ?? null
-  const subscription = list ? loaded.subscriptions.find((s) => s.listId === list.id) : undefined
+/** The decision for one list (for a course list, course mail of its course), and the rows its trace names. */
+function decideAndRender(loaded: Loaded, list: ListRow | null, kind: MessageKind, courseId: string | null, { now, policy }: ExplainContext) {
+  const subscriptionRow = list ? loaded.subscriptions.find((s) => s.listId === list.id) : undefined
   const facts: DecisionFacts = {
-    kind: 'course',
-    contactId: loaded.contactId,
+    kind,
     list: list ? toListFacts(list) : null,
     courseId,
-    subscription: subscription ? toSubscriptionFacts(subscription) : null,
-    consentEvents: list ? loaded.history.filter((h) => bearsOn(list)(h.event)).map((h) => toConsentEventFacts(h.event)) : [],
-    enrollments: enrollmentFacts,
-    suppressions: suppressionFacts,
+    subscription: subscriptionRow ? toSubscriptionFacts(subscriptionRow) : null,
+    consentEvents: loaded.history.map(toConsentEventFacts),
+    enrollments: loaded.enrollments.map(toEnrollmentFacts),
+    suppressions: loaded.suppressions.map(toSuppressionFacts),
   }
-  const lockedUntil = courseLockUntil(enrollmentFacts, courseId, now)
+  const decision = decide(facts, now, policy)
+  const { trace } = decision
+  const suppressions = trace.suppressions.map(({ id, overriddenBy }) => ({
+    ...loaded.suppressions.find((s) => s.id === id)!,
+    active: true,
+    overriddenBy,
+  }))
+  return {
+    decision: explained(decision),
+    trace,
+    // The person's state on the list, whether or not the rule read it (course mail does not).
+    subscription: subscriptionRow ?? null,
+    consentEvents: trace.consentEvents.map((id) => loaded.history.find((e) => e.id === id)!),
+    suppressions,
+  }
+}
+
+function explainCourse(loaded: Loaded, courseId: string, context: ExplainContext): CourseExplanation {
+  const course = loaded.enrollments.find((e) => e.course.id === courseId)!.course
+  const list = loaded.courseLists.find((l) => l.courseId === courseId) ?? null
+  const { decision, trace } = decideAndRender(loaded, list, 'course', courseId, context)
+  const lockedUntil = decision.lockedUntil
   return {
     course: { id: course.id, name: course.name, category: course.category, startsAt: course.startsAt, endsAt: course.endsAt },
-    decision: explained(decide(facts, now, policy)),
-    enrollments: rows.map((r) => r.enrollment),
+    decision,
+    enrollments: trace.enrollments.map((id) => loaded.enrollments.find((e) => e.enrollment.id === id)!.enrollment),
     lockedUntil,
-    deferredUnsubscribe: list ? deferredFor(loaded.deferred, list.id, lockedUntil, now) : null,
+    deferredUnsubscribe: list ? deferredFor(loaded.deferred, list.id, lockedUntil, context.now) : null,
   }
 }
 

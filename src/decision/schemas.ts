@@ -2,20 +2,16 @@ import { Type } from 'typebox'
 import { Enrollment } from '../courses/schemas.js'
 import { LegalBasisSchema, ListKindSchema } from '../lists/schemas.js'
 import { Suppression } from '../suppressions/schemas.js'
-import { NullableTimestamp, Timestamp, Uuid } from '../lib/schemas.js'
-import { BlockReason, EvidenceType, MessageKind } from './types.js'
+import { enumOf, NullableTimestamp, Timestamp, Uuid } from '../lib/schemas.js'
+import { BlockReason, DecisionRule, EvidenceType, MessageKind } from '../vocabulary.js'
 
-/** A closed set of strings from one of the decision's `as const` objects. */
-const literals = <T extends Record<string, string>>(values: T, options: Record<string, unknown> = {}) =>
-  Type.Unsafe<T[keyof T]>({ type: 'string', enum: Object.values(values), ...options })
-
-export const MessageKindSchema = literals(MessageKind, {
+export const MessageKindSchema = enumOf(MessageKind, {
   description: 'course: about one course (courseId); newsletter, marketing, transactional: to one list of that kind (listId)',
 })
-export const BlockReasonSchema = literals(BlockReason, { description: 'Why the message is blocked: a closed, stable set' })
+export const BlockReasonSchema = enumOf(BlockReason, { description: 'Why the message is blocked: a closed, stable set' })
 export const EvidenceSchema = Type.Object(
   {
-    type: literals(EvidenceType),
+    type: enumOf(EvidenceType),
     id: Type.String({ description: 'The id of the row that is the evidence' }),
   },
   { description: 'The row the answer stands on: a consent event, an enrollment, the list, a suppression, a subscription' },
@@ -43,8 +39,9 @@ const decisionFields = {
   lockedUntil: Type.Unsafe<Date | null>({
     type: ['string', 'null'],
     format: 'date-time',
-    description: 'Course mail: the person cannot opt out of it before this time (P3)',
+    description: 'Course mail: the person cannot opt out of it before this time',
   }),
+  rule: enumOf(DecisionRule, { description: 'The rule of the decision table that decided' }),
 }
 
 export const DecisionSchema = Type.Object({
@@ -53,7 +50,7 @@ export const DecisionSchema = Type.Object({
   decidedAt: Timestamp,
 })
 
-const ExplainedDecision = Type.Object(decisionFields)
+const ExplainedDecision = Type.Object({ ...decisionFields, ruleText: Type.String({ description: 'The rule in words' }) })
 
 const ExplainedSuppression = Type.Object({
   ...Suppression.properties,
@@ -71,8 +68,16 @@ export const Explanation = Type.Object({
       list: Type.Object({ id: Uuid, slug: Type.String(), name: Type.String(), kind: ListKindSchema, purpose: Type.String() }),
       decision: ExplainedDecision,
       subscription: Type.Union([subscriptionRef, Type.Null()]),
-      consentEvents: Type.Array(consentEventRef, { description: 'The events bearing on the list, oldest first' }),
-      suppressions: Type.Array(ExplainedSuppression, { description: 'The suppressions in force that apply to this list' }),
+      consentEvents: Type.Array(consentEventRef, { description: 'The consent events the decision read for this list, oldest first' }),
+      suppressions: Type.Array(
+        Type.Object({
+          ...ExplainedSuppression.properties,
+          overriddenBy: Type.Union([Uuid, Type.Null()], {
+            description: "The person's own newer consent event that speaks over this suppression for this list, if one does",
+          }),
+        }),
+        { description: 'The suppressions in force that the decision found covering this list' },
+      ),
     }),
   ),
   courses: Type.Array(

@@ -1,33 +1,25 @@
-// The decision service: checks what it is asked, loads the facts from the
-// database and hands them to the pure `decide` (./decide.ts). It changes
-// nothing; the send ledger (src/ledger) records what it answers. Knows
-// nothing of HTTP.
+// The decision service: checks what it is asked, asks each module for its
+// rows, turns them into facts and hands them to the pure `decide`
+// (./decide.ts). It changes nothing and owns no table; the send ledger
+// (src/ledger) records what it answers. Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import { Role, type LegalBasis, type ListKind } from '../../db/schema/index.js'
 import type { Config } from '../config.js'
-import { findContactByEmail } from '../contacts/queries.js'
-import { requireContact } from '../contacts/service.js'
-import { findContactEnrollments, findCourseList } from '../courses/queries.js'
-import { requireCourse } from '../courses/service.js'
-import { requireList } from '../lists/service.js'
-import { findSuppressionsForRecipient } from '../suppressions/queries.js'
+import type { ConsentService } from '../consent/service.js'
+import type { ContactService, Recipient } from '../contacts/service.js'
+import type { CourseService } from '../courses/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { addressHash, parseEmail, storedAddressHash } from '../lib/email.js'
+import { parseEmail } from '../lib/email.js'
 import { ForbiddenError, UnprocessableError, ValidationError } from '../lib/errors.js'
+import type { ListRow } from '../lists/queries.js'
+import type { ListService } from '../lists/service.js'
+import type { SubscriptionService } from '../subscriptions/service.js'
+import type { SuppressionService } from '../suppressions/service.js'
+import { Role, type BlockReason, type DecisionRule, type LegalBasis, type ListKind, type MessageKind } from '../vocabulary.js'
 import { decide } from './decide.js'
-import { explainContact } from './explain.js'
-import {
-  findListConsentEvents,
-  findSubscription,
-  toConsentEventFacts,
-  toEnrollmentFacts,
-  toListFacts,
-  toSubscriptionFacts,
-  toSuppressionFacts,
-  type ListRow,
-} from './queries.js'
-import type { BlockReason, Decision, DecisionFacts, DecisionPolicy, Evidence, MessageKind } from './types.js'
+import { explainContact, type ExplainSources } from './explain.js'
+import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
+import type { Decision, DecisionFacts, DecisionPolicy, DecisionTrace, Evidence } from './types.js'
 
 /** What the decision is asked: one recipient (by address or by contact) and one message. */
 export interface DecisionRequest {
@@ -45,26 +37,23 @@ export interface DecisionAnswer {
   evidence: Evidence | null
   reason: BlockReason | null
   lockedUntil: Date | null
+  /** The rule of the decision table that decided. */
+  rule: DecisionRule
   /** null when the address belongs to no contact. */
   contactId: string | null
   decidedAt: Date
 }
 
-/** Who a message goes to, as suppressions know people: by contact and by keyed address hash. */
-export interface Recipient {
-  contactId: string | null
-  addressHash: string
-}
-
 /** A decision with what the ledger records beside it. */
 export interface DecisionOutcome {
   answer: DecisionAnswer
+  trace: DecisionTrace
   recipient: Recipient
   /** The list the decision was taken for (for course mail, the course list), if any. */
   listId: string | null
 }
 
-type ParsedRecipient = { email: string; canonical: string } | { contactId: string }
+type ParsedRecipient = { email: string } | { contactId: string }
 
 /** The message kind each list kind carries; a message goes only to a list of its own kind. */
 const listKindFor: Record<MessageKind, ListKind> = {
@@ -89,14 +78,27 @@ export function toAnswer(decision: Decision, contactId: string | null, decidedAt
     evidence: decision.evidence,
     reason: decision.allowed ? null : decision.reason,
     lockedUntil: decision.lockedUntil,
+    rule: decision.trace.rule,
     contactId,
     decidedAt,
   }
 }
 
-export function createDecisionService({ db, clock, config }: { db: Database; clock: Clock; config: Config }) {
+export interface DecisionDeps {
+  db: Database
+  clock: Clock
+  config: Pick<Config, 'marketingCustomerWindowMonths'>
+  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientByEmail'>
+  lists: Pick<ListService, 'requireList' | 'courseList' | 'findListsByIds' | 'findOpenNonCourseLists'>
+  consent: Pick<ConsentService, 'eventsOf' | 'consentHistory'>
+  courses: Pick<CourseService, 'requireCourse' | 'enrollmentsOf'>
+  subscriptions: Pick<SubscriptionService, 'subscriptionOf' | 'subscriptionsOf' | 'deferredUnsubscribesOf'>
+  suppressions: Pick<SuppressionService, 'suppressionsOf'>
+}
+
+export function createDecisionService(deps: DecisionDeps) {
+  const { db, clock, config, contacts, lists, consent, courses, subscriptions, suppressions } = deps
   const policy: DecisionPolicy = { marketingCustomerWindowMonths: config.marketingCustomerWindowMonths }
-  const hashOf = (storedEmail: string) => storedAddressHash(storedEmail, config.suppressionPepper)
 
   /** Checks the request's shape before anything is looked up: bad input is a 400 or 422, whatever else is wrong. */
   function checkRequest(request: DecisionRequest): ParsedRecipient {
@@ -107,11 +109,9 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
         'recipient_required',
       )
     }
-    let recipient: ParsedRecipient = { contactId: request.contactId! }
     if (hasEmail) {
       const parsed = parseEmail(request.email!)
       if (!parsed.ok) throw new ValidationError([{ field: 'body.email', message: parsed.message }], 'invalid_email')
-      recipient = { email: parsed.email, canonical: parsed.canonical }
     }
     if (request.kind === 'course' && request.courseId === undefined) {
       throw new UnprocessableError('course_required', 'Course mail names the course it is about (courseId)')
@@ -119,28 +119,18 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
     if (request.kind !== 'course' && request.listId === undefined) {
       throw new UnprocessableError('list_required', `A ${request.kind} message names the list it goes to (listId)`)
     }
-    return recipient
-  }
-
-  /** Finds the recipient's contact; an address that belongs to no contact is a person known by the hash alone. */
-  async function resolveRecipient(q: Queryable, parsed: ParsedRecipient): Promise<Recipient> {
-    if ('email' in parsed) {
-      const contact = await findContactByEmail(q, parsed.email)
-      return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, config.suppressionPepper) }
-    }
-    const contact = await requireContact(q, parsed.contactId)
-    return { contactId: contact.id, addressHash: hashOf(contact.email) }
+    return hasEmail ? { email: request.email! } : { contactId: request.contactId! }
   }
 
   /** Checks the message: course mail names a course, the rest a list of the message's own kind. */
   async function resolveList(q: Queryable, request: DecisionRequest): Promise<ListRow | null> {
     let list: ListRow | null = null
     if (request.kind === 'course') {
-      await requireCourse(q, request.courseId!)
-      list = (await findCourseList(q, request.courseId!)) ?? null
+      await courses.requireCourse(q, request.courseId!)
+      list = await lists.courseList(q, request.courseId!)
     }
     if (request.listId !== undefined) {
-      const named = await requireList(q, request.listId)
+      const named = await lists.requireList(q, request.listId)
       const mismatch = named.kind !== listKindFor[request.kind] || (request.kind === 'course' && named.id !== list?.id)
       if (mismatch) {
         throw new UnprocessableError(
@@ -155,32 +145,33 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
     return list
   }
 
-  /** Loads everything `decide` needs about this recipient and message. */
+  /** Loads everything `decide` needs about this recipient and message, from the modules that own it. */
   async function loadFacts(q: Queryable, request: DecisionRequest, recipient: Recipient, list: ListRow | null): Promise<DecisionFacts> {
     const { contactId } = recipient
     // One after another, never Promise.all: PGlite has one connection, and a transaction runs one query at a time.
-    const subscription = contactId && list ? await findSubscription(q, contactId, list.id) : undefined
-    const events = contactId && list ? await findListConsentEvents(q, contactId, list) : []
-    const enrollmentRows = contactId ? await findContactEnrollments(q, contactId) : []
-    const suppressionRows = await findSuppressionsForRecipient(q, recipient)
+    const subscription = contactId && list ? await subscriptions.subscriptionOf(q, contactId, list.id) : undefined
+    const events = contactId ? await consent.eventsOf(q, contactId) : []
+    const enrollments = contactId ? await courses.enrollmentsOf(q, contactId) : []
+    const suppressionRows = await suppressions.suppressionsOf(q, recipient)
     return {
       kind: request.kind,
-      contactId,
       list: list ? toListFacts(list) : null,
       courseId: request.kind === 'course' ? request.courseId! : null,
       subscription: subscription ? toSubscriptionFacts(subscription) : null,
       consentEvents: events.map(toConsentEventFacts),
-      enrollments: enrollmentRows.map(toEnrollmentFacts),
+      enrollments: enrollments.map(toEnrollmentFacts),
       suppressions: suppressionRows.map(toSuppressionFacts),
     }
   }
 
-  async function decideIn(q: Queryable, request: DecisionRequest, parsed: ParsedRecipient): Promise<DecisionOutcome> {
-    const recipient = await resolveRecipient(q, parsed)
+  async function decideIn(q: Queryable, request: DecisionRequest): Promise<DecisionOutcome> {
+    const parsed = checkRequest(request)
+    const recipient = 'email' in parsed ? await contacts.recipientByEmail(q, parsed.email) : await contacts.recipientById(q, parsed.contactId)
     const list = await resolveList(q, request)
     const facts = await loadFacts(q, request, recipient, list)
     const now = clock.now()
-    return { answer: toAnswer(decide(facts, now, policy), recipient.contactId, now), recipient, listId: list?.id ?? null }
+    const decision = decide(facts, now, policy)
+    return { answer: toAnswer(decision, recipient.contactId, now), trace: decision.trace, recipient, listId: list?.id ?? null }
   }
 
   /**
@@ -188,11 +179,12 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
    * `tx` when given (the caller's snapshot); else in a read-only snapshot of
    * its own, so every fact is read at the same moment and nothing can be written.
    */
-  async function decideOutcome(request: DecisionRequest, tx?: Queryable): Promise<DecisionOutcome> {
-    const parsed = checkRequest(request)
-    if (tx) return decideIn(tx, request, parsed)
-    return db.transaction((t) => decideIn(t, request, parsed), { isolationLevel: 'repeatable read', accessMode: 'read only' })
+  function decideOutcome(request: DecisionRequest, tx?: Queryable): Promise<DecisionOutcome> {
+    if (tx) return decideIn(tx, request)
+    return db.transaction((t) => decideIn(t, request), { isolationLevel: 'repeatable read', accessMode: 'read only' })
   }
+
+  const explainSources: ExplainSources = { contacts, lists, consent, courses, subscriptions, suppressions }
 
   return {
     decideOutcome,
@@ -205,9 +197,17 @@ export function createDecisionService({ db, clock, config }: { db: Database; clo
       return (await decideOutcome(request)).answer
     },
 
+    /**
+     * Until when this person cannot opt out of this course's mail (P3): the
+     * decision for course mail, allowed, with its lock; null when it is not
+     * allowed (not enrolled, erased, bounced), since then nothing locks.
+     */
+    async courseLockUntil(q: Queryable, contactId: string, courseId: string): Promise<Date | null> {
+      return (await decideIn(q, { kind: 'course', contactId, courseId })).answer.lockedUntil
+    },
+
     /** Why every list and course of one contact would or would not get mail now, from stored data alone. */
-    explainContact: (contactId: string) => explainContact(db, { contactId, now: clock.now(), policy, hashOf }),
+    explainContact: (contactId: string) => explainContact(db, explainSources, { contactId, now: clock.now(), policy }),
   }
 }
 export type DecisionService = ReturnType<typeof createDecisionService>
-

@@ -1,68 +1,19 @@
-// The vocabulary of the send decision: what it is asked, the facts it is
-// given, and the closed set of answers. Pure types; no I/O anywhere here.
-import type { ConsentEventType, ConsentSource, LegalBasis, ListKind, SubscriptionStatus } from '../../db/schema/enums.js'
-
-export const MessageKind = {
-  course: 'course',
-  transactional: 'transactional',
-  newsletter: 'newsletter',
-  marketing: 'marketing',
-} as const
-export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind]
-
-export const SuppressionScope = {
-  /** Every list except course and transactional mail. */
-  global: 'global',
-  list: 'list',
-  /** Every list with this purpose (or of this kind: purpose "marketing" covers every marketing list). */
-  purpose: 'purpose',
-  /** Everything, transactional and course mail included (a hard bounce). */
-  allMail: 'all-mail',
-} as const
-export type SuppressionScope = (typeof SuppressionScope)[keyof typeof SuppressionScope]
-
-export const SuppressionReason = {
-  unsubscribe: 'unsubscribe',
-  objection: 'objection',
-  complaint: 'complaint',
-  bounce: 'bounce',
-  erasure: 'erasure',
-  manual: 'manual',
-} as const
-export type SuppressionReason = (typeof SuppressionReason)[keyof typeof SuppressionReason]
-
-export const EnrollmentStatus = { active: 'active', completed: 'completed', cancelled: 'cancelled' } as const
-export type EnrollmentStatus = (typeof EnrollmentStatus)[keyof typeof EnrollmentStatus]
-
-/** Why a message is blocked: a closed set, stable across versions (clients match on it). */
-export const BlockReason = {
-  hardBounce: 'hard_bounce',
-  erased: 'erased',
-  manualBlock: 'manual_block',
-  objection: 'objection',
-  complaint: 'complaint',
-  unsubscribed: 'unsubscribed',
-  notEnrolled: 'not_enrolled',
-  enrollmentEnded: 'enrollment_ended',
-  enrollmentCancelled: 'enrollment_cancelled',
-  notSubscribed: 'not_subscribed',
-  subscriptionPending: 'subscription_pending',
-  noConsent: 'no_consent',
-  consentWithdrawn: 'consent_withdrawn',
-  noMarketingBasis: 'no_marketing_basis',
-  notTransactional: 'not_transactional',
-  listArchived: 'list_archived',
-} as const
-export type BlockReason = (typeof BlockReason)[keyof typeof BlockReason]
-
-export const EvidenceType = {
-  consentEvent: 'consent_event',
-  enrollment: 'enrollment',
-  list: 'list',
-  suppression: 'suppression',
-  subscription: 'subscription',
-} as const
-export type EvidenceType = (typeof EvidenceType)[keyof typeof EvidenceType]
+// The shapes of the send decision: the facts it is given and the answer it
+// gives. Pure types; the closed sets they use live in src/vocabulary.ts.
+import type {
+  BlockReason,
+  DecisionRule,
+  ConsentEventType,
+  ConsentSource,
+  EnrollmentStatus,
+  EvidenceType,
+  LegalBasis,
+  ListKind,
+  MessageKind,
+  SubscriptionStatus,
+  SuppressionReason,
+  SuppressionScope,
+} from '../vocabulary.js'
 
 export interface Evidence {
   type: EvidenceType
@@ -74,12 +25,9 @@ export interface ListFacts {
   kind: ListKind
   purpose: string
   basis: LegalBasis
-  doubleOptIn: boolean
   archived: boolean
   /** Marketing lists: the course categories the list is about (existing-customer rule). */
   categories: string[]
-  /** Course lists: the course they belong to. */
-  courseId: string | null
 }
 
 export interface SubscriptionFacts {
@@ -128,13 +76,12 @@ export interface SuppressionFacts {
  */
 export interface DecisionFacts {
   kind: MessageKind
-  contactId: string | null
   /** The list the message goes to (newsletter, marketing, transactional); for course mail, the course list if any. */
   list: ListFacts | null
   /** Course mail: the course the message is about. */
   courseId: string | null
   subscription: SubscriptionFacts | null
-  /** This contact's consent events for the list and for its purpose, oldest first. */
+  /** This contact's consent events, oldest first; the decision reads those that bear on the list. */
   consentEvents: ConsentEventFacts[]
   /** All of this contact's enrollments. */
   enrollments: EnrollmentFacts[]
@@ -147,7 +94,26 @@ export interface DecisionPolicy {
   marketingCustomerWindowMonths: number
 }
 
-export type Decision =
+/**
+ * What the decision looked at and which rule decided: every id names a row
+ * of the facts it was given, so an explanation can show those rows and
+ * nothing it did not read.
+ */
+export interface DecisionTrace {
+  rule: DecisionRule
+  /** The subscription to the list, if the rule read one. */
+  subscription: string | null
+  /** The consent events that bore on the list by then (for the list, or purpose-wide), oldest first. */
+  consentEvents: string[]
+  /** The consent grant for the list in force, if any. */
+  consentGrant: string | null
+  /** The suppressions in force that cover this message; `overriddenBy` names the person's own newer consent that speaks over one. */
+  suppressions: { id: string; overriddenBy: string | null }[]
+  /** The enrollments the rule read: those in the course (course mail) or in the list's categories (marketing). */
+  enrollments: string[]
+}
+
+type Answer =
   | {
       allowed: true
       basis: LegalBasis
@@ -162,3 +128,5 @@ export type Decision =
       evidence: Evidence | null
       lockedUntil: null
     }
+
+export type Decision = Answer & { trace: DecisionTrace }

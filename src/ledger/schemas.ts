@@ -1,16 +1,11 @@
 import { Type } from 'typebox'
-import { MessageKindSchema } from '../decision/schemas.js'
+import { BlockReasonSchema, MessageKindSchema } from '../decision/schemas.js'
 import { LegalBasisSchema } from '../lists/schemas.js'
-import { NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { DecisionOutcome, DeliveryStatus, EvidenceType } from '../vocabulary.js'
 
-const DecisionOutcomeSchema = Type.Union([Type.Literal('allowed'), Type.Literal('blocked')])
-const DeliveryStatusSchema = Type.Union([
-  Type.Literal('queued'),
-  Type.Literal('sending'),
-  Type.Literal('sent'),
-  Type.Literal('failed'),
-  Type.Literal('skipped'),
-])
+const DecisionOutcomeSchema = enumOf(DecisionOutcome)
+const DeliveryStatusSchema = enumOf(DeliveryStatus)
 
 /** One row of the send ledger: a decision (immutable) and the delivery state of the message. */
 export const LedgerEntry = Type.Object({
@@ -25,9 +20,9 @@ export const LedgerEntry = Type.Object({
   templateVersion: NullableString,
   decision: DecisionOutcomeSchema,
   basis: Type.Union([LegalBasisSchema, Type.Null()]),
-  evidenceType: Type.Union([Type.String(), Type.Null()], { description: 'consent_event, enrollment, list, suppression or subscription' }),
+  evidenceType: Type.Union([enumOf(EvidenceType), Type.Null()], { description: 'What kind of row the evidence is' }),
   evidenceId: NullableString,
-  reason: Type.Union([Type.String(), Type.Null()], { description: 'A BlockReason when blocked (see POST /v1/decisions)' }),
+  reason: Type.Union([BlockReasonSchema, Type.Null()], { description: 'Why it was blocked (see POST /v1/decisions)' }),
   decidedAt: Timestamp,
   deliveryStatus: DeliveryStatusSchema,
   attempts: Type.Integer(),

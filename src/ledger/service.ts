@@ -3,7 +3,7 @@
 // the delivery queue (allowed rows start `queued`, blocked ones `skipped`),
 // but delivery is not done here. Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import { DeliveryStatus } from '../../db/schema/index.js'
+import { DeliveryStatus } from '../vocabulary.js'
 import type { DecisionRequest, DecisionService } from '../decision/service.js'
 import { ConflictError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'

@@ -1,4 +1,4 @@
-import type { Role } from '../../db/schema/index.js'
+import type { Role } from '../vocabulary.js'
 
 /** Who is acting: taken from the verified token, recorded in ledgers and the audit log. */
 export interface Actor {

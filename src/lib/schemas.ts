@@ -2,6 +2,10 @@
 // pagination and the problem document. These are the OpenAPI spec too.
 import { Type, type TSchema } from 'typebox'
 
+/** A closed set of src/vocabulary.ts as a JSON-schema string enum (one `enum`, so errors name the allowed values). */
+export const enumOf = <T extends Record<string, string>>(set: T, options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T[keyof T]>({ type: 'string', enum: Object.values(set), ...options })
+
 export const Uuid = Type.String({ format: 'uuid' })
 /** A timestamp going out: services hand Dates, the serializer writes ISO 8601. */
 export const Timestamp = Type.Unsafe<Date>({ type: 'string', format: 'date-time' })

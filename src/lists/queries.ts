@@ -1,5 +1,5 @@
 // SQL for lists. A taken slug becomes ConflictError here, once.
-import { and, asc, eq, isNull } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNull, ne } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { uniqueViolation } from '../../db/errors.js'
 import { afterCursor } from '../../db/pagination.js'
@@ -46,4 +46,25 @@ export async function listListRows(db: Queryable, filter: { includeArchived: boo
     .where(and(filter.includeArchived ? undefined : isNull(lists.archivedAt), afterCursor(filter.after, lists.createdAt, lists.id)))
     .orderBy(asc(lists.createdAt), asc(lists.id))
     .limit(filter.limit)
+}
+
+/** The lists with these ids. */
+export async function findListsByIds(db: Queryable, ids: string[]): Promise<ListRow[]> {
+  if (ids.length === 0) return []
+  return db.select().from(lists).where(inArray(lists.id, ids))
+}
+
+/** The list of one course (kind course), if the course has one. */
+export async function findListByCourseId(db: Queryable, courseId: string): Promise<ListRow | undefined> {
+  const [row] = await db.select().from(lists).where(eq(lists.courseId, courseId))
+  return row
+}
+
+/** Every list that is not archived and gets mail on its own (not a course list), oldest first. */
+export async function findOpenNonCourseLists(db: Queryable): Promise<ListRow[]> {
+  return db
+    .select()
+    .from(lists)
+    .where(and(isNull(lists.archivedAt), ne(lists.kind, 'course')))
+    .orderBy(asc(lists.createdAt), asc(lists.id))
 }

@@ -1,16 +1,9 @@
 import { Type } from 'typebox'
-import { NullableString, NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { LegalBasis, ListKind } from '../vocabulary.js'
 
-export const ListKindSchema = Type.Union(
-  [Type.Literal('newsletter'), Type.Literal('marketing'), Type.Literal('course'), Type.Literal('transactional')],
-  { description: 'newsletter: consent; marketing: legitimate interest (email needs consent or the existing-customer rule); course: contract, bound to one course; transactional: contract or legal obligation' },
-)
-export const LegalBasisSchema = Type.Union([
-  Type.Literal('consent'),
-  Type.Literal('legitimate_interest'),
-  Type.Literal('contract'),
-  Type.Literal('legal_obligation'),
-])
+export const ListKindSchema = enumOf(ListKind, { description: 'newsletter: consent; marketing: legitimate interest (email needs consent or the existing-customer rule); course: contract, bound to one course; transactional: contract or legal obligation' })
+export const LegalBasisSchema = enumOf(LegalBasis)
 const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Lower-case letters, digits and dashes' })
 const Purpose = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'The processing purpose; defaults to the kind' })
 

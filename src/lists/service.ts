@@ -1,13 +1,24 @@
 // Lists: what people can be on, why (the legal basis follows from the kind),
 // and whether the preference page offers them. Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import { LegalBasis, ListKind } from '../../db/schema/index.js'
-import { diffFields, recordAudit } from '../audit/service.js'
+import type { AuditRecorder } from '../audit/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
+import { diffFields } from '../lib/diff.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import { findListById, insertList, listListRows, updateListRow, type ListRow, type NewList } from './queries.js'
+import { LegalBasis, ListKind } from '../vocabulary.js'
+import {
+  findListByCourseId,
+  findListById,
+  findListsByIds,
+  findOpenNonCourseLists,
+  insertList,
+  listListRows,
+  updateListRow,
+  type ListRow,
+  type NewList,
+} from './queries.js'
 
 /** The basis each kind of list stands on (DESIGN.md, the decision table). */
 export function basisForKind(kind: ListKind, transactionalBasis?: LegalBasis): LegalBasis {
@@ -43,15 +54,15 @@ function checkCategories(kind: ListKind, categories: string[] | undefined) {
   }
 }
 
-/** The list named by id, or list_not_found. */
-export async function requireList(db: Queryable, id: string): Promise<ListRow> {
-  const list = await findListById(db, id)
-  if (!list) throw new NotFoundError('List', 'list_not_found')
-  return list
-}
+export function createListService({ db, clock, audit }: { db: Database; clock: Clock; audit: AuditRecorder }) {
+  /** The list named by id, or list_not_found. */
+  async function requireList(q: Queryable, id: string): Promise<ListRow> {
+    const list = await findListById(q, id)
+    if (!list) throw new NotFoundError('List', 'list_not_found')
+    return list
+  }
 
-export function createListService({ db, clock }: { db: Database; clock: Clock }) {
-  /** Inserts a list inside an open transaction; courses reuse this for their course lists. */
+  /** Inserts a list inside an open transaction; courses make their course lists with it. */
   async function createListIn(tx: Queryable, input: CreateListInput & Partial<NewList>, actor: Actor): Promise<ListRow> {
     if (input.basis && input.kind !== ListKind.transactional) {
       throw new UnprocessableError('basis_follows_kind', 'Only transactional lists choose their basis; for the others it follows from the kind')
@@ -68,13 +79,44 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
       createdAt: now,
       updatedAt: now,
     })
-    await recordAudit(tx, actor, now, { action: 'list.created', entityType: 'list', entityId: list.id, changes: diffFields({}, input) })
+    await audit.record(tx, actor, now, { action: 'list.created', entityType: 'list', entityId: list.id, changes: diffFields({}, input) })
     return list
   }
 
+  /** Changes a list inside an open transaction, audited; an archived list does not change. */
+  async function updateListIn(tx: Queryable, id: string, patch: UpdateListInput, actor: Actor): Promise<ListRow> {
+    const before = await requireList(tx, id)
+    if (before.archivedAt) throw new ConflictError('list_archived', 'An archived list cannot be changed')
+    checkCategories(before.kind, patch.categories)
+    const changes = diffFields(before, patch)
+    if (Object.keys(changes).length === 0) return before
+    const now = clock.now()
+    const after = await updateListRow(tx, id, { ...patch, updatedAt: now })
+    await audit.record(tx, actor, now, { action: 'list.updated', entityType: 'list', entityId: id, changes })
+    return after
+  }
+
   return {
-    getList: (id: string) => requireList(db, id),
+    requireList,
     createListIn,
+    findListsByIds,
+    findOpenNonCourseLists,
+
+    /** The list of a course; every course has one, made with it. */
+    async courseList(q: Queryable, courseId: string): Promise<ListRow> {
+      const list = await findListByCourseId(q, courseId)
+      if (!list) throw new Error(`course ${courseId} has no list`)
+      return list
+    },
+
+    /** A course's list follows the course's name (audited, like any change to a list); an archived one stays as it was. */
+    async renameCourseList(tx: Queryable, courseId: string, name: string, actor: Actor): Promise<void> {
+      const list = await findListByCourseId(tx, courseId)
+      if (!list) throw new Error(`course ${courseId} has no list`)
+      if (!list.archivedAt) await updateListIn(tx, list.id, { name, description: `Course mail for ${name}` }, actor)
+    },
+
+    getList: (id: string) => requireList(db, id),
 
     createList(input: CreateListInput, actor: Actor): Promise<ListRow> {
       if (input.kind === ListKind.course) {
@@ -89,19 +131,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
       return toPage(rows, limit, (l) => ({ at: l.createdAt, id: l.id }))
     },
 
-    updateList(id: string, patch: UpdateListInput, actor: Actor): Promise<ListRow> {
-      return db.transaction(async (tx) => {
-        const before = await requireList(tx, id)
-        if (before.archivedAt) throw new ConflictError('list_archived', 'An archived list cannot be changed')
-        checkCategories(before.kind, patch.categories)
-        const changes = diffFields(before, patch)
-        if (Object.keys(changes).length === 0) return before
-        const now = clock.now()
-        const after = await updateListRow(tx, id, { ...patch, updatedAt: now })
-        await recordAudit(tx, actor, now, { action: 'list.updated', entityType: 'list', entityId: id, changes })
-        return after
-      })
-    },
+    updateList: (id: string, patch: UpdateListInput, actor: Actor): Promise<ListRow> => db.transaction((tx) => updateListIn(tx, id, patch, actor)),
 
     /** Archiving keeps the list and its history; it only stops new subscriptions and sends. */
     archiveList(id: string, actor: Actor): Promise<ListRow> {
@@ -110,7 +140,7 @@ export function createListService({ db, clock }: { db: Database; clock: Clock })
         if (before.archivedAt) return before
         const now = clock.now()
         const after = await updateListRow(tx, id, { archivedAt: now, updatedAt: now })
-        await recordAudit(tx, actor, now, { action: 'list.archived', entityType: 'list', entityId: id })
+        await audit.record(tx, actor, now, { action: 'list.archived', entityType: 'list', entityId: id })
         return after
       })
     },

@@ -8,7 +8,7 @@
 import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { Role } from '../../db/schema/index.js'
+import { Role } from '../vocabulary.js'
 import type { Actor } from '../lib/actor.js'
 import { ForbiddenError, UnauthorizedError } from '../lib/errors.js'
 import { CLOCK_SKEW_SECONDS } from '../tokens/service.js'

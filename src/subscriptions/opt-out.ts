@@ -1,21 +1,25 @@
 // Opting out, and the course lock (P3): course mail cannot be opted out of
-// while the person is enrolled. Such a wish is refused for now, stored, and
-// carried out when the enrollment ends; unsubscribe-all takes effect at once
-// for every other list. Runs inside the caller's transaction, contact locked.
-import type { Queryable } from '../../db/client.js'
-import { LegalBasis, ListKind, SubscriptionStatus } from '../../db/schema/index.js'
-import { recordAudit } from '../audit/service.js'
-import { recordConsentEvent } from '../consent/service.js'
-import { findContactById } from '../contacts/queries.js'
-import { findActiveEnrollmentsInCourse } from '../courses/queries.js'
+// while the person is enrolled. Whether a course list is locked, and until
+// when, is the decision's answer for course mail (decide.ts) — never worked
+// out here. A locked opt-out is refused for now, stored, and carried out once
+// the decision no longer locks it; unsubscribe-all takes effect at once for
+// every other list. Changes run with the contact locked.
+import type { Database, Queryable } from '../../db/client.js'
+import type { AuditRecorder } from '../audit/service.js'
+import type { ConsentService } from '../consent/service.js'
+import type { ContactService } from '../contacts/service.js'
+import type { DecisionService } from '../decision/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { storedAddressHash } from '../lib/email.js'
-import { ConflictError } from '../lib/errors.js'
-import { findListById, type ListRow } from '../lists/queries.js'
-import { suppressIn } from '../suppressions/service.js'
+import { ConflictError, NotFoundError } from '../lib/errors.js'
+import type { Cursor } from '../lib/pagination.js'
+import type { ListRow } from '../lists/queries.js'
+import type { ListService } from '../lists/service.js'
+import type { SuppressionService } from '../suppressions/service.js'
+import { LegalBasis, ListKind, SubscriptionStatus } from '../vocabulary.js'
 import {
   findContactSubscriptions,
+  findOpenDeferredUnsubscribePage,
   findOpenDeferredUnsubscribes,
   insertDeferredUnsubscribe,
   insertSubscription,
@@ -24,7 +28,10 @@ import {
   updateSubscriptionRow,
   type SubscriptionRow,
 } from './queries.js'
-import type { ChangeInput } from './service.js'
+import type { ChangeInput, SubscriptionChange } from './service.js'
+
+/** How many open wishes the sweep reads at a time: memory stays flat however many there are. */
+const SWEEP_BATCH = 200
 
 export function optOutLocked(lockedUntil: Date): ConflictError {
   return new ConflictError(
@@ -37,29 +44,40 @@ export function optOutLocked(lockedUntil: Date): ConflictError {
 /** Lists whose opt-out leaves a suppression behind (course and transactional mail are not opted out of). */
 const SUPPRESSIBLE: ReadonlySet<string> = new Set([ListKind.newsletter, ListKind.marketing])
 
-export function createOptOut({ clock, pepper }: { clock: Clock; pepper: string }) {
-  async function recipientOf(tx: Queryable, contactId: string) {
-    const contact = (await findContactById(tx, contactId))!
-    return { contactId, addressHash: storedAddressHash(contact.email, pepper) }
-  }
+export interface UnsubscribeResult extends SubscriptionChange {
+  /** Set when the opt-out is deferred: a course list while enrolled (P3). */
+  lockedUntil: Date | null
+}
 
-  /** The end of the course lock on this list for this person, or null when not locked. */
-  async function lockedUntil(tx: Queryable, list: ListRow, contactId: string, now: Date): Promise<Date | null> {
+export function createOptOutService(deps: {
+  db: Database
+  clock: Clock
+  audit: AuditRecorder
+  contacts: Pick<ContactService, 'requireContact' | 'recipientById'>
+  lists: Pick<ListService, 'requireList' | 'findListsByIds'>
+  consent: Pick<ConsentService, 'recordEvent'>
+  suppressions: Pick<SuppressionService, 'suppressIn'>
+  decisions: Pick<DecisionService, 'courseLockUntil'>
+}) {
+  const { db, clock, audit, contacts, lists, consent, suppressions, decisions } = deps
+
+  /** Until when this person cannot leave this list, as the decision for course mail says; null: not locked. */
+  async function lockedUntil(tx: Queryable, list: ListRow, contactId: string): Promise<Date | null> {
     if (list.kind !== ListKind.course || !list.courseId) return null
-    const active = await findActiveEnrollmentsInCourse(tx, contactId, list.courseId, now)
-    return active.reduce<Date | null>((latest, a) => (!latest || a.endsAt > latest ? a.endsAt : latest), null)
+    return decisions.courseLockUntil(tx, contactId, list.courseId)
   }
 
   /** Stores the wish when the list is locked and returns the lock's end; null when not locked. */
   async function deferIfLocked(tx: Queryable, list: ListRow, contactId: string, input: ChangeInput, actor: Actor): Promise<Date | null> {
-    const now = clock.now()
-    const until = await lockedUntil(tx, list, contactId, now)
+    const until = await lockedUntil(tx, list, contactId)
     if (!until) return null
+    const now = clock.now()
     await insertDeferredUnsubscribe(tx, { contactId, listId: list.id, source: input.source, requestedAt: now, requestedById: actor.id })
-    await recordAudit(tx, actor, now, {
+    await audit.record(tx, actor, now, {
       action: 'subscription.unsubscribe_deferred',
       entityType: 'contact',
       entityId: contactId,
+      subjectId: contactId,
       changes: { listId: list.id, lockedUntil: until.toISOString() },
     })
     return until
@@ -69,7 +87,7 @@ export function createOptOut({ clock, pepper }: { clock: Clock; pepper: string }
   async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, input: ChangeInput, actor: Actor) {
     const now = clock.now()
     const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.unsubscribed, updatedAt: now, unsubscribedAt: now })
-    await recordConsentEvent(tx, actor, now, {
+    await consent.recordEvent(tx, actor, now, {
       contactId: existing.contactId,
       listId: list.id,
       purpose: list.purpose,
@@ -81,14 +99,64 @@ export function createOptOut({ clock, pepper }: { clock: Clock; pepper: string }
       evidence: input.evidence ?? null,
     })
     if (SUPPRESSIBLE.has(list.kind)) {
-      await suppressIn(tx, actor, now, await recipientOf(tx, existing.contactId), { scope: 'list', reason: 'unsubscribe', listId: list.id })
+      await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, existing.contactId), {
+        scope: 'list',
+        reason: 'unsubscribe',
+        listId: list.id,
+      })
     }
     return { subscription, changed: true }
   }
 
+  /** Carries out the person's stored course-list opt-outs that nothing locks any more; returns their lists. */
+  async function applyDueDeferredIn(tx: Queryable, contactId: string, actor: Actor): Promise<string[]> {
+    const wishes = await findOpenDeferredUnsubscribes(tx, contactId)
+    const listsById = new Map((await lists.findListsByIds(tx, wishes.map((w) => w.listId))).map((l) => [l.id, l]))
+    const applied: string[] = []
+    for (const wish of wishes) {
+      const list = listsById.get(wish.listId)!
+      if (await lockedUntil(tx, list, contactId)) continue
+      const existing = await lockSubscription(tx, contactId, list.id)
+      if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
+        await unsubscribeNow(tx, list, existing, { source: wish.source, evidence: `deferred opt-out of ${wish.requestedAt.toISOString()}` }, actor)
+      }
+      await markDeferredUnsubscribeApplied(tx, wish.id, clock.now())
+      applied.push(list.id)
+    }
+    return applied
+  }
+
+  /**
+   * Unsubscribe from everything: every non-course list now, course lists when
+   * the lock ends, and a global suppression so that no list the person is not
+   * on (existing-customer marketing) reaches them either.
+   */
+  async function unsubscribeAllIn(tx: Queryable, contactId: string, input: ChangeInput, actor: Actor) {
+    const effectiveNow: { listId: string; slug: string; kind: ListKind }[] = []
+    const deferred: { listId: string; slug: string; courseId: string; takesEffectAt: Date }[] = []
+    const subscriptions = await findContactSubscriptions(tx, contactId)
+    const listsById = new Map((await lists.findListsByIds(tx, subscriptions.map((s) => s.listId))).map((l) => [l.id, l]))
+    for (const subscription of subscriptions) {
+      const list = listsById.get(subscription.listId)!
+      if (subscription.status === SubscriptionStatus.unsubscribed || list.kind === ListKind.transactional) continue
+      const until = await deferIfLocked(tx, list, contactId, input, actor)
+      if (until) {
+        deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: until })
+        continue
+      }
+      await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, input, actor)
+      effectiveNow.push({ listId: list.id, slug: list.slug, kind: list.kind })
+    }
+    const { suppression } = await suppressions.suppressIn(tx, actor, clock.now(), await contacts.recipientById(tx, contactId), {
+      scope: 'global',
+      reason: 'unsubscribe',
+      note: input.evidence ?? null,
+    })
+    return { effectiveNow, deferred, suppressionId: suppression.id }
+  }
+
   return {
-    deferIfLocked,
-    unsubscribeNow,
+    applyDueDeferredIn,
 
     /** An enrollment puts the person on the course list, on the contract basis. */
     async enrollIn(tx: Queryable, contactId: string, list: ListRow, actor: Actor): Promise<void> {
@@ -98,7 +166,7 @@ export function createOptOut({ clock, pepper }: { clock: Clock; pepper: string }
       const fields = { status: SubscriptionStatus.active, source: 'enrollment' as const, updatedAt: now, confirmedAt: now, unsubscribedAt: null }
       if (existing) await updateSubscriptionRow(tx, existing.id, fields)
       else await insertSubscription(tx, { ...fields, contactId, listId: list.id, createdAt: now })
-      await recordConsentEvent(tx, actor, now, {
+      await consent.recordEvent(tx, actor, now, {
         contactId,
         listId: list.id,
         purpose: list.purpose,
@@ -108,47 +176,57 @@ export function createOptOut({ clock, pepper }: { clock: Clock; pepper: string }
       })
     },
 
-    /** Carries out the stored course-list opt-outs whose lock has ended. */
-    async applyDueDeferredIn(tx: Queryable, contactId: string, actor: Actor): Promise<string[]> {
-      const applied: string[] = []
-      for (const { deferred } of await findOpenDeferredUnsubscribes(tx, contactId)) {
-        const list = (await findListById(tx, deferred.listId))!
-        if (await lockedUntil(tx, list, contactId, clock.now())) continue
-        const existing = await lockSubscription(tx, contactId, list.id)
-        if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
-          await unsubscribeNow(tx, list, existing, { source: deferred.source, evidence: `deferred opt-out of ${deferred.requestedAt.toISOString()}` }, actor)
-        }
-        await markDeferredUnsubscribeApplied(tx, deferred.id, clock.now())
-        applied.push(list.id)
-      }
-      return applied
+    /**
+     * Unsubscribes now, or — from a course list the decision locks (P3) —
+     * records the wish, to be carried out when the lock ends, and answers
+     * optout_locked_by_enrollment with until when.
+     */
+    async unsubscribe(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
+      const result = await db.transaction(async (tx): Promise<UnsubscribeResult> => {
+        await contacts.requireContact(tx, contactId, { lock: true })
+        const list = await lists.requireList(tx, listId)
+        const existing = await lockSubscription(tx, contactId, listId)
+        if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
+        if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false, lockedUntil: null }
+        const until = await deferIfLocked(tx, list, contactId, input, actor)
+        if (until) return { subscription: existing, changed: false, lockedUntil: until }
+        return { ...(await unsubscribeNow(tx, list, existing, input, actor)), lockedUntil: null }
+      })
+      // Thrown after the transaction committed: the wish is kept.
+      if (result.lockedUntil) throw optOutLocked(result.lockedUntil)
+      return result
     },
 
+    unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
+      db.transaction(async (tx) => {
+        await contacts.requireContact(tx, contactId, { lock: true })
+        return unsubscribeAllIn(tx, contactId, input, actor)
+      }),
+
     /**
-     * Unsubscribe from everything: every non-course list now, course lists at
-     * the end of the enrollment, and a global suppression so that no list the
-     * person is not on (existing-customer marketing) reaches them either.
+     * Carries out every stored opt-out the decision no longer locks (the course
+     * is over by date, or the enrollment ended). The periodic job calls this.
+     * Reads the open wishes a batch at a time, and takes one transaction per
+     * person, so one failure holds up no one else.
      */
-    async unsubscribeAllIn(tx: Queryable, contactId: string, input: ChangeInput, actor: Actor) {
-      const effectiveNow: { listId: string; slug: string; kind: ListKind }[] = []
-      const deferred: { listId: string; slug: string; courseId: string; takesEffectAt: Date }[] = []
-      for (const { subscription } of await findContactSubscriptions(tx, contactId)) {
-        const list = (await findListById(tx, subscription.listId))!
-        if (subscription.status === SubscriptionStatus.unsubscribed || list.kind === ListKind.transactional) continue
-        const until = await deferIfLocked(tx, list, contactId, input, actor)
-        if (until) {
-          deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: until })
-          continue
+    async applyDueDeferredUnsubscribes(actor: Actor): Promise<number> {
+      let applied = 0
+      let after: Cursor | undefined
+      const checked = new Set<string>()
+      for (;;) {
+        const page = await findOpenDeferredUnsubscribePage(db, { after, limit: SWEEP_BATCH })
+        for (const wish of page) {
+          if (checked.has(wish.contactId)) continue
+          checked.add(wish.contactId)
+          applied += await db.transaction(async (tx) => {
+            await contacts.requireContact(tx, wish.contactId, { lock: true })
+            return (await applyDueDeferredIn(tx, wish.contactId, actor)).length
+          })
         }
-        await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, input, actor)
-        effectiveNow.push({ listId: list.id, slug: list.slug, kind: list.kind })
+        if (page.length < SWEEP_BATCH) return applied
+        after = { at: page.at(-1)!.requestedAt, id: page.at(-1)!.id }
       }
-      const { suppression } = await suppressIn(tx, actor, clock.now(), await recipientOf(tx, contactId), {
-        scope: 'global',
-        reason: 'unsubscribe',
-        note: input.evidence ?? null,
-      })
-      return { effectiveNow, deferred, suppressionId: suppression.id }
     },
   }
 }
+export type OptOutService = ReturnType<typeof createOptOutService>

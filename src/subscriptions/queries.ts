@@ -1,12 +1,24 @@
-// SQL for subscriptions: the per-list projection of the consent ledger.
-import { and, asc, eq, gt, isNull, notExists, sql } from 'drizzle-orm'
+// SQL for subscriptions (the per-list projection of the consent ledger) and
+// the opt-out wishes the course lock holds back.
+import { and, asc, eq, isNull } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
-import { contacts, courses, deferredUnsubscribes, enrollments, lists, subscriptions, type SubscriptionStatus } from '../../db/schema/index.js'
+import { deferredUnsubscribes, subscriptions } from '../../db/schema/index.js'
 import type { Cursor } from '../lib/pagination.js'
+import type { SubscriptionStatus } from '../vocabulary.js'
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect
 export type NewSubscription = typeof subscriptions.$inferInsert
+export type DeferredUnsubscribeRow = typeof deferredUnsubscribes.$inferSelect
+
+/** The subscription of one contact to one list. */
+export async function findSubscription(db: Queryable, contactId: string, listId: string): Promise<SubscriptionRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.contactId, contactId), eq(subscriptions.listId, listId)))
+  return row
+}
 
 /** The subscription of one contact to one list, locked for the rest of the transaction. */
 export async function lockSubscription(db: Queryable, contactId: string, listId: string): Promise<SubscriptionRow | undefined> {
@@ -28,15 +40,18 @@ export async function updateSubscriptionRow(db: Queryable, id: string, patch: Pa
   return row!
 }
 
-/** A page of a list's members with their addresses, optionally one status only. */
+/**
+ * A page of a list's members in creation order, optionally one status only.
+ * Served by (list_id, status, created_at, id) with a status, by
+ * (list_id, created_at, id) without: the page is read off an index, never sorted.
+ */
 export async function findListMembers(
   db: Queryable,
   filter: { listId: string; status?: SubscriptionStatus; after?: Cursor; limit: number },
-) {
+): Promise<SubscriptionRow[]> {
   return db
-    .select({ subscription: subscriptions, email: contacts.email })
+    .select()
     .from(subscriptions)
-    .innerJoin(contacts, eq(contacts.id, subscriptions.contactId))
     .where(
       and(
         eq(subscriptions.listId, filter.listId),
@@ -48,12 +63,11 @@ export async function findListMembers(
     .limit(filter.limit)
 }
 
-/** Every subscription of one contact, with the list's slug and kind. */
-export async function findContactSubscriptions(db: Queryable, contactId: string) {
+/** Every subscription of one contact, oldest first. */
+export async function findContactSubscriptions(db: Queryable, contactId: string): Promise<SubscriptionRow[]> {
   return db
-    .select({ subscription: subscriptions, listSlug: lists.slug, listKind: lists.kind })
+    .select()
     .from(subscriptions)
-    .innerJoin(lists, eq(lists.id, subscriptions.listId))
     .where(eq(subscriptions.contactId, contactId))
     .orderBy(asc(subscriptions.createdAt), asc(subscriptions.id))
 }
@@ -63,46 +77,33 @@ export async function insertDeferredUnsubscribe(db: Queryable, row: typeof defer
   await db.insert(deferredUnsubscribes).values(row).onConflictDoNothing()
 }
 
-/** A contact's open (not yet carried out) opt-out wishes, with the course each list belongs to. */
-export async function findOpenDeferredUnsubscribes(db: Queryable, contactId: string) {
+/** A contact's opt-out wishes, carried out or not, oldest first. */
+export async function findContactDeferredUnsubscribes(db: Queryable, contactId: string): Promise<DeferredUnsubscribeRow[]> {
   return db
-    .select({ deferred: deferredUnsubscribes, courseId: lists.courseId })
+    .select()
     .from(deferredUnsubscribes)
-    .innerJoin(lists, eq(lists.id, deferredUnsubscribes.listId))
+    .where(eq(deferredUnsubscribes.contactId, contactId))
+    .orderBy(asc(deferredUnsubscribes.requestedAt), asc(deferredUnsubscribes.id))
+}
+
+/** A contact's open (not yet carried out) opt-out wishes. */
+export async function findOpenDeferredUnsubscribes(db: Queryable, contactId: string): Promise<DeferredUnsubscribeRow[]> {
+  return db
+    .select()
+    .from(deferredUnsubscribes)
     .where(and(eq(deferredUnsubscribes.contactId, contactId), isNull(deferredUnsubscribes.appliedAt)))
+}
+
+/** A page of every open wish, oldest first; served by the partial index on open wishes. */
+export async function findOpenDeferredUnsubscribePage(db: Queryable, page: { after?: Cursor; limit: number }): Promise<DeferredUnsubscribeRow[]> {
+  return db
+    .select()
+    .from(deferredUnsubscribes)
+    .where(and(isNull(deferredUnsubscribes.appliedAt), afterCursor(page.after, deferredUnsubscribes.requestedAt, deferredUnsubscribes.id)))
+    .orderBy(asc(deferredUnsubscribes.requestedAt), asc(deferredUnsubscribes.id))
+    .limit(page.limit)
 }
 
 export async function markDeferredUnsubscribeApplied(db: Queryable, id: string, at: Date): Promise<void> {
   await db.update(deferredUnsubscribes).set({ appliedAt: at }).where(eq(deferredUnsubscribes.id, id))
-}
-
-/**
- * Contacts with an open course-list opt-out that nothing locks any more: no
- * active enrollment in that course whose course is still running.
- */
-export async function findContactsWithDueDeferredUnsubscribes(db: Queryable, now: Date): Promise<string[]> {
-  const rows = await db
-    .selectDistinct({ contactId: deferredUnsubscribes.contactId })
-    .from(deferredUnsubscribes)
-    .innerJoin(lists, eq(lists.id, deferredUnsubscribes.listId))
-    .where(
-      and(
-        isNull(deferredUnsubscribes.appliedAt),
-        notExists(
-          db
-            .select({ one: sql`1` })
-            .from(enrollments)
-            .innerJoin(courses, eq(courses.id, enrollments.courseId))
-            .where(
-              and(
-                eq(enrollments.contactId, deferredUnsubscribes.contactId),
-                eq(enrollments.courseId, lists.courseId),
-                eq(enrollments.status, 'active'),
-                gt(courses.endsAt, now),
-              ),
-            ),
-        ),
-      ),
-    )
-  return rows.map((r) => r.contactId)
 }

@@ -18,7 +18,7 @@ const tags = ['subscriptions']
 const subscriptionRef = Type.Unsafe<Type.Static<typeof Subscription>>({ $ref: 'Subscription#' })
 
 export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { subscriptions } = app.services
+  const { subscriptions, optOut } = app.services
 
   app.post('/lists/:id/subscriptions', {
     config: { roles: Roles.staff },
@@ -81,7 +81,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: subscriptionRef, ...errorResponses(404, 409) },
     },
     handler: async (request) =>
-      (await subscriptions.unsubscribe(request.params.id, request.params.contactId, request.body, request.actor)).subscription,
+      (await optOut.unsubscribe(request.params.id, request.params.contactId, request.body, request.actor)).subscription,
   })
 
   app.post('/contacts/:id/unsubscribe-all', {
@@ -98,7 +98,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ChangeBody,
       response: { 200: UnsubscribeAllResult, ...errorResponses(404) },
     },
-    handler: async (request) => subscriptions.unsubscribeAll(request.params.id, request.body, request.actor),
+    handler: async (request) => optOut.unsubscribeAll(request.params.id, request.body, request.actor),
   })
 
   app.get('/contacts/:id/subscriptions', {

@@ -1,9 +1,10 @@
 import { Type } from 'typebox'
 import { ConsentBody, ConsentSourceSchema } from '../consent/schemas.js'
 import { ListKindSchema } from '../lists/schemas.js'
-import { NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { SubscriptionStatus } from '../vocabulary.js'
 
-export const SubscriptionStatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('active'), Type.Literal('unsubscribed')])
+export const SubscriptionStatusSchema = enumOf(SubscriptionStatus)
 
 export const Subscription = Type.Object(
   {

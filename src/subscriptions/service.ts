@@ -1,23 +1,23 @@
 // Subscriptions: who is on which list. Every change appends a consent event
 // and updates the subscription row in the same transaction (events plus a
 // projection); the contact row is locked first so that changes to one person
-// are serialised. Knows nothing of HTTP.
+// are serialised. Opting out, with the course lock, is opt-out.ts. Knows
+// nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../../db/schema/index.js'
-import { recordConsentEvent, resolveNotice, type ConsentInput } from '../consent/service.js'
-import { requireContact } from '../contacts/service.js'
+import type { ConsentInput, ConsentService } from '../consent/service.js'
+import type { ContactService } from '../contacts/service.js'
 import { isPersonsOwnAct } from '../decision/decide.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
-import { requireList } from '../lists/service.js'
-import { createOptOut, optOutLocked } from './opt-out.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import type { ListRow } from '../lists/queries.js'
+import type { ListService } from '../lists/service.js'
+import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../vocabulary.js'
 import {
-  findContactsWithDueDeferredUnsubscribes,
+  findContactDeferredUnsubscribes,
   findContactSubscriptions,
   findListMembers,
+  findSubscription,
   insertSubscription,
   lockSubscription,
   updateSubscriptionRow,
@@ -44,19 +44,20 @@ export interface SubscriptionChange {
   changed: boolean
 }
 
-export interface UnsubscribeResult extends SubscriptionChange {
-  /** Set when the opt-out is deferred: a course list while enrolled (P3). */
-  lockedUntil: Date | null
-}
+export function createSubscriptionService(deps: {
+  db: Database
+  clock: Clock
+  contacts: Pick<ContactService, 'requireContact' | 'contactsByIds'>
+  lists: Pick<ListService, 'requireList' | 'findListsByIds'>
+  consent: Pick<ConsentService, 'recordEvent' | 'resolveNotice'>
+}) {
+  const { db, clock, contacts, lists, consent } = deps
 
-/** Locks the contact and loads the list: the start of every subscription change. */
-export async function openChange(tx: Queryable, contactId: string, listId: string): Promise<ListRow> {
-  await requireContact(tx, contactId, { lock: true })
-  return requireList(tx, listId)
-}
-
-export function createSubscriptionService({ db, clock, pepper }: { db: Database; clock: Clock; pepper: string }) {
-  const optOut = createOptOut({ clock, pepper })
+  /** Locks the contact and loads the list: the start of every subscription change. */
+  async function openChange(tx: Queryable, contactId: string, listId: string) {
+    await contacts.requireContact(tx, contactId, { lock: true })
+    return lists.requireList(tx, listId)
+  }
 
   async function subscribeIn(tx: Queryable, listId: string, input: SubscribeInput, actor: Actor): Promise<SubscriptionChange> {
     const list = await openChange(tx, input.contactId, listId)
@@ -84,7 +85,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
     }
 
     const now = clock.now()
-    const notice = input.consent ? await resolveNotice(tx, input.consent.notice, now) : null
+    const notice = input.consent ? await consent.resolveNotice(tx, input.consent.notice, now) : null
     // A fresh consent on a double opt-in list waits for confirmation; an active one stays active.
     const status =
       input.consent && list.doubleOptIn && existing?.status !== SubscriptionStatus.active
@@ -100,7 +101,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
     const subscription = existing
       ? await updateSubscriptionRow(tx, existing.id, fields)
       : await insertSubscription(tx, { ...fields, contactId: input.contactId, listId, createdAt: now })
-    await recordConsentEvent(tx, actor, now, {
+    await consent.recordEvent(tx, actor, now, {
       contactId: input.contactId,
       listId,
       purpose: list.purpose,
@@ -115,57 +116,17 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
     return { subscription, changed: true }
   }
 
-  /**
-   * Unsubscribes now, or — from a course list while enrolled (P3) — records
-   * the wish to be carried out when the enrollment ends and says until when.
-   */
-  async function unsubscribeIn(tx: Queryable, listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<UnsubscribeResult> {
-    const list = await openChange(tx, contactId, listId)
-    const existing = await lockSubscription(tx, contactId, listId)
-    if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
-    if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false, lockedUntil: null }
-    const lockedUntil = await optOut.deferIfLocked(tx, list, contactId, input, actor)
-    if (lockedUntil) return { subscription: existing, changed: false, lockedUntil }
-    return { ...(await optOut.unsubscribeNow(tx, list, existing, input, actor)), lockedUntil: null }
-  }
-
   return {
-    subscribeIn,
-    unsubscribeIn,
+    /** The contact's subscription on one list, if any. */
+    subscriptionOf: (q: Queryable, contactId: string, listId: string) => findSubscription(q, contactId, listId),
+
+    /** Every subscription of the contact, oldest first. */
+    subscriptionsOf: (q: Queryable, contactId: string) => findContactSubscriptions(q, contactId),
+
+    /** The contact's course-list opt-out wishes, carried out or not, oldest first. */
+    deferredUnsubscribesOf: (q: Queryable, contactId: string) => findContactDeferredUnsubscribes(q, contactId),
 
     subscribe: (listId: string, input: SubscribeInput, actor: Actor) => db.transaction((tx) => subscribeIn(tx, listId, input, actor)),
-
-    /** Unsubscribes; a locked course list answers optout_locked_by_enrollment once the wish is stored. */
-    async unsubscribe(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
-      const result = await db.transaction((tx) => unsubscribeIn(tx, listId, contactId, input, actor))
-      if (result.lockedUntil) throw optOutLocked(result.lockedUntil)
-      return result
-    },
-
-    unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
-      db.transaction(async (tx) => {
-        await requireContact(tx, contactId, { lock: true })
-        return optOut.unsubscribeAllIn(tx, contactId, input, actor)
-      }),
-
-    enrollIn: optOut.enrollIn,
-    applyDueDeferredIn: optOut.applyDueDeferredIn,
-
-    /**
-     * Carries out every course-list opt-out whose lock has ended (the course
-     * is over by date, or the enrollment ended): the periodic job calls this.
-     * One transaction per person, so one failure holds up no one else.
-     */
-    async applyDueDeferredUnsubscribes(actor: Actor): Promise<number> {
-      let applied = 0
-      for (const contactId of await findContactsWithDueDeferredUnsubscribes(db, clock.now())) {
-        applied += await db.transaction(async (tx) => {
-          await requireContact(tx, contactId, { lock: true })
-          return (await optOut.applyDueDeferredIn(tx, contactId, actor)).length
-        })
-      }
-      return applied
-    },
 
     /** Double opt-in: the person confirmed the address; pending becomes active. */
     confirm(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
@@ -179,7 +140,7 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
         }
         const now = clock.now()
         const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.active, confirmedAt: now, updatedAt: now })
-        await recordConsentEvent(tx, actor, now, {
+        await consent.recordEvent(tx, actor, now, {
           contactId,
           listId,
           purpose: list.purpose,
@@ -194,18 +155,22 @@ export function createSubscriptionService({ db, clock, pepper }: { db: Database;
       })
     },
 
+    /** A page of a list's members with their addresses. */
     async listMembers(listId: string, query: { status?: SubscriptionStatus; cursor?: string; limit?: number }) {
-      await requireList(db, listId)
+      await lists.requireList(db, listId)
       const limit = query.limit ?? 50
       const rows = await findListMembers(db, { listId, status: query.status, after: decodeCursor(query.cursor), limit: limit + 1 })
-      const page = toPage(rows, limit, (r) => ({ at: r.subscription.createdAt, id: r.subscription.id }))
-      return { ...page, items: page.items.map((r) => ({ ...r.subscription, email: r.email })) }
+      const page = toPage(rows, limit, (s) => ({ at: s.createdAt, id: s.id }))
+      const emails = new Map((await contacts.contactsByIds(db, page.items.map((s) => s.contactId))).map((c) => [c.id, c.email]))
+      return { ...page, items: page.items.map((s) => ({ ...s, email: emails.get(s.contactId)! })) }
     },
 
+    /** A contact's subscriptions, each with its list's slug and kind. */
     async contactSubscriptions(contactId: string) {
-      await requireContact(db, contactId)
+      await contacts.requireContact(db, contactId)
       const rows = await findContactSubscriptions(db, contactId)
-      return rows.map((r) => ({ ...r.subscription, listSlug: r.listSlug, listKind: r.listKind }))
+      const byId = new Map((await lists.findListsByIds(db, rows.map((s) => s.listId))).map((l) => [l.id, l]))
+      return rows.map((s) => ({ ...s, listSlug: byId.get(s.listId)!.slug, listKind: byId.get(s.listId)!.kind }))
     },
   }
 }

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, isNull, lte, or, sql, type SQL } from 'drizzle-
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { suppressions } from '../../db/schema/index.js'
-import type { SuppressionReason, SuppressionScope } from '../decision/types.js'
+import type { SuppressionReason, SuppressionScope } from '../vocabulary.js'
 import type { Cursor } from '../lib/pagination.js'
 
 export type SuppressionRow = typeof suppressions.$inferSelect

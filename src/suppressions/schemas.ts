@@ -1,18 +1,9 @@
 import { Type } from 'typebox'
-import { NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
 
-export const ScopeSchema = Type.Union(
-  [Type.Literal('global'), Type.Literal('list'), Type.Literal('purpose'), Type.Literal('all-mail')],
-  { description: 'global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)' },
-)
-export const ReasonSchema = Type.Union([
-  Type.Literal('unsubscribe'),
-  Type.Literal('objection'),
-  Type.Literal('complaint'),
-  Type.Literal('bounce'),
-  Type.Literal('erasure'),
-  Type.Literal('manual'),
-])
+export const ScopeSchema = enumOf(SuppressionScope, { description: 'global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)' })
+export const ReasonSchema = enumOf(SuppressionReason)
 
 export const Suppression = Type.Object(
   {

@@ -2,34 +2,30 @@
 // contact and by a keyed address hash, so they outlive the contact. Staff add
 // them; admins lift what staff or the system decided (manual blocks, bounces).
 // What the person said (unsubscribe, objection, complaint, erasure) is never
-// lifted: only the person's own new consent speaks over it (decision/decide.ts).
+// lifted: only the person's own new consent speaks over it — decide.ts says
+// which, and this module asks it.
 import type { Database, Queryable } from '../../db/client.js'
-import { recordAudit } from '../audit/service.js'
-import { hasConsentGrantSince } from '../consent/queries.js'
-import { findContactByEmail } from '../contacts/queries.js'
-import { requireContact, validEmail } from '../contacts/service.js'
-import { PERSONS_OWN_WORD } from '../decision/decide.js'
-import { SuppressionScope, type SuppressionReason } from '../decision/types.js'
+import type { AuditRecorder } from '../audit/service.js'
+import type { ConsentService } from '../consent/service.js'
+import type { ContactService, Recipient } from '../contacts/service.js'
+import { isOverriddenOnSomeList, PERSONS_OWN_WORD } from '../decision/decide.js'
+import { toConsentEventFacts, toListFacts, toSuppressionFacts } from '../decision/facts.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { addressHash, storedAddressHash } from '../lib/email.js'
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import { requireList } from '../lists/service.js'
+import type { ListService } from '../lists/service.js'
+import { SuppressionScope, type SuppressionReason } from '../vocabulary.js'
 import {
   findSameActiveSuppression,
   findSuppressionById,
+  findSuppressionsForRecipient,
   insertSuppression,
   listSuppressionRows,
   lockRecipientSuppressions,
   updateSuppressionRow,
   type SuppressionRow,
 } from './queries.js'
-
-export interface Recipient {
-  contactId: string | null
-  addressHash: string
-}
 
 export interface SuppressInput {
   scope: SuppressionScope
@@ -46,61 +42,77 @@ export interface SuppressionWrite {
   created: boolean
 }
 
-/**
- * Writes a suppression inside an open transaction, or returns the identical
- * one already in force (same scope, reason, list and purpose, lasting at least
- * as long). Other services (unsubscribes, enrollments) call this. Writers for
- * one person take turns, so the same suppression sent twice at once is one row.
- * An identical one that a later consent may speak over (see overriddenByConsent
- * in decision/decide.ts) is not in force in the same way: a new objection after
- * a new consent must count, so then a new row is written.
- */
-export async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionWrite> {
-  await lockRecipientSuppressions(tx, recipient.addressHash)
-  const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
-  const expiresAt = input.expiresAt ?? null
-  const same = await findSameActiveSuppression(tx, recipient, shape, now)
-  const lastsLongEnough = same && (same.expiresAt === null || (expiresAt !== null && same.expiresAt.getTime() >= expiresAt.getTime()))
-  const consentedSince = same && recipient.contactId ? await hasConsentGrantSince(tx, recipient.contactId, same.createdAt) : false
-  if (same && lastsLongEnough && !consentedSince) return { suppression: same, created: false }
-  const row = await insertSuppression(tx, {
-    ...shape,
-    contactId: recipient.contactId,
-    addressHash: recipient.addressHash,
-    note: input.note ?? null,
-    expiresAt,
-    createdAt: now,
-    createdById: actor.id,
-    createdByName: actor.name,
-    createdByRole: actor.role,
-  })
-  await recordAudit(tx, actor, now, {
-    action: 'suppression.created',
-    entityType: 'suppression',
-    entityId: row.id,
-    changes: { ...shape, contactId: recipient.contactId, expiresAt: row.expiresAt },
-  })
-  return { suppression: row, created: true }
-}
-
 export interface CreateSuppressionInput extends SuppressInput {
   email?: string
   contactId?: string
 }
 
-export function createSuppressionService({ db, clock, pepper }: { db: Database; clock: Clock; pepper: string }) {
+export function createSuppressionService(deps: {
+  db: Database
+  clock: Clock
+  audit: AuditRecorder
+  contacts: Pick<ContactService, 'recipientById' | 'recipientByEmail'>
+  lists: Pick<ListService, 'requireList' | 'findListsByIds'>
+  consent: Pick<ConsentService, 'grantsSince'>
+}) {
+  const { db, clock, audit, contacts, lists, consent } = deps
+
+  /**
+   * Whether the person consented, after this suppression, to a list it covers
+   * in a way the decision hears over it: then the same suppression written
+   * again is a new act (a new objection after a new consent must count).
+   */
+  async function spokenOverSince(tx: Queryable, recipient: Recipient, same: SuppressionRow): Promise<boolean> {
+    if (!recipient.contactId) return false
+    const grants = await consent.grantsSince(tx, recipient.contactId, same.createdAt)
+    if (grants.length === 0) return false
+    const byId = new Map((await lists.findListsByIds(tx, grants.map((g) => g.listId!))).map((l) => [l.id, toListFacts(l)]))
+    return isOverriddenOnSomeList(
+      toSuppressionFacts(same),
+      grants.map((g) => ({ grant: toConsentEventFacts(g), list: byId.get(g.listId!)! })),
+    )
+  }
+
+  /**
+   * Writes a suppression inside an open transaction, or returns the identical
+   * one already in force (same scope, reason, list and purpose, lasting at
+   * least as long, and not spoken over since). Writers for one person take
+   * turns, so the same suppression sent twice at once is one row.
+   */
+  async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionWrite> {
+    await lockRecipientSuppressions(tx, recipient.addressHash)
+    const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
+    const expiresAt = input.expiresAt ?? null
+    const same = await findSameActiveSuppression(tx, recipient, shape, now)
+    const lastsLongEnough = same && (same.expiresAt === null || (expiresAt !== null && same.expiresAt.getTime() >= expiresAt.getTime()))
+    if (same && lastsLongEnough && !(await spokenOverSince(tx, recipient, same))) return { suppression: same, created: false }
+    const row = await insertSuppression(tx, {
+      ...shape,
+      contactId: recipient.contactId,
+      addressHash: recipient.addressHash,
+      note: input.note ?? null,
+      expiresAt,
+      createdAt: now,
+      createdById: actor.id,
+      createdByName: actor.name,
+      createdByRole: actor.role,
+    })
+    await audit.record(tx, actor, now, {
+      action: 'suppression.created',
+      entityType: 'suppression',
+      entityId: row.id,
+      subjectId: recipient.contactId,
+      changes: { ...shape, contactId: recipient.contactId, expiresAt: row.expiresAt },
+    })
+    return { suppression: row, created: true }
+  }
+
   /** Who a request names: a contact (by id) or an address that may belong to no contact. */
-  async function resolveRecipient(tx: Queryable, by: { email?: string; contactId?: string }): Promise<Recipient> {
+  async function resolveRecipient(q: Queryable, by: { email?: string; contactId?: string }, field: string): Promise<Recipient> {
     if ((by.email === undefined) === (by.contactId === undefined)) {
-      throw new ValidationError([{ field: 'body', message: 'name the person by exactly one of email and contactId' }], 'recipient_required')
+      throw new ValidationError([{ field, message: 'name the person by exactly one of email and contactId' }], 'recipient_required')
     }
-    if (by.contactId) {
-      const contact = await requireContact(tx, by.contactId)
-      return { contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) }
-    }
-    const parsed = validEmail(by.email!)
-    const contact = await findContactByEmail(tx, parsed.email)
-    return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, pepper) }
+    return by.contactId ? contacts.recipientById(q, by.contactId) : contacts.recipientByEmail(q, by.email!, `${field}.email`)
   }
 
   async function checkShape(tx: Queryable, input: SuppressInput, now: Date) {
@@ -113,21 +125,24 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
     if ((input.scope === SuppressionScope.purpose) !== Boolean(input.purpose)) {
       throw new UnprocessableError('purpose_scope_needs_purpose', 'Scope "purpose" needs purpose, and only it takes one')
     }
-    if (input.listId) await requireList(tx, input.listId)
+    if (input.listId) await lists.requireList(tx, input.listId)
     if (input.expiresAt && input.expiresAt.getTime() <= now.getTime()) {
       throw new UnprocessableError('expiry_in_past', 'expiresAt must be in the future')
     }
   }
 
   return {
-    resolveRecipient,
+    suppressIn,
+
+    /** Every suppression of a person (by contact or address hash), lifted and expired ones included, oldest first. */
+    suppressionsOf: (q: Queryable, recipient: Recipient) => findSuppressionsForRecipient(q, recipient),
 
     /** Adds a suppression; the same one written again (at once or later) returns the one in force, `created: false`. */
     createSuppression(input: CreateSuppressionInput, actor: Actor): Promise<SuppressionWrite> {
       return db.transaction(async (tx) => {
         const now = clock.now()
         await checkShape(tx, input, now)
-        const recipient = await resolveRecipient(tx, input)
+        const recipient = await resolveRecipient(tx, input, 'body')
         return suppressIn(tx, actor, now, recipient, input)
       })
     },
@@ -152,7 +167,7 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
         if (row.liftedAt) throw new ConflictError('suppression_already_lifted', 'This suppression was lifted already')
         const now = clock.now()
         const lifted = await updateSuppressionRow(tx, id, { liftedAt: now, liftedById: actor.id, liftedByName: actor.name, liftReason: reason })
-        await recordAudit(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: id, changes: { reason } })
+        await audit.record(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: id, subjectId: row.contactId, changes: { reason } })
         return lifted
       })
     },
@@ -169,7 +184,7 @@ export function createSuppressionService({ db, clock, pepper }: { db: Database; 
       const limit = query.limit ?? 50
       const byPerson = query.contactId !== undefined || query.email !== undefined
       const rows = await listSuppressionRows(db, {
-        recipient: byPerson ? await resolveRecipient(db, query) : undefined,
+        recipient: byPerson ? await resolveRecipient(db, query, 'querystring') : undefined,
         scope: query.scope,
         reason: query.reason,
         activeAt: query.active ? clock.now() : undefined,

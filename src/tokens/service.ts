@@ -4,7 +4,7 @@
 // issued until now. Token times are wall-clock times, as the signature check's
 // are, never the domain clock that tests move. Knows nothing of HTTP.
 import type { Database } from '../../db/client.js'
-import { recordAudit } from '../audit/service.js'
+import type { AuditRecorder } from '../audit/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
@@ -18,7 +18,7 @@ export const CLOCK_SKEW_SECONDS = 60
 
 export type RevokeTarget = { jti: string } | { subject: string }
 
-export function createTokenService({ db, clock, settings }: { db: Database; clock: Clock; settings: TokenSettings }) {
+export function createTokenService({ db, clock, audit, settings }: { db: Database; clock: Clock; audit: AuditRecorder; settings: TokenSettings }) {
   return {
     /**
      * Accepts verified claims or throws 401: iat not in the future beyond the
@@ -55,7 +55,7 @@ export function createTokenService({ db, clock, settings }: { db: Database; cloc
           revokedByRole: actor.role,
         })
         if (!inserted) return { revocation: (await findRevocationOfJti(tx, (target as { jti: string }).jti))!, created: false }
-        await recordAudit(tx, actor, now, {
+        await audit.record(tx, actor, now, {
           action: 'token.revoked',
           entityType: 'token_revocation',
           entityId: inserted.id,

@@ -4,7 +4,7 @@
 // The CLI and the test suite sign through here; the service only verifies.
 import { randomUUID } from 'node:crypto'
 import { createSigner } from 'fast-jwt'
-import { Role } from '../../db/schema/enums.js'
+import { Role } from '../vocabulary.js'
 
 export interface TokenSettings {
   secret: string

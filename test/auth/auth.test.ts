@@ -130,7 +130,7 @@ t.test('tokens', async (t) => {
       payload: { email: uniqueEmail('audited') },
     })
     t.equal(res.statusCode, 201)
-    const [entry] = await app.app.services.audit.listEntityAudit('contact', res.json().id)
+    const [entry] = await app.app.services.audit.entityTrail('contact', res.json().id)
     t.match(entry, { action: 'contact.created', actorId: 'admin:kari-nordmann', actorName: 'Kari Nordmann', actorRole: 'admin' })
   })
 
@@ -142,7 +142,7 @@ t.test('tokens', async (t) => {
       payload: { email: uniqueEmail('nameless') },
     })
     t.equal(res.statusCode, 201)
-    const [entry] = await app.app.services.audit.listEntityAudit('contact', res.json().id)
+    const [entry] = await app.app.services.audit.entityTrail('contact', res.json().id)
     t.match(entry, { actorId: 'staff:nameless', actorName: null, actorRole: 'staff' })
     t.ok(await createContact(app), 'the default staff token still works alongside')
   })

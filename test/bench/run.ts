@@ -48,8 +48,7 @@ function representativeFacts(): DecisionFacts {
   const at = (days: number) => new Date(Date.now() + days * 86_400_000)
   return {
     kind: 'marketing',
-    contactId: 'c1',
-    list: { id: 'l1', kind: 'marketing', purpose: 'marketing', basis: 'legitimate_interest', doubleOptIn: false, archived: false, categories: ['yoga', 'pilates'], courseId: null },
+    list: { id: 'l1', kind: 'marketing', purpose: 'marketing', basis: 'legitimate_interest', archived: false, categories: ['yoga', 'pilates'] },
     courseId: null,
     subscription: { id: 's1', status: 'active' },
     consentEvents: [

@@ -85,7 +85,7 @@ t.test('contacts', async (t) => {
     })
     t.equal(res.statusCode, 200)
     t.equal(res.json().name, 'New Name')
-    const trail = await app.app.services.audit.listEntityAudit('contact', contact.id)
+    const trail = await app.app.services.audit.entityTrail('contact', contact.id)
     t.same(
       trail.map((e) => e.action),
       ['contact.created', 'contact.updated'],

@@ -93,7 +93,7 @@ t.test('courses and enrollments', async (t) => {
     t.match(after, { name: 'Kari Nordmann', phone: '+47 900 00 000', locale: 'nb' }, 'name, phone and locale are as staff left them')
     t.equal(after.address, 'Storgata 1, Oslo', 'the empty address is filled')
 
-    const trail = await app.app.services.audit.listEntityAudit('contact', kari.id)
+    const trail = await app.app.services.audit.entityTrail('contact', kari.id)
     t.match(trail.at(-1), {
       action: 'contact.rectified',
       actorRole: 'course-system',
@@ -103,7 +103,7 @@ t.test('courses and enrollments', async (t) => {
 
     const again = await putEnrollment(app, 'E-rectify', { courseId: 'C-rectify', contact: { email: kari.email, name: 'Someone Else', address: 'Elsewhere 2' } })
     t.equal(again.statusCode, 200)
-    t.equal((await app.app.services.audit.listEntityAudit('contact', kari.id)).length, trail.length, 'a filled field is not filled again')
+    t.equal((await app.app.services.audit.entityTrail('contact', kari.id)).length, trail.length, 'a filled field is not filled again')
   })
 
   t.test('a declined marketing offer is recorded as an objection to marketing', async (t) => {

@@ -55,6 +55,7 @@ t.test('decisions over HTTP', async (t) => {
       evidence: { type: 'enrollment', id: 'enr-1' },
       reason: null,
       lockedUntil: course.endsAt,
+      rule: 'course_contract',
       contactId: enrollment.contactId,
       decidedAt: app.clock.now().toISOString(),
     })

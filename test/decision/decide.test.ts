@@ -2,27 +2,26 @@
 // each a sentence about behaviour, plus checks over the whole table (every
 // block reason is reachable, every allowed answer carries a basis and evidence).
 import t from 'tap'
-import type { LegalBasis, SubscriptionStatus } from '../../db/schema/enums.js'
-import {
-  courseLockUntil,
-  decide,
-  enrollmentIsActive,
-  isSuppressionActive,
-  subtractMonthsUtc,
-} from '../../src/decision/decide.js'
+import { decide, isOverriddenOnSomeList, isSuppressionActive, subtractMonthsUtc } from '../../src/decision/decide.js'
+import { RULE_TEXT } from '../../src/decision/rule-text.js'
 import {
   BlockReason,
+  DecisionRule,
   EvidenceType,
   SuppressionReason,
   SuppressionScope,
-  type ConsentEventFacts,
-  type Decision,
-  type DecisionFacts,
-  type DecisionPolicy,
-  type EnrollmentFacts,
-  type ListFacts,
-  type SubscriptionFacts,
-  type SuppressionFacts,
+  type LegalBasis,
+  type SubscriptionStatus,
+} from '../../src/vocabulary.js'
+import type {
+  ConsentEventFacts,
+  Decision,
+  DecisionFacts,
+  DecisionPolicy,
+  EnrollmentFacts,
+  ListFacts,
+  SubscriptionFacts,
+  SuppressionFacts,
 } from '../../src/decision/types.js'
 
 // --- time ----------------------------------------------------------------------
@@ -43,15 +42,13 @@ function listFacts(over: Partial<ListFacts> = {}): ListFacts {
     kind: 'newsletter',
     purpose: 'yoga-news',
     basis: 'consent',
-    doubleOptIn: true,
     archived: false,
     categories: [],
-    courseId: null,
     ...over,
   }
 }
 const courseList = () =>
-  listFacts({ id: 'list-course', kind: 'course', purpose: 'course', basis: 'contract', courseId: 'course-1' })
+  listFacts({ id: 'list-course', kind: 'course', purpose: 'course', basis: 'contract' })
 const transactionalList = (over: Partial<ListFacts> = {}) =>
   listFacts({ id: 'list-receipts', kind: 'transactional', purpose: 'receipts', basis: 'contract', ...over })
 const marketingList = (over: Partial<ListFacts> = {}) =>
@@ -60,7 +57,6 @@ const marketingList = (over: Partial<ListFacts> = {}) =>
     kind: 'marketing',
     purpose: 'spring-offers',
     basis: 'legitimate_interest',
-    doubleOptIn: false,
     categories: ['yoga', 'pilates'],
     ...over,
   })
@@ -112,7 +108,6 @@ const subscription = (status: SubscriptionStatus, id = 'sub-1'): SubscriptionFac
 
 const baseFacts = (): DecisionFacts => ({
   kind: 'course',
-  contactId: 'contact-1',
   list: null,
   courseId: null,
   subscription: null,
@@ -1108,22 +1103,24 @@ t.test('the order of suppressions and enrollments in the facts never changes the
 
 // --- the exported helpers -----------------------------------------------------------
 
-t.test('courseLockUntil is the latest end of the active enrollments in the course, or null', async (t) => {
+t.test('the course lock is the latest end of the active enrollments in the course, or none', async (t) => {
   const enrollments = [
     enrollment({ id: 'a', courseEndsAt: days(10) }),
     enrollment({ id: 'b', courseEndsAt: days(40) }),
     enrollment({ id: 'c', courseEndsAt: days(90), status: 'cancelled' }),
     enrollment({ id: 'd', courseEndsAt: days(99), courseId: 'course-2' }),
   ]
-  t.same(courseLockUntil(enrollments, 'course-1', NOW), days(40))
-  t.equal(courseLockUntil(enrollments, 'course-3', NOW), null)
-  t.equal(courseLockUntil(enrollments, 'course-1', days(41)), null, 'no lock once every course is over')
+  const lock = (courseId: string, at: Date) => decide(courseFacts({ courseId, enrollments }), at, POLICY).lockedUntil
+  t.same(lock('course-1', NOW), days(40))
+  t.equal(lock('course-3', NOW), null)
+  t.equal(lock('course-1', days(41)), null, 'no lock once every course is over')
 })
 
-t.test('enrollmentIsActive needs status active and a course not yet over', async (t) => {
-  t.ok(enrollmentIsActive(enrollment({ courseEndsAt: ms(1) }), NOW))
-  t.notOk(enrollmentIsActive(enrollment({ courseEndsAt: NOW }), NOW))
-  t.notOk(enrollmentIsActive(enrollment({ status: 'completed' }), NOW))
+t.test('an enrollment carries course mail while its status is active and its course is not yet over', async (t) => {
+  const allowed = (e: EnrollmentFacts) => decide(courseFacts({ enrollments: [e] }), NOW, POLICY).allowed
+  t.ok(allowed(enrollment({ courseEndsAt: ms(1) })))
+  t.notOk(allowed(enrollment({ courseEndsAt: NOW })))
+  t.notOk(allowed(enrollment({ status: 'completed' })))
 })
 
 t.test('isSuppressionActive honours creation, expiry and lifting', async (t) => {
@@ -1140,4 +1137,55 @@ t.test('subtractMonthsUtc counts calendar months and clamps the day', async (t) 
   t.equal(iso('2025-03-31T08:30:00.000Z', 1), '2025-02-28T08:30:00.000Z')
   t.equal(iso('2025-01-15T00:00:00.000Z', 1), '2024-12-15T00:00:00.000Z', 'across the new year')
   t.equal(iso('2025-05-31T23:59:59.999Z', 25), '2023-04-30T23:59:59.999Z')
+})
+
+// --- the trace: what the decision looked at -----------------------------------------
+
+t.test('every answer names a rule of the table, and every rule is used by some case', async (t) => {
+  const rules = new Set(results.map(({ d }) => d.trace.rule))
+  t.same([...rules].sort(), Object.values(DecisionRule).sort())
+  for (const rule of Object.values(DecisionRule)) t.ok(RULE_TEXT[rule].length > 10, `${rule} is said in words`)
+})
+
+t.test('a trace names only rows of the facts it was given, and the evidence is among them', async (t) => {
+  for (const { c, d } of results) {
+    const ids = (rows: { id: string }[]) => new Set(rows.map((r) => r.id))
+    const events = ids(c.facts.consentEvents)
+    const suppressions = ids(c.facts.suppressions)
+    const enrollments = ids(c.facts.enrollments)
+    t.ok(d.trace.consentEvents.every((id) => events.has(id)), `${c.name}: consent events`)
+    t.ok(d.trace.suppressions.every((s) => suppressions.has(s.id) && (s.overriddenBy === null || events.has(s.overriddenBy))), `${c.name}: suppressions`)
+    t.ok(d.trace.enrollments.every((id) => enrollments.has(id)), `${c.name}: enrollments`)
+    t.ok(d.trace.subscription === null || d.trace.subscription === c.facts.subscription?.id, `${c.name}: subscription`)
+    const evidence = d.evidence
+    if (evidence?.type === 'suppression') t.ok(d.trace.suppressions.some((s) => s.id === evidence.id && s.overriddenBy === null), `${c.name}: the blocking suppression is in the trace`)
+    if (evidence?.type === 'enrollment') t.ok(d.trace.enrollments.includes(evidence.id), `${c.name}: the enrollment is in the trace`)
+    if (evidence?.type === 'consent_event' && d.allowed) t.equal(d.trace.consentGrant, evidence.id, `${c.name}: the grant is in the trace`)
+  }
+})
+
+t.test('a suppression the person\'s own newer consent speaks over is in the trace, with that consent', async (t) => {
+  const d = decide(
+    newsletterFacts({
+      consentEvents: [event({ source: 'form' })],
+      suppressions: [suppression({ id: 'sup-old', scope: 'global', reason: 'objection', createdAt: days(-20) })],
+    }),
+    NOW,
+    POLICY,
+  )
+  t.ok(d.allowed)
+  t.same(d.trace.suppressions, [{ id: 'sup-old', overriddenBy: 'ev-grant' }])
+  t.equal(d.trace.rule, 'consent_in_force')
+})
+
+t.test('isOverriddenOnSomeList hears only the person\'s own newer consent to a list the suppression covers', async (t) => {
+  const objection = suppression({ scope: 'purpose', purpose: 'marketing', reason: 'objection', createdAt: days(-5) })
+  const offers = marketingList()
+  const news = listFacts()
+  const grant = (over: Partial<ConsentEventFacts>) => offerEvent({ occurredAt: days(-1), source: 'form', ...over })
+  t.ok(isOverriddenOnSomeList(objection, [{ grant: grant({}), list: offers }]), 'own consent to a marketing list, after')
+  t.notOk(isOverriddenOnSomeList(objection, [{ grant: grant({ source: 'staff' }), list: offers }]), 'staff-recorded')
+  t.notOk(isOverriddenOnSomeList(objection, [{ grant: grant({ occurredAt: days(-6) }), list: offers }]), 'before the objection')
+  t.notOk(isOverriddenOnSomeList(objection, [{ grant: event({ occurredAt: days(-1), source: 'form' }), list: news }]), 'a list it does not cover')
+  t.notOk(isOverriddenOnSomeList(suppression({ reason: 'manual', createdAt: days(-5) }), [{ grant: grant({}), list: offers }]), 'a manual block')
 })

@@ -20,7 +20,7 @@ const courseListStatus = async (app: TestApp, listId: string) =>
 t.test('the sweep carries out held opt-outs once the course is over by date, and only then', async (t) => {
   const app = await build(t)
   const { course, contactId } = await heldWish(app)
-  const { subscriptions } = app.app.services
+  const { optOut: subscriptions } = app.app.services
 
   t.equal(await subscriptions.applyDueDeferredUnsubscribes(systemActor), 0, 'nothing is due while the course runs')
   t.equal(await courseListStatus(app, course.listId), 'active')

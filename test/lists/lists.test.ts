@@ -70,7 +70,7 @@ t.test('lists', async (t) => {
     t.match(res.json(), { name: 'Nyhetsbrev', public: true })
     const kind = await app.as('staff')({ method: 'PATCH', url: `/v1/lists/${list.id}`, payload: { kind: 'marketing' } })
     t.equal(kind.statusCode, 400, 'kind is not an updatable field')
-    const trail = await app.app.services.audit.listEntityAudit('list', list.id)
+    const trail = await app.app.services.audit.entityTrail('list', list.id)
     t.same(trail.map((e) => e.action), ['list.created', 'list.updated'])
   })
 

@@ -80,9 +80,10 @@ t.test('suppression records', async (t) => {
     const db = app.app.db
     t.match(await failureOf(db.execute(sql`delete from suppressions where id = ${s.id}`)), /never deleted/)
     t.match(await failureOf(db.execute(sql`truncate suppressions`)), /append-only: TRUNCATE refused/)
-    for (const [column, value] of [['reason', 'complaint'], ['scope', 'list'], ['note', 'changed'], ['created_by_id', 'someone'], ['address_hash', 'x']]) {
+    for (const [column, value] of [['reason', 'complaint'], ['scope', 'list'], ['created_by_id', 'someone'], ['address_hash', 'x']]) {
       t.match(await failureOf(db.execute(sql.raw(`update suppressions set ${column} = '${value}' where id = '${s.id}'`))), /never rewritten|violates/, `${column} refused`)
     }
+    t.match(await failureOf(db.execute(sql`update suppressions set note = 'another story' where id = ${s.id}`)), /may only be redacted to null/)
     t.match(await failureOf(db.execute(sql`update suppressions set contact_id = ${other.id} where id = ${s.id}`)), /never moves to another contact/)
     t.equal(await failureOf(db.execute(sql`update suppressions set lifted_at = now(), lifted_by_id = 'admin', lift_reason = 'ok' where id = ${s.id}`)), 'no error', 'the lift columns are set')
     t.match(await failureOf(db.execute(sql`update suppressions set lift_reason = 'another story' where id = ${s.id}`)), /lifted once/)

@@ -80,7 +80,7 @@ t.test('suppressions', async (t) => {
     t.equal(refused.statusCode, 409)
     t.equal(refused.json().code, 'suppression_not_liftable')
 
-    const trail = await app.app.services.audit.listEntityAudit('suppression', manual.id)
+    const trail = await app.app.services.audit.entityTrail('suppression', manual.id)
     t.same(trail.map((e) => e.action), ['suppression.created', 'suppression.lifted'])
     t.equal(trail[1]!.actorRole, 'admin')
 

@@ -1,0 +1,151 @@
+// The closed sets of the domain — kinds, bases, statuses, sources, roles,
+// reasons, scopes — defined once. Pure: no Drizzle, no I/O. db/schema mirrors
+// each one as a Postgres enum, route schemas as a JSON-schema enum, and the
+// rest of src imports them from here.
+
+/** The values of one closed set, as a non-empty tuple (what pgEnum and JSON schema want). */
+export const valuesOf = <T extends Record<string, string>>(set: T) => Object.values(set) as [T[keyof T], ...T[keyof T][]]
+
+export const Locale = { nb: 'nb', en: 'en' } as const
+export type Locale = (typeof Locale)[keyof typeof Locale]
+
+export const ListKind = {
+  newsletter: 'newsletter',
+  marketing: 'marketing',
+  course: 'course',
+  transactional: 'transactional',
+} as const
+export type ListKind = (typeof ListKind)[keyof typeof ListKind]
+
+export const LegalBasis = {
+  consent: 'consent',
+  legitimateInterest: 'legitimate_interest',
+  contract: 'contract',
+  legalObligation: 'legal_obligation',
+} as const
+export type LegalBasis = (typeof LegalBasis)[keyof typeof LegalBasis]
+
+export const SubscriptionStatus = {
+  pending: 'pending',
+  active: 'active',
+  unsubscribed: 'unsubscribed',
+} as const
+export type SubscriptionStatus = (typeof SubscriptionStatus)[keyof typeof SubscriptionStatus]
+
+export const ConsentEventType = {
+  granted: 'granted',
+  confirmed: 'confirmed',
+  withdrawn: 'withdrawn',
+  objected: 'objected',
+} as const
+export type ConsentEventType = (typeof ConsentEventType)[keyof typeof ConsentEventType]
+
+export const ConsentSource = {
+  form: 'form',
+  api: 'api',
+  link: 'link',
+  import: 'import',
+  enrollment: 'enrollment',
+  staff: 'staff',
+} as const
+export type ConsentSource = (typeof ConsentSource)[keyof typeof ConsentSource]
+
+export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'admin' } as const
+export type Role = (typeof Role)[keyof typeof Role]
+
+export const MessageKind = {
+  course: 'course',
+  transactional: 'transactional',
+  newsletter: 'newsletter',
+  marketing: 'marketing',
+} as const
+export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind]
+
+export const SuppressionScope = {
+  /** Every list except course and transactional mail. */
+  global: 'global',
+  list: 'list',
+  /** Every list with this purpose (or of this kind: purpose "marketing" covers every marketing list). */
+  purpose: 'purpose',
+  /** Everything, transactional and course mail included (a hard bounce). */
+  allMail: 'all-mail',
+} as const
+export type SuppressionScope = (typeof SuppressionScope)[keyof typeof SuppressionScope]
+
+export const SuppressionReason = {
+  unsubscribe: 'unsubscribe',
+  objection: 'objection',
+  complaint: 'complaint',
+  bounce: 'bounce',
+  erasure: 'erasure',
+  manual: 'manual',
+} as const
+export type SuppressionReason = (typeof SuppressionReason)[keyof typeof SuppressionReason]
+
+export const EnrollmentStatus = { active: 'active', completed: 'completed', cancelled: 'cancelled' } as const
+export type EnrollmentStatus = (typeof EnrollmentStatus)[keyof typeof EnrollmentStatus]
+
+/** Why a message is blocked: stable across versions (clients match on it). */
+export const BlockReason = {
+  hardBounce: 'hard_bounce',
+  erased: 'erased',
+  manualBlock: 'manual_block',
+  objection: 'objection',
+  complaint: 'complaint',
+  unsubscribed: 'unsubscribed',
+  notEnrolled: 'not_enrolled',
+  enrollmentEnded: 'enrollment_ended',
+  enrollmentCancelled: 'enrollment_cancelled',
+  notSubscribed: 'not_subscribed',
+  subscriptionPending: 'subscription_pending',
+  noConsent: 'no_consent',
+  consentWithdrawn: 'consent_withdrawn',
+  noMarketingBasis: 'no_marketing_basis',
+  notTransactional: 'not_transactional',
+  listArchived: 'list_archived',
+} as const
+export type BlockReason = (typeof BlockReason)[keyof typeof BlockReason]
+
+/** What kind of row an answer stands on. */
+export const EvidenceType = {
+  consentEvent: 'consent_event',
+  enrollment: 'enrollment',
+  list: 'list',
+  suppression: 'suppression',
+  subscription: 'subscription',
+} as const
+export type EvidenceType = (typeof EvidenceType)[keyof typeof EvidenceType]
+
+/** The rules of the decision table, each a stable id; decide.ts says each in words (RULE_TEXT). */
+export const DecisionRule = {
+  /** An all-mail suppression (a hard bounce) stops every message. */
+  allMailSuppression: 'all_mail_suppression',
+  /** A suppression in force covers the list, and no newer consent of the person's own speaks over it. */
+  suppressed: 'suppressed',
+  notEnrolled: 'not_enrolled',
+  contractErased: 'contract_erased',
+  courseContract: 'course_contract',
+  notTransactionalList: 'not_transactional_list',
+  listArchived: 'list_archived',
+  transactionalList: 'transactional_list',
+  notSubscribed: 'not_subscribed',
+  subscriptionNotActive: 'subscription_not_active',
+  noConsentInForce: 'no_consent_in_force',
+  consentInForce: 'consent_in_force',
+  existingCustomer: 'existing_customer',
+  noMarketingBasis: 'no_marketing_basis',
+} as const
+export type DecisionRule = (typeof DecisionRule)[keyof typeof DecisionRule]
+
+export const DecisionOutcome = { allowed: 'allowed', blocked: 'blocked' } as const
+export type DecisionOutcome = (typeof DecisionOutcome)[keyof typeof DecisionOutcome]
+
+export const DeliveryStatus = {
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  failed: 'failed',
+  /** Blocked at decision time: never handed to SMTP. */
+  skipped: 'skipped',
+} as const
+export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus]

@@ -92,6 +92,13 @@ t.test('contacts', async (t) => {
     )
     t.same(trail[1]!.changes, { name: { from: 'Old Name', to: 'New Name' }, phone: { from: null, to: '+47 900 00 000' } })
     t.equal(trail[1]!.actorRole, 'staff')
+
+    const url = `/v1/audit-events?entityType=contact&entityId=${contact.id}`
+    const overHttp = await app.as('admin')({ method: 'GET', url })
+    t.equal(overHttp.statusCode, 200)
+    t.match(overHttp.json().items[1], { action: 'contact.updated', changedFields: ['name', 'phone'], actorId: 'staff:test' })
+    t.equal((await app.as('staff')({ method: 'GET', url })).statusCode, 403, 'the audit log is for admins')
+    t.equal((await app.as('admin')({ method: 'GET', url: '/v1/audit-events?entityType=Contact!' })).statusCode, 400)
   })
 
   t.test('rectifying the email to one another contact has is a conflict and changes nothing', async (t) => {

@@ -23,6 +23,11 @@ t.test('courses and enrollments', async (t) => {
     t.equal(renamed.statusCode, 200)
     const relisted = (await app.as('staff')({ method: 'GET', url: `/v1/lists/${first.json().listId}` })).json()
     t.equal(relisted.name, 'Yoga 1', 'the course list follows the course name')
+    const trail = await app.as('admin')({ method: 'GET', url: `/v1/audit-events?entityType=list&entityId=${first.json().listId}` })
+    t.match(trail.json().items, [
+      { action: 'list.created', actorRole: 'course-system' },
+      { action: 'list.updated', actorRole: 'course-system', changedFields: ['name', 'description'], changes: { name: { from: 'Yoga for beginners', to: 'Yoga 1' } } },
+    ], 'the rename of the list is audited like any change to a list')
   })
 
   t.test('a course that ends before it starts is refused and nothing is stored', async (t) => {

@@ -129,7 +129,11 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     audience: config.tokenAudience,
     checkClaims: app.services.tokens.checkClaims,
   })
-  await app.register(openapiPlugin)
+  await app.register(openapiPlugin, {
+    publicBaseUrl: config.publicBaseUrl,
+    controllerName: config.controllerName,
+    controllerEmail: config.controllerEmail,
+  })
 
   app.get('/health', { config: { public: true }, schema: { hide: true } }, async () => {
     await database.rows(sql`select 1`)

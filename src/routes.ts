@@ -2,22 +2,26 @@
 // subscriber-facing pages (later) under their own public prefix.
 import type { FastifyInstance } from 'fastify'
 import { auditRoutes } from './audit/routes.js'
-import { AuditEvent } from './audit/schemas.js'
+import { API_PREFIX } from './lib/http.js'
+import { auditSchemas } from './audit/schemas.js'
 import { consentRoutes } from './consent/routes.js'
-import { ConsentEvent, Notice } from './consent/schemas.js'
+import { consentSchemas } from './consent/schemas.js'
 import { contactRoutes } from './contacts/routes.js'
-import { Contact } from './contacts/schemas.js'
+import { contactSchemas } from './contacts/schemas.js'
 import { courseRoutes } from './courses/routes.js'
+import { courseSchemas } from './courses/schemas.js'
 import { decisionRoutes } from './decision/routes.js'
+import { decisionSchemas } from './decision/schemas.js'
 import { ledgerRoutes } from './ledger/routes.js'
+import { ledgerSchemas } from './ledger/schemas.js'
 import { listRoutes } from './lists/routes.js'
-import { List } from './lists/schemas.js'
+import { listSchemas } from './lists/schemas.js'
 import { subscriptionRoutes } from './subscriptions/routes.js'
-import { Subscription } from './subscriptions/schemas.js'
+import { subscriptionSchemas } from './subscriptions/schemas.js'
 import { suppressionRoutes } from './suppressions/routes.js'
-import { Suppression } from './suppressions/schemas.js'
+import { suppressionSchemas } from './suppressions/schemas.js'
 import { tokenRoutes } from './tokens/routes.js'
-import { TokenRevocation } from './tokens/schemas.js'
+import { tokenSchemas } from './tokens/schemas.js'
 
 export async function registerRoutes(app: FastifyInstance): Promise<void> {
   await app.register(
@@ -33,9 +37,20 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
       await v1.register(tokenRoutes)
       await v1.register(auditRoutes)
     },
-    { prefix: '/v1' },
+    { prefix: API_PREFIX },
   )
 }
 
-/** Schemas with an $id, referenced by several routes and named in the OpenAPI components. */
-export const sharedSchemas = [Contact, List, Subscription, Notice, ConsentEvent, Suppression, TokenRevocation, AuditEvent]
+/** Schemas with an $id: named in the OpenAPI components, referenced by name in routes (lib/schemas.ts ref). */
+export const sharedSchemas = [
+  ...contactSchemas,
+  ...listSchemas,
+  ...subscriptionSchemas,
+  ...consentSchemas,
+  ...courseSchemas,
+  ...suppressionSchemas,
+  ...decisionSchemas,
+  ...ledgerSchemas,
+  ...tokenSchemas,
+  ...auditSchemas,
+]

@@ -153,3 +153,8 @@ export async function failureOf(promise: Promise<unknown>): Promise<string> {
   }
   return 'no error'
 }
+
+/** The audit trail of one entity, oldest first, as the audit service lists it. */
+export async function auditTrail(t: TestApp, entityType: string, entityId: string) {
+  return (await t.app.services.audit.listAudit({ entityType, entityId, limit: 200 })).items
+}

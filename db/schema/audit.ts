@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
+import { bigserial, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { contacts } from './contacts.js'
 import { roleEnum } from './enums.js'
 
@@ -21,7 +21,12 @@ export const auditEvents = pgTable(
     changedFields: text('changed_fields').array().notNull().default([]),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq)],
+  (t) => [
+    index('audit_events_entity_idx').on(t.entityType, t.entityId, t.seq),
+    // The log in the order it was written, all of it or one actor's: keyset pages over seq.
+    uniqueIndex('audit_events_seq_key').on(t.seq),
+    index('audit_events_actor_idx').on(t.actorId, t.seq),
+  ],
 )
 
 /**

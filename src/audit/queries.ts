@@ -1,6 +1,6 @@
 // SQL for the audit log: append and read. The entries refuse every change; the
 // personal values beside them allow only redaction (both by trigger).
-import { and, asc, eq } from 'drizzle-orm'
+import { and, asc, eq, exists, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { auditEvents, auditPersonalValues } from '../../db/schema/index.js'
 
@@ -13,12 +13,54 @@ export async function insertAuditEvent(db: Queryable, event: NewAuditEvent, valu
   if (values) await db.insert(auditPersonalValues).values({ ...values, auditEventId: row!.id })
 }
 
-/** The audit trail of one entity, oldest first, with the values of each change (null once redacted). */
-export async function findAuditEventsForEntity(db: Queryable, entityType: string, entityId: string) {
+export interface AuditFilter {
+  entityType?: string
+  entityId?: string
+  actorId?: string
+  action?: string
+  /** Entries about this contact: the contact itself, or with values about them. */
+  contactId?: string
+  from?: Date
+  to?: Date
+  /** Entries written after the one with this sequence number. */
+  afterSeq?: number
+  limit: number
+}
+
+/** Entries with personal values about this contact. */
+function aboutContact(db: Queryable, contactId: string): SQL {
+  return exists(
+    db
+      .select({ one: sql`1` })
+      .from(auditPersonalValues)
+      .where(and(eq(auditPersonalValues.auditEventId, auditEvents.id), eq(auditPersonalValues.contactId, contactId))),
+  )
+}
+
+/**
+ * A page of entries in the order they were written, each with the values of
+ * its change (null once redacted); every filter optional. Served by
+ * (entity_type, entity_id, seq), (actor_id, seq) and (seq).
+ */
+export async function findAuditEvents(db: Queryable, filter: AuditFilter) {
   return db
     .select({ event: auditEvents, changes: auditPersonalValues.changes })
     .from(auditEvents)
     .leftJoin(auditPersonalValues, eq(auditPersonalValues.auditEventId, auditEvents.id))
-    .where(and(eq(auditEvents.entityType, entityType), eq(auditEvents.entityId, entityId)))
+    .where(
+      and(
+        filter.entityType ? eq(auditEvents.entityType, filter.entityType) : undefined,
+        filter.entityId ? eq(auditEvents.entityId, filter.entityId) : undefined,
+        filter.actorId ? eq(auditEvents.actorId, filter.actorId) : undefined,
+        filter.action ? eq(auditEvents.action, filter.action) : undefined,
+        filter.contactId
+          ? or(and(eq(auditEvents.entityType, 'contact'), eq(auditEvents.entityId, filter.contactId)), aboutContact(db, filter.contactId))
+          : undefined,
+        filter.from ? gte(auditEvents.occurredAt, filter.from) : undefined,
+        filter.to ? lt(auditEvents.occurredAt, filter.to) : undefined,
+        filter.afterSeq !== undefined ? gt(auditEvents.seq, filter.afterSeq) : undefined,
+      ),
+    )
     .orderBy(asc(auditEvents.seq))
+    .limit(filter.limit)
 }

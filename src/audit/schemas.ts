@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { enumOf, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
 import { Role } from '../vocabulary.js'
 
 export const AuditEvent = Type.Object(
@@ -20,10 +20,26 @@ export const AuditEvent = Type.Object(
   { $id: 'AuditEvent' },
 )
 
+const auditFilters = {
+  actorId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Who: the actor's subject, e.g. staff:kari-nordmann" })),
+  action: Type.Optional(Type.String({ pattern: '^[a-z_]{1,50}\\.[a-z_]{1,50}$', description: 'What, e.g. contact.updated' })),
+  from: Type.Optional(TimestampInput),
+  to: Type.Optional(TimestampInput),
+}
+
 export const AuditQuery = Type.Object(
   {
-    entityType: Type.String({ pattern: '^[a-z_]{1,50}$', description: 'contact, list, course, enrollment, suppression, token_revocation…' }),
-    entityId: Type.String({ minLength: 1, maxLength: 200 }),
+    ...PageQuery,
+    entityType: Type.Optional(Type.String({ pattern: '^[a-z_]{1,50}$', description: 'contact, list, course, enrollment, suppression, token_revocation…' })),
+    entityId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    ...auditFilters,
   },
   { additionalProperties: false },
 )
+
+export const ContactAuditQuery = Type.Object({ ...PageQuery, ...auditFilters }, { additionalProperties: false })
+
+export const AuditPage = Page('AuditPage', AuditEvent)
+
+/** The named schemas of this module (the spec's components). */
+export const auditSchemas = [AuditEvent, AuditPage]

@@ -6,7 +6,9 @@
 import type { Queryable } from '../../db/client.js'
 import type { Actor } from '../lib/actor.js'
 import type { FieldChange } from '../lib/diff.js'
-import { findAuditEventsForEntity, insertAuditEvent } from './queries.js'
+import { ValidationError } from '../lib/errors.js'
+import { decodeSequenceCursor, encodeSequenceCursor } from '../lib/pagination.js'
+import { findAuditEvents, insertAuditEvent } from './queries.js'
 
 export interface AuditEntry {
   action: string
@@ -16,6 +18,20 @@ export interface AuditEntry {
   changes?: Record<string, FieldChange | unknown>
   /** The contact whose personal data the values are, if any: erasure redacts by it. */
   subjectId?: string | null
+}
+
+export interface AuditQuery {
+  entityType?: string
+  entityId?: string
+  actorId?: string
+  action?: string
+  contactId?: string
+  /** occurredAt at or after this time. */
+  from?: string
+  /** occurredAt before this time. */
+  to?: string
+  cursor?: string
+  limit?: number
 }
 
 export function createAuditService({ db }: { db: Queryable }) {
@@ -39,10 +55,18 @@ export function createAuditService({ db }: { db: Queryable }) {
       )
     },
 
-    /** The trail of one entity, oldest first; `changes` is null once redacted. */
-    async entityTrail(entityType: string, entityId: string) {
-      const rows = await findAuditEventsForEntity(db, entityType, entityId)
-      return rows.map(({ event, changes }) => ({ ...event, changes }))
+    /** A page of entries in the order they were written, filtered; `changes` is null once redacted. */
+    async listAudit(query: AuditQuery) {
+      // Both passed the date-time format, so they name storable instants.
+      const from = query.from === undefined ? undefined : new Date(query.from)
+      const to = query.to === undefined ? undefined : new Date(query.to)
+      if (from && to && from.getTime() > to.getTime()) {
+        throw new ValidationError([{ field: 'querystring.from', message: 'is after `to`' }], 'invalid_range')
+      }
+      const limit = query.limit ?? 50
+      const rows = await findAuditEvents(db, { ...query, from, to, afterSeq: decodeSequenceCursor(query.cursor), limit: limit + 1 })
+      const items = rows.slice(0, limit).map(({ event, changes }) => ({ ...event, changes }))
+      return { items, nextCursor: rows.length > limit ? encodeSequenceCursor(items.at(-1)!.seq) : null }
     },
   }
 }

@@ -1,6 +1,6 @@
 // SQL for the consent ledger and notices. Inserts and reads only: the
 // database refuses updates and deletes of both tables.
-import { and, asc, eq, gt, isNotNull } from 'drizzle-orm'
+import { and, asc, desc, eq, gt, inArray, isNotNull } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { consentEvents, notices } from '../../db/schema/index.js'
 
@@ -42,6 +42,41 @@ export async function findConsentGrantsSince(db: Queryable, contactId: string, s
         eq(consentEvents.basis, 'consent'),
         isNotNull(consentEvents.listId),
         gt(consentEvents.occurredAt, since),
+      ),
+    )
+    .orderBy(asc(consentEvents.seq))
+}
+
+/** The contact's latest consent grant (basis consent) to one list, if any. */
+export async function findLatestGrantToList(db: Queryable, contactId: string, listId: string): Promise<ConsentEventRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(consentEvents)
+    .where(
+      and(
+        eq(consentEvents.contactId, contactId),
+        eq(consentEvents.listId, listId),
+        eq(consentEvents.type, 'granted'),
+        eq(consentEvents.basis, 'consent'),
+      ),
+    )
+    .orderBy(desc(consentEvents.seq))
+    .limit(1)
+  return row
+}
+
+/** The consent grants (basis consent, to a list) of these contacts, oldest first. */
+export async function findConsentGrantsOfContacts(db: Queryable, contactIds: string[]): Promise<ConsentEventRow[]> {
+  if (contactIds.length === 0) return []
+  return db
+    .select()
+    .from(consentEvents)
+    .where(
+      and(
+        inArray(consentEvents.contactId, contactIds),
+        eq(consentEvents.type, 'granted'),
+        eq(consentEvents.basis, 'consent'),
+        isNotNull(consentEvents.listId),
       ),
     )
     .orderBy(asc(consentEvents.seq))

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { LegalBasisSchema } from '../lists/schemas.js'
-import { enumOf, NullableString, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, ListOf, NullableString, Timestamp, Uuid } from '../lib/schemas.js'
 import { ConsentEventType, ConsentSource, Locale } from '../vocabulary.js'
 
 export const LocaleSchema = enumOf(Locale)
@@ -17,7 +17,12 @@ export const Notice = Type.Object(
 
 export const PublishNoticeBody = Type.Object(
   { key: NoticeKey, version: NoticeVersion, locale: Type.Optional(LocaleSchema), text: NoticeText },
-  { additionalProperties: false },
+  {
+    $id: 'NewNotice',
+    additionalProperties: false,
+    description: 'A version of the text people see when they consent; a version, once stored, never changes',
+    examples: [{ key: 'nyhetsbrev', version: 1, locale: 'nb', text: 'Ja, send meg nyhetsbrev om kurs og tilbud.' }],
+  },
 )
 
 export const NoticeVersionsQuery = Type.Object({ key: NoticeKey }, { additionalProperties: false })
@@ -65,3 +70,9 @@ export const ConsentEvent = Type.Object(
   },
   { $id: 'ConsentEvent' },
 )
+
+export const NoticeList = ListOf('NoticeList', Notice)
+export const ConsentHistory = ListOf('ConsentHistory', ConsentEvent)
+
+/** The named schemas of this module (the spec's components). */
+export const consentSchemas = [Notice, ConsentEvent, PublishNoticeBody, NoticeList, ConsentHistory]

@@ -12,9 +12,11 @@ import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../vocabulary.js'
 import {
+  findConsentGrantsOfContacts,
   findConsentGrantsSince,
   findConsentHistory,
   findContactConsentEvents,
+  findLatestGrantToList,
   findNoticeById,
   findNoticeByKeyVersion,
   findNoticeVersions,
@@ -105,6 +107,12 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
 
     /** The contact's consent grants to lists made after `since`, oldest first. */
     grantsSince: (q: Queryable, contactId: string, since: Date) => findConsentGrantsSince(q, contactId, since),
+
+    /** The contact's latest consent grant to one list, if any. */
+    latestGrantTo: (q: Queryable, contactId: string, listId: string) => findLatestGrantToList(q, contactId, listId),
+
+    /** Every consent grant to a list of these contacts, oldest first. */
+    grantsOf: (q: Queryable, contactIds: string[]) => findConsentGrantsOfContacts(q, contactIds),
 
     publishNotice: (input: NoticeInput) => db.transaction((tx) => storeNotice(tx, input, clock.now())),
 

@@ -1,12 +1,11 @@
 // Staff API for contacts: create, read, list and search, rectify.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
 import { Roles } from '../plugins/auth.js'
-import { errorResponses, IdParams, Page } from '../lib/schemas.js'
-import { Contact, CreateContactBody, ListContactsQuery, UpdateContactBody } from './schemas.js'
+import { errorResponses, IdParams, ref } from '../lib/schemas.js'
+import { Contact, ContactPage, CreateContactBody, ListContactsQuery, UpdateContactBody } from './schemas.js'
+import { createdOrFound } from '../lib/http.js'
 
 const tags = ['contacts']
-const contactRef = Type.Unsafe<Type.Static<typeof Contact>>({ $ref: 'Contact#' })
 
 export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { contacts } = app.services
@@ -17,10 +16,13 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'createContact',
       summary: 'Create a contact',
       tags,
-      body: CreateContactBody,
-      response: { 201: contactRef, ...errorResponses(409) },
+      body: ref(CreateContactBody),
+      response: { 201: ref(Contact, 'The new contact; Location is its address'), ...errorResponses(409) },
     },
-    handler: async (request, reply) => reply.code(201).send(await contacts.createContact(request.body, request.actor)),
+    handler: async (request, reply) => {
+      const contact = await contacts.createContact(request.body, request.actor)
+      return createdOrFound(reply, true, `/contacts/${contact.id}`, contact)
+    },
   })
 
   app.get('/contacts', {
@@ -30,7 +32,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List contacts, newest last, with search by email or text',
       tags,
       querystring: ListContactsQuery,
-      response: { 200: Page(contactRef), ...errorResponses() },
+      response: { 200: ref(ContactPage, 'A page of contacts') },
     },
     handler: async (request) => contacts.listContacts(request.query),
   })
@@ -42,7 +44,7 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Get a contact',
       tags,
       params: IdParams,
-      response: { 200: contactRef, ...errorResponses(404) },
+      response: { 200: ref(Contact, 'The contact'), ...errorResponses(404) },
     },
     handler: async (request) => contacts.getContact(request.params.id),
   })
@@ -54,8 +56,8 @@ export const contactRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Rectify a contact (every change is audited)',
       tags,
       params: IdParams,
-      body: UpdateContactBody,
-      response: { 200: contactRef, ...errorResponses(404, 409) },
+      body: ref(UpdateContactBody),
+      response: { 200: ref(Contact, 'The contact as it is now'), ...errorResponses(404, 409) },
     },
     handler: async (request) => contacts.updateContact(request.params.id, request.body, request.actor),
   })

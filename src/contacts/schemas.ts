@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { enumOf, NullableString, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, Page, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
 import { Locale as LocaleSet } from '../vocabulary.js'
 
 const Locale = enumOf(LocaleSet, { description: 'Language for messages; nb by default' })
@@ -34,7 +34,11 @@ export const CreateContactBody = Type.Object(
     locale: Type.Optional(Locale),
     attributes: Type.Optional(Attributes),
   },
-  { additionalProperties: false },
+  {
+    $id: 'NewContact',
+    additionalProperties: false,
+    examples: [{ email: 'kari@example.no', name: 'Kari Nordmann', phone: '+47 900 00 000', locale: 'nb', attributes: { source: 'web' } }],
+  },
 )
 
 export const UpdateContactBody = Type.Object(
@@ -46,7 +50,13 @@ export const UpdateContactBody = Type.Object(
     locale: Type.Optional(Locale),
     attributes: Type.Optional(Attributes),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    $id: 'ContactChanges',
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'The fields to rectify; an empty string or null clears one',
+    examples: [{ phone: '+47 911 11 111', address: 'Storgata 1, 0155 Oslo' }],
+  },
 )
 
 export const ListContactsQuery = Type.Object(
@@ -57,3 +67,8 @@ export const ListContactsQuery = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const ContactPage = Page('ContactPage', Contact)
+
+/** The named schemas of this module (the spec's components). */
+export const contactSchemas = [Contact, CreateContactBody, UpdateContactBody, ContactPage]

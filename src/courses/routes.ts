@@ -1,9 +1,10 @@
 // Course-system API: courses and enrollments, both idempotent PUTs keyed by
 // the course system's own ids.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errorResponses } from '../lib/schemas.js'
+import { errorResponses, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
 import { Course, CourseParams, Enrollment, EnrollmentParams, PutCourseBody, PutEnrollmentBody } from './schemas.js'
+import { createdOrFound } from '../lib/http.js'
 
 const tags = ['courses']
 
@@ -17,20 +18,24 @@ export const courseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Create or update a course and its course list (idempotent)',
       tags,
       params: CourseParams,
-      body: PutCourseBody,
-      response: { 201: Course, 200: Course, ...errorResponses(422) },
+      body: ref(PutCourseBody),
+      response: {
+        201: ref(Course, 'The new course and its list; Location is its address'),
+        200: ref(Course, 'The course as it is now'),
+        ...errorResponses(422),
+      },
     },
     handler: async (request, reply) => {
       const { startsAt, endsAt, ...rest } = request.body
       const input = { ...rest, startsAt: new Date(startsAt), endsAt: new Date(endsAt) }
       const { course, created } = await courses.upsertCourse(request.params.courseId, input, request.actor)
-      return reply.code(created ? 201 : 200).send(course)
+      return createdOrFound(reply, created, `/courses/${encodeURIComponent(course.id)}`, course)
     },
   })
 
   app.get('/courses/:courseId', {
     config: { roles: Roles.courseSystem },
-    schema: { operationId: 'getCourse', summary: 'Get a course', tags, params: CourseParams, response: { 200: Course, ...errorResponses(404) } },
+    schema: { operationId: 'getCourse', summary: 'Get a course', tags, params: CourseParams, response: { 200: ref(Course, 'The course'), ...errorResponses(404) } },
     handler: async (request) => courses.getCourse(request.params.courseId),
   })
 
@@ -48,20 +53,24 @@ export const courseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'marketingOptOut: true is recorded as an objection to marketing.',
       tags,
       params: EnrollmentParams,
-      body: PutEnrollmentBody,
-      response: { 201: Enrollment, 200: Enrollment, ...errorResponses(404, 409) },
+      body: ref(PutEnrollmentBody),
+      response: {
+        201: ref(Enrollment, 'The new enrollment; Location is its address'),
+        200: ref(Enrollment, 'The enrollment as it is now'),
+        ...errorResponses(404, 409),
+      },
     },
     handler: async (request, reply) => {
       const { enrolledAt, ...rest } = request.body
       const input = { ...rest, enrolledAt: enrolledAt ? new Date(enrolledAt) : undefined }
       const { enrollment, created } = await enrollments.upsertEnrollment(request.params.enrollmentId, input, request.actor)
-      return reply.code(created ? 201 : 200).send(enrollment)
+      return createdOrFound(reply, created, `/enrollments/${encodeURIComponent(enrollment.id)}`, enrollment)
     },
   })
 
   app.get('/enrollments/:enrollmentId', {
     config: { roles: Roles.courseSystem },
-    schema: { operationId: 'getEnrollment', summary: 'Get an enrollment', tags, params: EnrollmentParams, response: { 200: Enrollment, ...errorResponses(404) } },
+    schema: { operationId: 'getEnrollment', summary: 'Get an enrollment', tags, params: EnrollmentParams, response: { 200: ref(Enrollment, 'The enrollment'), ...errorResponses(404) } },
     handler: async (request) => enrollments.getEnrollment(request.params.enrollmentId),
   })
 }

@@ -8,16 +8,19 @@ const ExternalId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$', 
 export const CourseParams = Type.Object({ courseId: ExternalId }, { additionalProperties: false })
 export const EnrollmentParams = Type.Object({ enrollmentId: ExternalId }, { additionalProperties: false })
 
-export const Course = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  category: Type.String(),
-  startsAt: Timestamp,
-  endsAt: Timestamp,
-  listId: Uuid,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-})
+export const Course = Type.Object(
+  {
+    id: Type.String({ description: "The course system's own id" }),
+    name: Type.String(),
+    category: Type.String(),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    listId: Type.String({ format: 'uuid', description: 'The course list: course mail goes out on it' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Course' },
+)
 
 export const PutCourseBody = Type.Object(
   {
@@ -26,23 +29,30 @@ export const PutCourseBody = Type.Object(
     startsAt: TimestampInput,
     endsAt: TimestampInput,
   },
-  { additionalProperties: false },
+  {
+    $id: 'CourseInput',
+    additionalProperties: false,
+    examples: [{ name: 'Yoga for nybegynnere', category: 'yoga', startsAt: '2026-12-01T08:00:00Z', endsAt: '2027-02-01T16:00:00Z' }],
+  },
 )
 
 export const EnrollmentStatusSchema = enumOf(EnrollmentStatus)
 
-export const Enrollment = Type.Object({
-  id: Type.String(),
-  courseId: Type.String(),
-  contactId: Uuid,
-  status: EnrollmentStatusSchema,
-  keepDataAfterCourse: Type.Boolean(),
-  marketingOptOut: Type.Boolean(),
-  enrolledAt: Timestamp,
-  endedAt: NullableTimestamp,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-})
+export const Enrollment = Type.Object(
+  {
+    id: Type.String({ description: "The course system's own id" }),
+    courseId: Type.String(),
+    contactId: Uuid,
+    status: EnrollmentStatusSchema,
+    keepDataAfterCourse: Type.Boolean({ description: 'The person asked to keep their data until their next course' }),
+    marketingOptOut: Type.Boolean(),
+    enrolledAt: Timestamp,
+    endedAt: NullableTimestamp,
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  },
+  { $id: 'Enrollment' },
+)
 
 export const PutEnrollmentBody = Type.Object(
   {
@@ -58,11 +68,28 @@ export const PutEnrollmentBody = Type.Object(
       { additionalProperties: false },
     ),
     status: EnrollmentStatusSchema,
-    keepDataAfterCourse: Type.Optional(Type.Boolean({ description: 'P1: keep the data until the next course' })),
+    keepDataAfterCourse: Type.Optional(
+      Type.Boolean({ description: 'The person asked to keep their data until their next course, rather than have it deleted when this one ends' }),
+    ),
     marketingOptOut: Type.Boolean({
       description: 'The person was offered an opt-out from marketing when the address was collected; true: they took it (recorded as an objection)',
     }),
     enrolledAt: Type.Optional(TimestampInput),
   },
-  { additionalProperties: false },
+  {
+    $id: 'EnrollmentInput',
+    additionalProperties: false,
+    examples: [
+      {
+        courseId: 'YOGA-2026-1',
+        contact: { email: 'kari@example.no', name: 'Kari Nordmann' },
+        status: 'active',
+        marketingOptOut: false,
+        keepDataAfterCourse: false,
+      },
+    ],
+  },
 )
+
+/** The named schemas of this module (the spec's components). */
+export const courseSchemas = [Course, PutCourseBody, Enrollment, PutEnrollmentBody]

@@ -132,7 +132,7 @@ function compareSuppressions(a: SuppressionFacts, b: SuppressionFacts): number {
   return (
     scope(a) - scope(b) ||
     suppressionRank[a.reason] - suppressionRank[b.reason] ||
-    a.createdAt.getTime() - b.createdAt.getTime() ||
+    b.createdAt.getTime() - a.createdAt.getTime() ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   )
 }
@@ -140,7 +140,8 @@ function compareSuppressions(a: SuppressionFacts, b: SuppressionFacts): number {
 /**
  * The suppression that blocks among those given: all-mail first, then by
  * reason (erasure, objection, complaint, unsubscribe, manual, bounce); ties go
- * to the oldest, then the smallest id, so input order never matters.
+ * to the newest — the person's latest word is the one in force, an older one
+ * may have been spoken over since — then the smallest id, so input order never matters.
  */
 function strongest(suppressions: SuppressionFacts[]): SuppressionFacts | null {
   let best: SuppressionFacts | null = null
@@ -185,6 +186,16 @@ function overriddenByConsent(s: SuppressionFacts, grant: ConsentEventFacts | nul
  */
 export function isOverriddenOnSomeList(s: SuppressionFacts, grants: { grant: ConsentEventFacts; list: ListFacts }[]): boolean {
   return grants.some(({ grant, list }) => grant.listId === list.id && suppressionAppliesToList(s, list) && overriddenByConsent(s, grant))
+}
+
+/**
+ * Whether the person's own newer consent has superseded a suppression for
+ * good: a list suppression once its list got such a consent. It no longer
+ * binds (a later opt-out is a new suppression); one of a wider scope still
+ * covers every other list, so it stays in force.
+ */
+export function isSuperseded(s: SuppressionFacts, grants: { grant: ConsentEventFacts; list: ListFacts }[]): boolean {
+  return s.scope === SuppressionScope.list && isOverriddenOnSomeList(s, grants)
 }
 
 // --- course mail (P3: a contract, not a choice) --------------------------------

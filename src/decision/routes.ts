@@ -1,7 +1,7 @@
 // API for the send decision: ask it (course system and staff), and have it
 // explained for one contact (staff). Neither changes anything.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errorResponses, IdParams } from '../lib/schemas.js'
+import { errorResponses, IdParams, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
 import { DecideBody, DecisionSchema, Explanation } from './schemas.js'
 
@@ -21,8 +21,8 @@ export const decisionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'other mail the list, whose kind must match the message kind. Changes nothing and writes no ledger row. ' +
         'The course system may ask about course and transactional mail only (403 otherwise); staff about every kind.',
       tags,
-      body: DecideBody,
-      response: { 200: DecisionSchema, ...errorResponses(404, 422) },
+      body: ref(DecideBody),
+      response: { 200: ref(DecisionSchema, 'The decision'), ...errorResponses(404, 422) },
     },
     handler: async (request) => decisions.decideFor(request.body, request.actor),
   })
@@ -38,7 +38,7 @@ export const decisionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'suppressions behind it; and every suppression of the contact, lifted ones included.',
       tags: [...tags, 'contacts'],
       params: IdParams,
-      response: { 200: Explanation, ...errorResponses(404) },
+      response: { 200: ref(Explanation, "The contact's explanation"), ...errorResponses(404) },
     },
     handler: async (request) => decisions.explainContact(request.params.id),
   })

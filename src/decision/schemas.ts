@@ -2,7 +2,9 @@ import { Type } from 'typebox'
 import { Enrollment } from '../courses/schemas.js'
 import { LegalBasisSchema, ListKindSchema } from '../lists/schemas.js'
 import { Suppression } from '../suppressions/schemas.js'
-import { enumOf, NullableTimestamp, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableTimestamp, ref, Timestamp, Uuid } from '../lib/schemas.js'
+import { ConsentEvent } from '../consent/schemas.js'
+import { Subscription } from '../subscriptions/schemas.js'
 import { BlockReason, DecisionRule, EvidenceType, MessageKind } from '../vocabulary.js'
 
 export const MessageKindSchema = enumOf(MessageKind, {
@@ -14,20 +16,25 @@ export const EvidenceSchema = Type.Object(
     type: enumOf(EvidenceType),
     id: Type.String({ description: 'The id of the row that is the evidence' }),
   },
-  { description: 'The row the answer stands on: a consent event, an enrollment, the list, a suppression, a subscription' },
+  { $id: 'Evidence', description: 'The row the answer stands on: a consent event, an enrollment, the list, a suppression, a subscription' },
 )
-const NullableEvidence = Type.Union([EvidenceSchema, Type.Null()])
+const NullableEvidence = Type.Union([ref(EvidenceSchema), Type.Null()])
 const CourseId = Type.String({ minLength: 1, maxLength: 200, description: "The course system's own course id" })
 
 export const DecideBody = Type.Object(
   {
-    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'The recipient by address (exactly one of email and contactId)' })),
+    email: Type.Optional(Type.String({ minLength: 3, maxLength: 320, description: 'The recipient by address (or contactId; not both)' })),
     contactId: Type.Optional(Uuid),
     kind: MessageKindSchema,
     listId: Type.Optional(Uuid),
     courseId: Type.Optional(CourseId),
   },
-  { additionalProperties: false },
+  {
+    $id: 'DecisionRequest',
+    additionalProperties: false,
+    description: 'One recipient (by email or contactId) and one message: course mail names its course, other mail its list',
+    examples: [{ email: 'kari@example.no', kind: 'course', courseId: 'YOGA-2026-1' }],
+  },
 )
 
 /** The decision's answer; fields that do not apply are null. */
@@ -44,21 +51,24 @@ const decisionFields = {
   rule: enumOf(DecisionRule, { description: 'The rule of the decision table that decided' }),
 }
 
-export const DecisionSchema = Type.Object({
-  ...decisionFields,
-  contactId: Type.Union([Uuid, Type.Null()], { description: 'null when the address belongs to no contact' }),
-  decidedAt: Timestamp,
-})
+export const DecisionSchema = Type.Object(
+  {
+    ...decisionFields,
+    contactId: Type.Union([Uuid, Type.Null()], { description: 'null when the address belongs to no contact' }),
+    decidedAt: Timestamp,
+  },
+  { $id: 'Decision', description: 'Allowed, with the basis and the evidence; or blocked, with the reason' },
+)
 
-const ExplainedDecision = Type.Object({ ...decisionFields, ruleText: Type.String({ description: 'The rule in words' }) })
+const ExplainedDecision = Type.Object(
+  { ...decisionFields, ruleText: Type.String({ description: 'The rule in words' }) },
+  { $id: 'ExplainedDecision', description: 'The decision, and its rule in words' },
+)
 
-const ExplainedSuppression = Type.Object({
-  ...Suppression.properties,
-  active: Type.Boolean({ description: 'In force now: not lifted and not expired' }),
-})
-
-const subscriptionRef = Type.Unsafe({ $ref: 'Subscription#' })
-const consentEventRef = Type.Unsafe({ $ref: 'ConsentEvent#' })
+const ExplainedSuppression = Type.Object(
+  { ...Suppression.properties, active: Type.Boolean({ description: 'In force now: not lifted and not expired' }) },
+  { $id: 'ExplainedSuppression' },
+)
 
 export const Explanation = Type.Object({
   contactId: Uuid,
@@ -66,9 +76,9 @@ export const Explanation = Type.Object({
   lists: Type.Array(
     Type.Object({
       list: Type.Object({ id: Uuid, slug: Type.String(), name: Type.String(), kind: ListKindSchema, purpose: Type.String() }),
-      decision: ExplainedDecision,
-      subscription: Type.Union([subscriptionRef, Type.Null()]),
-      consentEvents: Type.Array(consentEventRef, { description: 'The consent events the decision read for this list, oldest first' }),
+      decision: ref(ExplainedDecision),
+      subscription: Type.Union([ref(Subscription), Type.Null()]),
+      consentEvents: Type.Array(ref(ConsentEvent), { description: 'The consent events the decision read for this list, oldest first' }),
       suppressions: Type.Array(
         Type.Object({
           ...ExplainedSuppression.properties,
@@ -83,8 +93,8 @@ export const Explanation = Type.Object({
   courses: Type.Array(
     Type.Object({
       course: Type.Object({ id: Type.String(), name: Type.String(), category: Type.String(), startsAt: Timestamp, endsAt: Timestamp }),
-      decision: ExplainedDecision,
-      enrollments: Type.Array(Enrollment),
+      decision: ref(ExplainedDecision),
+      enrollments: Type.Array(ref(Enrollment)),
       lockedUntil: NullableTimestamp,
       deferredUnsubscribe: Type.Union([
         Type.Object(
@@ -95,5 +105,8 @@ export const Explanation = Type.Object({
       ]),
     }),
   ),
-  suppressions: Type.Array(ExplainedSuppression, { description: "Every suppression of the contact or its address, lifted ones included" }),
-})
+  suppressions: Type.Array(ref(ExplainedSuppression), { description: 'Every suppression of the contact or its address, lifted ones included' }),
+}, { $id: 'Explanation', description: 'Why each list and course would or would not get mail to a contact now' })
+
+/** The named schemas of this module (the spec's components). */
+export const decisionSchemas = [EvidenceSchema, DecideBody, DecisionSchema, ExplainedDecision, ExplainedSuppression, Explanation]

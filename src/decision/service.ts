@@ -103,11 +103,11 @@ export function createDecisionService(deps: DecisionDeps) {
   /** Checks the request's shape before anything is looked up: bad input is a 400 or 422, whatever else is wrong. */
   function checkRequest(request: DecisionRequest): ParsedRecipient {
     const hasEmail = request.email !== undefined
-    if (hasEmail === (request.contactId !== undefined)) {
-      throw new ValidationError(
-        [{ field: 'body', message: 'must name the recipient by exactly one of email and contactId' }],
-        'recipient_required',
-      )
+    if (hasEmail && request.contactId !== undefined) {
+      throw new ValidationError([{ field: 'body', message: 'names the recipient twice: send email or contactId, not both' }], 'recipient_ambiguous')
+    }
+    if (!hasEmail && request.contactId === undefined) {
+      throw new ValidationError([{ field: 'body', message: 'must name the recipient by email or by contactId' }], 'recipient_required')
     }
     if (hasEmail) {
       const parsed = parseEmail(request.email!)

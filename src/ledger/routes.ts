@@ -1,9 +1,9 @@
 // Staff API for the send ledger: read the record of every decision. Rows are
 // written by the send path only, never over HTTP.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errorResponses, Page } from '../lib/schemas.js'
+import { ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
-import { LedgerEntry, LedgerQuery } from './schemas.js'
+import { LedgerPage, LedgerQuery } from './schemas.js'
 
 export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { ledger } = app.services
@@ -17,7 +17,7 @@ export const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'Filters combine: `from` (inclusive) and `to` (exclusive) bound the decision time; `from` after `to` is a 400.',
       tags: ['ledger'],
       querystring: LedgerQuery,
-      response: { 200: Page(LedgerEntry), ...errorResponses() },
+      response: { 200: ref(LedgerPage, 'A page of the send ledger') },
     },
     handler: async (request) => ledger.listLedger(request.query),
   })

@@ -1,7 +1,7 @@
 import { Type } from 'typebox'
 import { BlockReasonSchema, MessageKindSchema } from '../decision/schemas.js'
 import { LegalBasisSchema } from '../lists/schemas.js'
-import { enumOf, NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, NullableTimestamp, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
 import { DecisionOutcome, DeliveryStatus, EvidenceType } from '../vocabulary.js'
 
 const DecisionOutcomeSchema = enumOf(DecisionOutcome)
@@ -29,7 +29,7 @@ export const LedgerEntry = Type.Object({
   sentAt: NullableTimestamp,
   failedAt: NullableTimestamp,
   lastError: NullableString,
-})
+}, { $id: 'LedgerEntry', description: 'One decision on the send path (immutable) and the delivery state of its message' })
 
 export const LedgerQuery = Type.Object(
   {
@@ -43,3 +43,8 @@ export const LedgerQuery = Type.Object(
   },
   { additionalProperties: false },
 )
+
+export const LedgerPage = Page('LedgerPage', LedgerEntry)
+
+/** The named schemas of this module (the spec's components). */
+export const ledgerSchemas = [LedgerEntry, LedgerPage]

@@ -2,10 +2,88 @@
 // code. Services throw these without knowing HTTP; the errors plugin renders
 // them as application/problem+json (RFC 9457).
 
+/**
+ * Every code a problem document can carry: a closed set, published as an enum
+ * in the OpenAPI spec so a client's switch over it can be checked for
+ * completeness. An error cannot be thrown with a code that is not here.
+ */
+export const ErrorCode = {
+  // The request as HTTP and JSON
+  validationFailed: 'validation_failed',
+  invalidText: 'invalid_text',
+  tooDeeplyNested: 'too_deeply_nested',
+  malformedJson: 'malformed_json',
+  payloadTooLarge: 'payload_too_large',
+  unsupportedMediaType: 'unsupported_media_type',
+  badContentLength: 'bad_content_length',
+  badContentType: 'bad_content_type',
+  badUrl: 'bad_url',
+  uriTooLong: 'uri_too_long',
+  headersTooLarge: 'headers_too_large',
+  requestTimeout: 'request_timeout',
+  malformedRequest: 'malformed_request',
+  badRequest: 'bad_request',
+  routeNotFound: 'route_not_found',
+  methodNotAllowed: 'method_not_allowed',
+  rateLimited: 'rate_limited',
+  internalError: 'internal_error',
+  // Who is asking
+  unauthorized: 'unauthorized',
+  tokenInvalid: 'token_invalid',
+  tokenExpired: 'token_expired',
+  tokenRevoked: 'token_revoked',
+  forbidden: 'forbidden',
+  // Things that are not there
+  contactNotFound: 'contact_not_found',
+  listNotFound: 'list_not_found',
+  courseNotFound: 'course_not_found',
+  enrollmentNotFound: 'enrollment_not_found',
+  subscriptionNotFound: 'subscription_not_found',
+  suppressionNotFound: 'suppression_not_found',
+  noticeNotFound: 'notice_not_found',
+  revocationNotFound: 'revocation_not_found',
+  // What the domain refuses
+  invalidEmail: 'invalid_email',
+  emailTaken: 'email_taken',
+  attributesTooLarge: 'attributes_too_large',
+  slugTaken: 'slug_taken',
+  basisFollowsKind: 'basis_follows_kind',
+  basisNotTransactional: 'basis_not_transactional',
+  categoriesNeedMarketing: 'categories_need_marketing',
+  courseListViaCourse: 'course_list_via_course',
+  courseListManagedByEnrollments: 'course_list_managed_by_enrollments',
+  listArchived: 'list_archived',
+  sourceReserved: 'source_reserved',
+  consentRequired: 'consent_required',
+  explicitConsentRequired: 'explicit_consent_required',
+  subscriptionNotPending: 'subscription_not_pending',
+  optoutLockedByEnrollment: 'optout_locked_by_enrollment',
+  noticeVersionExists: 'notice_version_exists',
+  courseEndsBeforeStart: 'course_ends_before_start',
+  enrollmentCourseChanged: 'enrollment_course_changed',
+  enrollmentContactChanged: 'enrollment_contact_changed',
+  reasonReserved: 'reason_reserved',
+  listScopeNeedsList: 'list_scope_needs_list',
+  purposeScopeNeedsPurpose: 'purpose_scope_needs_purpose',
+  expiryInPast: 'expiry_in_past',
+  recipientRequired: 'recipient_required',
+  recipientAmbiguous: 'recipient_ambiguous',
+  suppressionNotLiftable: 'suppression_not_liftable',
+  suppressionAlreadyLifted: 'suppression_already_lifted',
+  courseRequired: 'course_required',
+  listRequired: 'list_required',
+  kindListMismatch: 'kind_list_mismatch',
+  messageIdTaken: 'message_id_taken',
+  invalidRange: 'invalid_range',
+  revocationTargetRequired: 'revocation_target_required',
+  revocationTargetAmbiguous: 'revocation_target_ambiguous',
+} as const
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
+
 export class AppError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     /** Extra members of the problem document (RFC 9457 extension members). */
     readonly extensions: Record<string, unknown> = {},
@@ -18,20 +96,20 @@ export class AppError extends Error {
 }
 
 export class NotFoundError extends AppError {
-  constructor(what: string, code = 'not_found') {
+  constructor(what: string, code: ErrorCode) {
     super(404, code, `${what} was not found`)
   }
 }
 
 export class ConflictError extends AppError {
-  constructor(code: string, message: string, extensions: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
     super(409, code, message, extensions)
   }
 }
 
 /** Well-formed input that the domain rules refuse. */
 export class UnprocessableError extends AppError {
-  constructor(code: string, message: string, extensions: Record<string, unknown> = {}) {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
     super(422, code, message, extensions)
   }
 }
@@ -43,7 +121,7 @@ export interface FieldError {
 
 /** Input that does not have the required shape; names the fields at fault. */
 export class ValidationError extends AppError {
-  constructor(errors: FieldError[], code = 'validation_failed') {
+  constructor(errors: FieldError[], code: ErrorCode = 'validation_failed') {
     super(400, code, errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
   }
 }
@@ -53,7 +131,7 @@ const REALM = 'Bearer realm="samtykke"'
 const quoted = (text: string) => `"${text.replace(/["\\]/g, "'")}"`
 
 export class UnauthorizedError extends AppError {
-  constructor(code = 'unauthorized', message = 'A valid bearer token is required') {
+  constructor(code: ErrorCode = 'unauthorized', message = 'A valid bearer token is required') {
     // No token at all: only the scheme (§ 3.1); a bad one: error="invalid_token".
     const challenge = code === 'unauthorized' ? REALM : `${REALM}, error="invalid_token", error_description=${quoted(message)}`
     super(401, code, message, {}, { 'www-authenticate': challenge })

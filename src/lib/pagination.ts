@@ -32,3 +32,16 @@ export function toPage<T>(rows: T[], limit: number, key: (row: T) => Cursor) {
   const last = items.at(-1)
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null }
 }
+
+/** A cursor for a table paged in the order its rows were written (a sequence number). */
+export function encodeSequenceCursor(seq: number): string {
+  return Buffer.from(`seq|${seq}`, 'utf8').toString('base64url')
+}
+
+/** Decodes a sequence cursor; a forged or foreign one is a 400. */
+export function decodeSequenceCursor(token: string | undefined): number | undefined {
+  if (token === undefined) return undefined
+  const match = /^seq\|(\d{1,15})$/.exec(Buffer.from(token, 'base64url').toString('utf8'))
+  if (!match) throw new ValidationError([{ field: 'querystring.cursor', message: 'is not a cursor this service issued' }])
+  return Number(match[1])
+}

@@ -1,6 +1,7 @@
 // JSON-schema pieces shared by every module's routes: ids, timestamps,
 // pagination and the problem document. These are the OpenAPI spec too.
-import { Type, type TSchema } from 'typebox'
+import { Type, type Static, type TSchema } from 'typebox'
+import { ErrorCode } from './errors.js'
 
 /** A closed set of src/vocabulary.ts as a JSON-schema string enum (one `enum`, so errors name the allowed values). */
 export const enumOf = <T extends Record<string, string>>(set: T, options: Record<string, unknown> = {}) =>
@@ -16,28 +17,56 @@ export const NullableString = Type.Union([Type.String(), Type.Null()])
 
 export const Problem = Type.Object(
   {
-    type: Type.String(),
-    title: Type.String(),
+    type: Type.String({ description: 'about:blank: the status and the code say what happened' }),
+    title: Type.String({ description: 'The HTTP status in words' }),
     status: Type.Integer(),
-    code: Type.String({ description: 'Stable, machine-readable error code' }),
-    detail: Type.Optional(Type.String()),
-    instance: Type.Optional(Type.String()),
-    requestId: Type.String(),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    code: enumOf(ErrorCode, { description: 'Stable, machine-readable: what to match on' }),
+    detail: Type.Optional(Type.String({ description: 'What went wrong, for a person' })),
+    instance: Type.Optional(Type.String({ description: 'The path of the request' })),
+    requestId: Type.String({ description: 'Quote it when asking about the request: the log has the rest' }),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ field: Type.String({ description: 'e.g. body.email' }), message: Type.String() }), {
+        description: 'Each field at fault (400)',
+      }),
+    ),
   },
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
 )
 
-// Errors go out as application/problem+json (RFC 9457), and the spec says so.
-const problemResponse = Type.Unsafe({
-  description: 'Problem details (RFC 9457)',
-  content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
-})
+/** What each error status means here, as the spec describes it. */
+const ERROR_STATUS_TEXT: Record<number, string> = {
+  400: 'The request is not valid; `errors` names the fields at fault',
+  401: 'No valid bearer token (WWW-Authenticate says why)',
+  403: 'The token’s role may not do this',
+  404: 'Not found',
+  409: 'Conflicts with what is stored',
+  413: 'The body is larger than the limit',
+  415: 'The body is not application/json',
+  422: 'Well-formed, but the rules refuse it',
+  429: 'Too many requests; Retry-After says when to come back',
+}
 
-/** Response entries for the error statuses a route can answer. */
+/** A response entry for an error status: a problem document (RFC 9457). */
+export const problemResponse = (status: number) =>
+  Type.Unsafe({
+    description: ERROR_STATUS_TEXT[status] ?? 'Problem details (RFC 9457)',
+    content: { 'application/problem+json': { schema: { $ref: 'Problem#' } } },
+  })
+
+/**
+ * Response entries for the error statuses the route itself can answer (404,
+ * 409, 422). Those every route of a kind can answer — 400 and 429 for all,
+ * 401 and 403 with roles, 413 and 415 with a body — are added to each route
+ * by the openapi plugin.
+ */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
-  const all = new Set([400, 401, 403, 429, ...statuses])
-  return Object.fromEntries([...all].sort().map((status) => [status, problemResponse]))
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)]))
+}
+
+/** A schema named by its $id (its name in the spec's components), referenced by that name, with what it is here. */
+export function ref<T extends TSchema & { $id?: string }>(schema: T, description?: string) {
+  if (!schema.$id) throw new Error('ref() needs a schema with an $id')
+  return Type.Unsafe<Static<T>>({ $ref: `${schema.$id}#`, ...(description ? { description } : {}) })
 }
 
 export const PageQuery = {
@@ -45,11 +74,20 @@ export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
 }
 
-export function Page<T extends TSchema>(item: T) {
-  return Type.Object({
-    items: Type.Array(item),
-    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last' }),
-  })
+/** A named page of a named item schema. */
+export function Page<T extends TSchema & { $id?: string }>(name: string, item: T) {
+  return Type.Object(
+    {
+      items: Type.Array(ref(item)),
+      nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last' }),
+    },
+    { $id: name, description: `A page of ${item.$id} items, in order` },
+  )
+}
+
+/** A named list (not paged) of a named item schema. */
+export function ListOf<T extends TSchema & { $id?: string }>(name: string, item: T) {
+  return Type.Object({ items: Type.Array(ref(item)) }, { $id: name, description: `Every ${item.$id}, in order` })
 }
 
 export const IdParams = Type.Object({ id: Uuid }, { additionalProperties: false })

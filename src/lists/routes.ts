@@ -1,12 +1,11 @@
 // Staff API for lists: create, read, list, update, archive.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { errorResponses, IdParams, Page } from '../lib/schemas.js'
+import { errorResponses, IdParams, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
-import { CreateListBody, List, ListListsQuery, UpdateListBody } from './schemas.js'
+import { CreateListBody, List, ListListsQuery, ListPage, UpdateListBody } from './schemas.js'
+import { createdOrFound } from '../lib/http.js'
 
 const tags = ['lists']
-export const listRef = Type.Unsafe<Type.Static<typeof List>>({ $ref: 'List#' })
 
 export const listRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { lists } = app.services
@@ -17,10 +16,13 @@ export const listRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'createList',
       summary: 'Create a list (its legal basis follows from its kind)',
       tags,
-      body: CreateListBody,
-      response: { 201: listRef, ...errorResponses(409, 422) },
+      body: ref(CreateListBody),
+      response: { 201: ref(List, 'The new list; Location is its address'), ...errorResponses(409, 422) },
     },
-    handler: async (request, reply) => reply.code(201).send(await lists.createList(request.body, request.actor)),
+    handler: async (request, reply) => {
+      const list = await lists.createList(request.body, request.actor)
+      return createdOrFound(reply, true, `/lists/${list.id}`, list)
+    },
   })
 
   app.get('/lists', {
@@ -30,14 +32,14 @@ export const listRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List lists',
       tags,
       querystring: ListListsQuery,
-      response: { 200: Page(listRef), ...errorResponses() },
+      response: { 200: ref(ListPage, 'A page of lists') },
     },
     handler: async (request) => lists.listLists(request.query),
   })
 
   app.get('/lists/:id', {
     config: { roles: Roles.staff },
-    schema: { operationId: 'getList', summary: 'Get a list', tags, params: IdParams, response: { 200: listRef, ...errorResponses(404) } },
+    schema: { operationId: 'getList', summary: 'Get a list', tags, params: IdParams, response: { 200: ref(List, 'The list'), ...errorResponses(404) } },
     handler: async (request) => lists.getList(request.params.id),
   })
 
@@ -48,8 +50,8 @@ export const listRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Update a list (kind, purpose and basis cannot change)',
       tags,
       params: IdParams,
-      body: UpdateListBody,
-      response: { 200: listRef, ...errorResponses(404, 409) },
+      body: ref(UpdateListBody),
+      response: { 200: ref(List, 'The list as it is now'), ...errorResponses(404, 409) },
     },
     handler: async (request) => lists.updateList(request.params.id, request.body, request.actor),
   })
@@ -61,7 +63,7 @@ export const listRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Archive a list: no new subscriptions or sends; history is kept',
       tags,
       params: IdParams,
-      response: { 200: listRef, ...errorResponses(404) },
+      response: { 200: ref(List, 'The archived list'), ...errorResponses(404) },
     },
     handler: async (request) => lists.archiveList(request.params.id, request.actor),
   })

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { enumOf, NullableString, NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, NullableTimestamp, Page, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
 import { LegalBasis, ListKind } from '../vocabulary.js'
 
 export const ListKindSchema = enumOf(ListKind, { description: 'newsletter: consent; marketing: legitimate interest (email needs consent or the existing-customer rule); course: contract, bound to one course; transactional: contract or legal obligation' })
@@ -45,7 +45,11 @@ export const CreateListBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    $id: 'NewList',
+    additionalProperties: false,
+    examples: [{ slug: 'nyhetsbrev', name: 'Nyhetsbrev', kind: 'newsletter', public: true, doubleOptIn: true }],
+  },
 )
 
 export const UpdateListBody = Type.Object(
@@ -63,10 +67,20 @@ export const UpdateListBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, minProperties: 1 },
+  {
+    $id: 'ListChanges',
+    additionalProperties: false,
+    minProperties: 1,
+    examples: [{ name: 'Nyhetsbrev om yoga', public: false }],
+  },
 )
 
 export const ListListsQuery = Type.Object(
   { ...PageQuery, archived: Type.Optional(Type.Boolean({ description: 'Include archived lists' })) },
   { additionalProperties: false },
 )
+
+export const ListPage = Page('ListPage', List)
+
+/** The named schemas of this module (the spec's components). */
+export const listSchemas = [List, CreateListBody, UpdateListBody, ListPage]

@@ -5,13 +5,14 @@ import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import { AppError, type FieldError } from '../lib/errors.js'
+import FindMyWay, { type HTTPVersion } from 'find-my-way'
+import { AppError, type ErrorCode, type FieldError } from '../lib/errors.js'
 
 export interface Problem {
   type: string
   title: string
   status: number
-  code: string
+  code: ErrorCode
   detail?: string
   instance?: string
   requestId: string
@@ -23,6 +24,7 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
@@ -35,15 +37,18 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
+/** The one request body type the API takes (the subscriber pages will add forms on their own routes). */
+export const ACCEPTED_BODY_TYPE = 'application/json'
+
 /** Fastify's own client errors, mapped to our stable codes. */
-const FASTIFY_CODES: Record<string, { status: number; code: string; detail?: string }> = {
+const FASTIFY_CODES: Record<string, { status: number; code: ErrorCode; detail?: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The JSON body is empty' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', detail: 'The body is larger than the limit' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: 'unsupported_media_type',
-    detail: 'This content type is not accepted here',
+    detail: `This content type is not accepted here; send ${ACCEPTED_BODY_TYPE}`,
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_content_length' },
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'bad_content_type' },
@@ -51,7 +56,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail?: str
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', detail: 'A path segment is longer than any id this API has' },
 }
 
-export function problemBody(request: FastifyRequest, status: number, code: string, detail?: string, extra = {}): Problem {
+export function problemBody(request: FastifyRequest, status: number, code: ErrorCode, detail?: string, extra = {}): Problem {
   return {
     type: `about:blank`,
     title: TITLES[status] ?? 'Error',
@@ -91,6 +96,9 @@ function ajvErrors(error: FastifyError, context: string): FieldError[] {
     if (typeof params.additionalProperty === 'string') {
       return { field: `${base}.${params.additionalProperty}`, message: 'is not an allowed field' }
     }
+    if (Array.isArray(params.allowedValues)) {
+      return { field: base, message: `must be one of: ${params.allowedValues.map(String).join(', ')}` }
+    }
     return { field: base, message: v.message ?? 'is invalid' }
   })
 }
@@ -128,8 +136,20 @@ function withoutParameters(error: FastifyError) {
   return { type: error.name, message, code: cause?.code ?? error.code, cause: cause?.message, stack: error.stack?.split('\nparams:')[0] }
 }
 
+/** The methods this path answers to, from every route registered: a 405 names them in Allow. */
+function methodsByPath(app: FastifyInstance) {
+  const router = FindMyWay<HTTPVersion.V1>()
+  const noop = () => {}
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') router.on(method as 'GET', route.url, noop)
+  })
+  return (path: string) =>
+    ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => router.find(method as 'GET', path) !== null)
+}
+
 export default fp(
   async function errorsPlugin(app: FastifyInstance) {
+    const allowedMethods = methodsByPath(app)
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error, request)
       if (error instanceof AppError) reply.headers(error.headers)
@@ -137,9 +157,15 @@ export default fp(
       else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
       return sendProblem(reply, problem)
     })
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, problemBody(request, 404, 'route_not_found', `No route ${request.method} ${request.url.split('?')[0]}`)),
-    )
+    app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0]!
+      const allowed = allowedMethods(path)
+      if (allowed.length > 0) {
+        reply.header('allow', allowed.join(', '))
+        return sendProblem(reply, problemBody(request, 405, 'method_not_allowed', `${path} answers ${allowed.join(', ')}, not ${request.method}`))
+      }
+      return sendProblem(reply, problemBody(request, 404, 'route_not_found', `No route ${request.method} ${path}`))
+    })
   },
   { name: 'errors' },
 )
@@ -156,7 +182,7 @@ export const renderFrameworkError: NonNullable<FastifyServerOptions['frameworkEr
 }
 
 /** Node's HTTP parser's own refusals, by its error code; anything else it cannot parse is a 400. */
-const CLIENT_ERRORS: Record<string, { status: number; code: string; detail: string }> = {
+const CLIENT_ERRORS: Record<string, { status: number; code: ErrorCode; detail: string }> = {
   HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', detail: 'The request line and headers are larger than the limit' },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request did not arrive in time' },
 }

@@ -1,23 +1,68 @@
 // The OpenAPI 3.1 document is generated from the route schemas (the routes are
 // the spec), served at /openapi.json with a docs UI at /docs, and committed to
-// openapi/openapi.json, where CI checks it for drift.
+// openapi/ with the client types generated from it, where CI checks both for
+// drift and lints the spec with Spectral. Each route documents the errors
+// only it can answer; the ones every route of a kind can answer (400 and 429
+// always, 401 and 403 with roles, 413 and 415 with a body) are added here, once.
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import pkg from '../../package.json' with { type: 'json' }
+import { problemResponse } from '../lib/schemas.js'
+
+export interface OpenApiOptions {
+  /** Where subscribers and clients reach the service (PUBLIC_BASE_URL). */
+  publicBaseUrl: string
+  controllerName: string
+  controllerEmail: string
+}
+
+/** Every tag an operation uses, described once. */
+const TAGS = [
+  { name: 'contacts', description: 'The people we may write to: create, find, rectify' },
+  { name: 'lists', description: 'What people can be on; the legal basis follows from the kind of list' },
+  { name: 'subscriptions', description: 'Who is on which list; every change is a consent event' },
+  { name: 'consent', description: 'The append-only consent ledger and the notices people saw' },
+  { name: 'courses', description: 'Courses and enrollments from the course system: the contract course mail stands on' },
+  { name: 'suppressions', description: 'Who must not be written to, in what scope, and why' },
+  { name: 'decisions', description: 'May this message go to this person now, and why (or why not)' },
+  { name: 'ledger', description: 'One immutable row per decision taken on the send path' },
+  { name: 'tokens', description: 'Revoking bearer tokens' },
+  { name: 'audit', description: 'Who changed what, and when' },
+]
+
+const DESCRIPTION = `Samtykke decides whether an email may be sent to a person, sends it, and can prove afterwards why.
+
+Staff and admins use this API with bearer tokens (JWT) carrying their role; the course system uses it for courses, enrollments and decisions about course and transactional mail. Each operation states the roles it admits.
+
+Every error is \`application/problem+json\` (RFC 9457) with a stable \`code\`. Lists are keyset-paged: pass \`nextCursor\` as \`cursor\`.`
+
+type ResponseMap = Record<string, unknown>
 
 export default fp(
-  async function openapiPlugin(app: FastifyInstance) {
+  async function openapiPlugin(app: FastifyInstance, options: OpenApiOptions) {
+    app.addHook('onRoute', (route) => {
+      const schema = route.schema
+      if (!schema || schema.hide || !schema.response) return
+      const roles = (route.config as { roles?: unknown[] } | undefined)?.roles
+      const statuses = [400, 429, ...(roles ? [401, 403] : []), ...(schema.body ? [413, 415] : [])]
+      const response = schema.response as ResponseMap
+      for (const status of statuses) response[status] ??= problemResponse(status)
+      schema.response = Object.fromEntries(Object.entries(response).sort(([a], [b]) => Number(a) - Number(b)))
+    })
+
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
         info: {
-          title: 'Samtykke',
+          title: 'Samtykke API',
           version: pkg.version,
-          description:
-            'Mailing-list and consent management. Every error is application/problem+json (RFC 9457) with a stable `code`.',
+          description: DESCRIPTION,
+          contact: { name: options.controllerName, email: options.controllerEmail.replace(/^.*<(.+)>\s*$/, '$1') },
         },
+        servers: [{ url: options.publicBaseUrl, description: 'This service' }],
+        tags: TAGS,
         components: {
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -27,7 +72,7 @@ export default fp(
       // Shared schemas keep their $id as their component name.
       refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     })
-    await app.register(swaggerUi, { routePrefix: '/docs' })
+    await app.register(swaggerUi, { routePrefix: '/docs', theme: { title: 'Samtykke API' } })
     app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
   },
   { name: 'openapi' },

@@ -1,12 +1,12 @@
 // Staff API for subscriptions: subscribe, confirm, unsubscribe, members, a contact's lists.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { errorResponses, IdParams, Page } from '../lib/schemas.js'
+import { errorResponses, IdParams, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
+import { createdOrFound } from '../lib/http.js'
 import {
   ChangeBody,
-  ContactSubscription,
-  Member,
+  ContactSubscriptionList,
+  MemberPage,
   MemberParams,
   MembersQuery,
   SubscribeBody,
@@ -15,7 +15,6 @@ import {
 } from './schemas.js'
 
 const tags = ['subscriptions']
-const subscriptionRef = Type.Unsafe<Type.Static<typeof Subscription>>({ $ref: 'Subscription#' })
 
 export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { subscriptions, optOut } = app.services
@@ -31,12 +30,16 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'Answers 201 when something changed, 200 when the contact was already subscribed.',
       tags,
       params: IdParams,
-      body: SubscribeBody,
-      response: { 201: subscriptionRef, 200: subscriptionRef, ...errorResponses(404, 409, 422) },
+      body: ref(SubscribeBody),
+      response: {
+        201: ref(Subscription, 'The subscription, new or changed; Location is its address'),
+        200: ref(Subscription, 'The subscription, already as asked: nothing changed'),
+        ...errorResponses(404, 409, 422),
+      },
     },
     handler: async (request, reply) => {
       const { subscription, changed } = await subscriptions.subscribe(request.params.id, request.body, request.actor)
-      return reply.code(changed ? 201 : 200).send(subscription)
+      return createdOrFound(reply, changed, `/lists/${subscription.listId}/subscriptions/${subscription.contactId}`, subscription)
     },
   })
 
@@ -48,9 +51,21 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags,
       params: IdParams,
       querystring: MembersQuery,
-      response: { 200: Page(Member), ...errorResponses(404) },
+      response: { 200: ref(MemberPage, "A page of the list's members"), ...errorResponses(404) },
     },
     handler: async (request) => subscriptions.listMembers(request.params.id, request.query),
+  })
+
+  app.get('/lists/:id/subscriptions/:contactId', {
+    config: { roles: Roles.staff },
+    schema: {
+      operationId: 'getSubscription',
+      summary: "A contact's subscription to one list",
+      tags,
+      params: MemberParams,
+      response: { 200: ref(Subscription, 'The subscription'), ...errorResponses(404) },
+    },
+    handler: async (request) => subscriptions.getSubscription(request.params.id, request.params.contactId),
   })
 
   app.post('/lists/:id/subscriptions/:contactId/confirm', {
@@ -60,8 +75,8 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Record that the person confirmed a pending (double opt-in) subscription',
       tags,
       params: MemberParams,
-      body: ChangeBody,
-      response: { 200: subscriptionRef, ...errorResponses(404, 409) },
+      body: ref(ChangeBody),
+      response: { 200: ref(Subscription, 'The subscription as it is now'), ...errorResponses(404, 409) },
     },
     handler: async (request) =>
       (await subscriptions.confirm(request.params.id, request.params.contactId, request.body, request.actor)).subscription,
@@ -77,8 +92,8 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'the wish is recorded and carried out when the enrollment ends.',
       tags,
       params: MemberParams,
-      body: ChangeBody,
-      response: { 200: subscriptionRef, ...errorResponses(404, 409) },
+      body: ref(ChangeBody),
+      response: { 200: ref(Subscription, 'The subscription as it is now'), ...errorResponses(404, 409) },
     },
     handler: async (request) =>
       (await optOut.unsubscribe(request.params.id, request.params.contactId, request.body, request.actor)).subscription,
@@ -91,12 +106,13 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Unsubscribe a contact from everything',
       description:
         'Takes effect at once for every non-course list and adds a global suppression; course lists of an ' +
-        'active enrollment follow when it ends (P3). The answer says what took effect now and what will, when. ' +
+        'active enrollment follow when it ends (course mail cannot be opted out of while enrolled). ' +
+        'The answer says what took effect now and what will, when. ' +
         'Transactional mail is not affected.',
       tags,
       params: IdParams,
-      body: ChangeBody,
-      response: { 200: UnsubscribeAllResult, ...errorResponses(404) },
+      body: ref(ChangeBody),
+      response: { 200: ref(UnsubscribeAllResult, 'What took effect now, and what will, when'), ...errorResponses(404) },
     },
     handler: async (request) => optOut.unsubscribeAll(request.params.id, request.body, request.actor),
   })
@@ -108,7 +124,7 @@ export const subscriptionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: "A contact's subscriptions on every list",
       tags: [...tags, 'contacts'],
       params: IdParams,
-      response: { 200: Type.Object({ items: Type.Array(ContactSubscription) }), ...errorResponses(404) },
+      response: { 200: ref(ContactSubscriptionList, "The contact's subscriptions"), ...errorResponses(404) },
     },
     handler: async (request) => ({ items: await subscriptions.contactSubscriptions(request.params.id) }),
   })

@@ -49,7 +49,7 @@ export function createSubscriptionService(deps: {
   clock: Clock
   contacts: Pick<ContactService, 'requireContact' | 'contactsByIds'>
   lists: Pick<ListService, 'requireList' | 'findListsByIds'>
-  consent: Pick<ConsentService, 'recordEvent' | 'resolveNotice'>
+  consent: Pick<ConsentService, 'recordEvent' | 'resolveNotice' | 'latestGrantTo'>
 }) {
   const { db, clock, contacts, lists, consent } = deps
 
@@ -86,6 +86,11 @@ export function createSubscriptionService(deps: {
 
     const now = clock.now()
     const notice = input.consent ? await consent.resolveNotice(tx, input.consent.notice, now) : null
+    // The same consent again (same notice) to someone still on the list is no new evidence; a new notice version is.
+    if (existing && existing.status !== SubscriptionStatus.unsubscribed && notice) {
+      const latest = await consent.latestGrantTo(tx, input.contactId, listId)
+      if (latest?.noticeId === notice.id) return { subscription: existing, changed: false }
+    }
     // A fresh consent on a double opt-in list waits for confirmation; an active one stays active.
     const status =
       input.consent && list.doubleOptIn && existing?.status !== SubscriptionStatus.active
@@ -127,6 +132,13 @@ export function createSubscriptionService(deps: {
     deferredUnsubscribesOf: (q: Queryable, contactId: string) => findContactDeferredUnsubscribes(q, contactId),
 
     subscribe: (listId: string, input: SubscribeInput, actor: Actor) => db.transaction((tx) => subscribeIn(tx, listId, input, actor)),
+
+    /** One contact's subscription to one list, or subscription_not_found. */
+    async getSubscription(listId: string, contactId: string): Promise<SubscriptionRow> {
+      const subscription = await findSubscription(db, contactId, listId)
+      if (!subscription) throw new NotFoundError('Subscription', 'subscription_not_found')
+      return subscription
+    },
 
     /** Double opt-in: the person confirmed the address; pending becomes active. */
     confirm(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {

@@ -1,12 +1,11 @@
 // Staff API for suppressions: add, list, read; admins lift.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from 'typebox'
-import { errorResponses, IdParams, Page } from '../lib/schemas.js'
+import { errorResponses, IdParams, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
-import { CreateSuppressionBody, LiftSuppressionBody, ListSuppressionsQuery, Suppression } from './schemas.js'
+import { CreateSuppressionBody, LiftSuppressionBody, ListSuppressionsQuery, Suppression, SuppressionPage } from './schemas.js'
+import { createdOrFound } from '../lib/http.js'
 
 const tags = ['suppressions']
-const suppressionRef = Type.Unsafe<Type.Static<typeof Suppression>>({ $ref: 'Suppression#' })
 
 export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { suppressions } = app.services
@@ -21,14 +20,18 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '(scope, reason, list, purpose, lasting at least as long) is written again, at once or later. ' +
         'Erasure suppressions come from erasure requests only.',
       tags,
-      body: CreateSuppressionBody,
-      response: { 201: suppressionRef, 200: suppressionRef, ...errorResponses(404, 422) },
+      body: ref(CreateSuppressionBody),
+      response: {
+        201: ref(Suppression, 'The new suppression; Location is its address'),
+        200: ref(Suppression, 'The same suppression, already in force'),
+        ...errorResponses(404, 422),
+      },
     },
     handler: async (request, reply) => {
       const { expiresAt, ...rest } = request.body
       const input = { ...rest, expiresAt: expiresAt ? new Date(expiresAt) : null }
       const { suppression, created } = await suppressions.createSuppression(input, request.actor)
-      return reply.code(created ? 201 : 200).send(suppression)
+      return createdOrFound(reply, created, `/suppressions/${suppression.id}`, suppression)
     },
   })
 
@@ -39,14 +42,14 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'List suppressions, by person, scope, reason or only those in force',
       tags,
       querystring: ListSuppressionsQuery,
-      response: { 200: Page(suppressionRef), ...errorResponses(404) },
+      response: { 200: ref(SuppressionPage, 'A page of suppressions'), ...errorResponses(404) },
     },
     handler: async (request) => suppressions.listSuppressions(request.query),
   })
 
   app.get('/suppressions/:id', {
     config: { roles: Roles.staff },
-    schema: { operationId: 'getSuppression', summary: 'Get a suppression', tags, params: IdParams, response: { 200: suppressionRef, ...errorResponses(404) } },
+    schema: { operationId: 'getSuppression', summary: 'Get a suppression', tags, params: IdParams, response: { 200: ref(Suppression, 'The suppression'), ...errorResponses(404) } },
     handler: async (request) => suppressions.getSuppression(request.params.id),
   })
 
@@ -54,14 +57,14 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { roles: Roles.admin },
     schema: {
       operationId: 'liftSuppression',
-      summary: 'Lift a manual block or a bounce (admin, with a reason; audited)',
+      summary: 'Lift a manual block or a bounce, with a reason (audited)',
       description:
         'Only what staff or the system decided (reason manual or bounce) is lifted. What the person said — ' +
         'unsubscribe, objection, complaint, erasure — yields only to their own new consent: 409 suppression_not_liftable.',
       tags,
       params: IdParams,
-      body: LiftSuppressionBody,
-      response: { 200: suppressionRef, ...errorResponses(404, 409) },
+      body: ref(LiftSuppressionBody),
+      response: { 200: ref(Suppression, 'The lifted suppression'), ...errorResponses(404, 409) },
     },
     handler: async (request) => suppressions.liftSuppression(request.params.id, request.body.reason, request.actor),
   })

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { enumOf, NullableString, NullableTimestamp, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { enumOf, NullableString, NullableTimestamp, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
 import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
 
 export const ScopeSchema = enumOf(SuppressionScope, { description: 'global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)' })
@@ -40,12 +40,17 @@ export const CreateSuppressionBody = Type.Object(
     note: Type.Optional(Type.String({ maxLength: 1000 })),
     expiresAt: Type.Optional(TimestampInput),
   },
-  { additionalProperties: false },
+  {
+    $id: 'NewSuppression',
+    additionalProperties: false,
+    description: 'The person (by email or contactId, not both) and what not to send them',
+    examples: [{ email: 'ola@example.no', scope: 'global', reason: 'complaint', note: 'spam report via the mail provider' }],
+  },
 )
 
 export const LiftSuppressionBody = Type.Object(
   { reason: Type.String({ minLength: 3, maxLength: 1000, description: 'Why it is lifted; kept in the audit log' }) },
-  { additionalProperties: false },
+  { $id: 'LiftRequest', additionalProperties: false, examples: [{ reason: 'Entered for the wrong person' }] },
 )
 
 export const ListSuppressionsQuery = Type.Object(
@@ -55,7 +60,14 @@ export const ListSuppressionsQuery = Type.Object(
     email: Type.Optional(Type.String({ maxLength: 320, description: 'Matched through its keyed hash; never stored in clear' })),
     scope: Type.Optional(ScopeSchema),
     reason: Type.Optional(ReasonSchema),
-    active: Type.Optional(Type.Boolean({ description: 'Only those in force now' })),
+    active: Type.Optional(
+      Type.Boolean({ description: "Only those in force now: not lifted, not expired, not superseded by the person's own newer consent" }),
+    ),
   },
   { additionalProperties: false },
 )
+
+export const SuppressionPage = Page('SuppressionPage', Suppression)
+
+/** The named schemas of this module (the spec's components). */
+export const suppressionSchemas = [Suppression, CreateSuppressionBody, LiftSuppressionBody, SuppressionPage]

@@ -8,7 +8,7 @@ import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
-import { isOverriddenOnSomeList, PERSONS_OWN_WORD } from '../decision/decide.js'
+import { isOverriddenOnSomeList, isSuperseded, PERSONS_OWN_WORD } from '../decision/decide.js'
 import { toConsentEventFacts, toListFacts, toSuppressionFacts } from '../decision/facts.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
@@ -53,7 +53,7 @@ export function createSuppressionService(deps: {
   audit: AuditRecorder
   contacts: Pick<ContactService, 'recipientById' | 'recipientByEmail'>
   lists: Pick<ListService, 'requireList' | 'findListsByIds'>
-  consent: Pick<ConsentService, 'grantsSince'>
+  consent: Pick<ConsentService, 'grantsSince' | 'grantsOf'>
 }) {
   const { db, clock, audit, contacts, lists, consent } = deps
 
@@ -71,6 +71,17 @@ export function createSuppressionService(deps: {
       toSuppressionFacts(same),
       grants.map((g) => ({ grant: toConsentEventFacts(g), list: byId.get(g.listId!)! })),
     )
+  }
+
+  /** The consent grants of the people these suppressions name, each with the facts of its list, by contact. */
+  async function grantsByContact(q: Queryable, rows: SuppressionRow[]) {
+    const grants = await consent.grantsOf(q, [...new Set(rows.flatMap((s) => (s.contactId ? [s.contactId] : [])))])
+    const listsById = new Map((await lists.findListsByIds(q, [...new Set(grants.map((g) => g.listId!))])).map((l) => [l.id, toListFacts(l)]))
+    const byContact = new Map<string, { grant: ReturnType<typeof toConsentEventFacts>; list: ReturnType<typeof toListFacts> }[]>()
+    for (const g of grants) {
+      byContact.set(g.contactId!, [...(byContact.get(g.contactId!) ?? []), { grant: toConsentEventFacts(g), list: listsById.get(g.listId!)! }])
+    }
+    return byContact
   }
 
   /**
@@ -109,8 +120,11 @@ export function createSuppressionService(deps: {
 
   /** Who a request names: a contact (by id) or an address that may belong to no contact. */
   async function resolveRecipient(q: Queryable, by: { email?: string; contactId?: string }, field: string): Promise<Recipient> {
-    if ((by.email === undefined) === (by.contactId === undefined)) {
-      throw new ValidationError([{ field, message: 'name the person by exactly one of email and contactId' }], 'recipient_required')
+    if (by.email !== undefined && by.contactId !== undefined) {
+      throw new ValidationError([{ field, message: 'names the person twice: send email or contactId, not both' }], 'recipient_ambiguous')
+    }
+    if (by.email === undefined && by.contactId === undefined) {
+      throw new ValidationError([{ field, message: 'must name the person by email or by contactId' }], 'recipient_required')
     }
     return by.contactId ? contacts.recipientById(q, by.contactId) : contacts.recipientByEmail(q, by.email!, `${field}.email`)
   }
@@ -172,6 +186,13 @@ export function createSuppressionService(deps: {
       })
     },
 
+    /**
+     * A page of suppressions in creation order. `active` keeps those in force
+     * as the decision sees them: not lifted, not expired, and not superseded
+     * by the person's own newer consent (decide.ts isSuperseded). Such a page
+     * may hold fewer than `limit` items; `nextCursor` still goes on from the
+     * last row read.
+     */
     async listSuppressions(query: {
       contactId?: string
       email?: string
@@ -191,7 +212,11 @@ export function createSuppressionService(deps: {
         after: decodeCursor(query.cursor),
         limit: limit + 1,
       })
-      return toPage(rows, limit, (s) => ({ at: s.createdAt, id: s.id }))
+      const page = toPage(rows, limit, (s) => ({ at: s.createdAt, id: s.id }))
+      if (!query.active) return page
+      const grants = await grantsByContact(db, page.items)
+      const inForce = page.items.filter((s) => !(s.contactId && isSuperseded(toSuppressionFacts(s), grants.get(s.contactId) ?? [])))
+      return { ...page, items: inForce }
     },
   }
 }

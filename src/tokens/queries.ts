@@ -15,6 +15,11 @@ export async function insertRevocation(db: Queryable, row: NewRevocation): Promi
   return inserted
 }
 
+export async function findRevocationById(db: Queryable, id: string): Promise<RevocationRow | undefined> {
+  const [row] = await db.select().from(tokenRevocations).where(eq(tokenRevocations.id, id))
+  return row
+}
+
 export async function findRevocationOfJti(db: Queryable, jti: string): Promise<RevocationRow | undefined> {
   const [row] = await db.select().from(tokenRevocations).where(eq(tokenRevocations.jti, jti))
   return row

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { NullableString, NullableTimestamp, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
+import { NullableString, NullableTimestamp, Page, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
 
 export const TokenRevocation = Type.Object(
   {
@@ -28,6 +28,16 @@ export const RevokeTokenBody = Type.Union(
       { additionalProperties: false },
     ),
   ],
+  {
+    $id: 'RevocationRequest',
+    description: 'One token by its jti, or every token of a subject issued until now',
+    examples: [{ jti: '9f0c2b1e-7d4a-4c3b-8e2f-1a5d6c7b8e90', reason: 'Laptop stolen' }],
+  },
 )
 
 export const ListRevocationsQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
+
+export const TokenRevocationPage = Page('TokenRevocationPage', TokenRevocation)
+
+/** The named schemas of this module (the spec's components). */
+export const tokenSchemas = [TokenRevocation, RevokeTokenBody, TokenRevocationPage]

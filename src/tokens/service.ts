@@ -8,9 +8,9 @@ import type { AuditRecorder } from '../audit/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { systemClock } from '../lib/clock.js'
-import { UnauthorizedError, ValidationError } from '../lib/errors.js'
+import { NotFoundError, UnauthorizedError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import { findRevocationCovering, findRevocationOfJti, insertRevocation, listRevocationRows, type RevocationRow } from './queries.js'
+import { findRevocationById, findRevocationCovering, findRevocationOfJti, insertRevocation, listRevocationRows, type RevocationRow } from './queries.js'
 import { maxLifetimeFor, type TokenClaims, type TokenSettings } from './sign.js'
 
 /** How far ahead of our clock a token's iat or nbf may be: clocks of well-run machines agree within seconds. */
@@ -41,8 +41,11 @@ export function createTokenService({ db, clock, audit, settings }: { db: Databas
      * Revoking a jti twice returns the first revocation, `created: false`.
      */
     async revokeToken(target: RevokeTarget, reason: string, actor: Actor): Promise<{ revocation: RevocationRow; created: boolean }> {
-      if (('jti' in target) === ('subject' in target)) {
-        throw new ValidationError([{ field: 'body', message: 'name exactly one of jti and subject' }], 'revocation_target_required')
+      if ('jti' in target && 'subject' in target) {
+        throw new ValidationError([{ field: 'body', message: 'names two targets: send jti or subject, not both' }], 'revocation_target_ambiguous')
+      }
+      if (!('jti' in target) && !('subject' in target)) {
+        throw new ValidationError([{ field: 'body', message: 'must name the token by jti or the subject' }], 'revocation_target_required')
       }
       return db.transaction(async (tx) => {
         const now = clock.now()
@@ -63,6 +66,12 @@ export function createTokenService({ db, clock, audit, settings }: { db: Databas
         })
         return { revocation: inserted, created: true }
       })
+    },
+
+    async getRevocation(id: string): Promise<RevocationRow> {
+      const revocation = await findRevocationById(db, id)
+      if (!revocation) throw new NotFoundError('Revocation', 'revocation_not_found')
+      return revocation
     },
 
     async listRevocations(query: { cursor?: string; limit?: number }) {

@@ -8,7 +8,7 @@ import limitsPlugin from '../../src/plugins/limits.js'
 import { signToken } from '../../src/tokens/sign.js'
 import { tokenSettings } from '../../src/tokens/settings.js'
 import { createContact, uniqueEmail } from '../factories.js'
-import { build, JWT_SECRET, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { auditTrail, build, JWT_SECRET, signTestToken, testConfig, type TestApp } from '../helper.js'
 
 const HOUR = 60 * 60
 const nowSeconds = () => Math.floor(Date.now() / 1000)
@@ -130,7 +130,7 @@ t.test('tokens', async (t) => {
       payload: { email: uniqueEmail('audited') },
     })
     t.equal(res.statusCode, 201)
-    const [entry] = await app.app.services.audit.entityTrail('contact', res.json().id)
+    const [entry] = await auditTrail(app, 'contact', res.json().id)
     t.match(entry, { action: 'contact.created', actorId: 'admin:kari-nordmann', actorName: 'Kari Nordmann', actorRole: 'admin' })
   })
 
@@ -142,7 +142,7 @@ t.test('tokens', async (t) => {
       payload: { email: uniqueEmail('nameless') },
     })
     t.equal(res.statusCode, 201)
-    const [entry] = await app.app.services.audit.entityTrail('contact', res.json().id)
+    const [entry] = await auditTrail(app, 'contact', res.json().id)
     t.match(entry, { actorId: 'staff:nameless', actorName: null, actorRole: 'staff' })
     t.ok(await createContact(app), 'the default staff token still works alongside')
   })

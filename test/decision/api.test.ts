@@ -250,7 +250,7 @@ t.test('decisions over HTTP', async (t) => {
 
     const cases: [string, Record<string, unknown>, number, string][] = [
       ['no recipient', { kind: 'newsletter', listId: newsletter.id }, 400, 'recipient_required'],
-      ['both recipients', { email: contact.email, contactId: contact.id, kind: 'newsletter', listId: newsletter.id }, 400, 'recipient_required'],
+      ['both recipients', { email: contact.email, contactId: contact.id, kind: 'newsletter', listId: newsletter.id }, 400, 'recipient_ambiguous'],
       ['an address that is not one', { email: 'not-an-address', kind: 'newsletter', listId: newsletter.id }, 400, 'invalid_email'],
       ['an unknown contact', { contactId: missing, kind: 'newsletter', listId: newsletter.id }, 404, 'contact_not_found'],
       ['course mail without a course', { contactId: contact.id, kind: 'course' }, 422, 'course_required'],

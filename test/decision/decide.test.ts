@@ -737,7 +737,7 @@ const newsletterCases: Case[] = [
     expect: bySuppression('hard_bounce'),
   },
   {
-    name: 'between two suppressions of the same reason the older one is cited',
+    name: 'between two suppressions of the same reason the newer one is cited: it is the one in force',
     facts: newsletterFacts({
       suppressions: [
         suppression({ id: 'sup-new', createdAt: days(-1) }),
@@ -745,7 +745,7 @@ const newsletterCases: Case[] = [
       ],
     }),
     now: NOW,
-    expect: bySuppression('unsubscribed', 'sup-old'),
+    expect: bySuppression('unsubscribed', 'sup-new'),
   },
   {
     name: 'a suppression is reported before a pending subscription',

@@ -2,7 +2,7 @@
 // the file; every case makes its own lists with slugs no other case uses.
 import t from 'tap'
 import { createList } from '../factories.js'
-import { build, type TestApp } from '../helper.js'
+import { auditTrail, build, type TestApp } from '../helper.js'
 
 /** The ids of every list the listing returns for a query, all pages followed. */
 async function listedIds(app: TestApp, query = ''): Promise<string[]> {
@@ -70,7 +70,7 @@ t.test('lists', async (t) => {
     t.match(res.json(), { name: 'Nyhetsbrev', public: true })
     const kind = await app.as('staff')({ method: 'PATCH', url: `/v1/lists/${list.id}`, payload: { kind: 'marketing' } })
     t.equal(kind.statusCode, 400, 'kind is not an updatable field')
-    const trail = await app.app.services.audit.entityTrail('list', list.id)
+    const trail = await auditTrail(app, 'list', list.id)
     t.same(trail.map((e) => e.action), ['list.created', 'list.updated'])
   })
 

@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto'
 import t, { type Test } from 'tap'
 import { consentPayload, createContact, createList, uniqueEmail } from '../factories.js'
-import { build, PEPPER, type TestApp } from '../helper.js'
+import { auditTrail, build, PEPPER, type TestApp } from '../helper.js'
 
 const post = (body: Record<string, unknown>) => ({ method: 'POST' as const, url: '/v1/suppressions', payload: body })
 
@@ -46,7 +46,7 @@ t.test('suppressions', async (t) => {
     t.equal(ok.statusCode, 201)
     const both = await app.as('staff')(post({ contactId: contact.id, email: uniqueEmail(), scope: 'global', reason: 'manual' }))
     t.equal(both.statusCode, 400)
-    t.equal(both.json().code, 'recipient_required')
+    t.equal(both.json().code, 'recipient_ambiguous')
     const neither = await app.as('staff')(post({ scope: 'global', reason: 'manual' }))
     t.equal(neither.json().code, 'recipient_required')
   })
@@ -80,7 +80,7 @@ t.test('suppressions', async (t) => {
     t.equal(refused.statusCode, 409)
     t.equal(refused.json().code, 'suppression_not_liftable')
 
-    const trail = await app.app.services.audit.entityTrail('suppression', manual.id)
+    const trail = await auditTrail(app, 'suppression', manual.id)
     t.same(trail.map((e) => e.action), ['suppression.created', 'suppression.lifted'])
     t.equal(trail[1]!.actorRole, 'admin')
 

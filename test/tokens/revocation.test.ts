@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { signToken } from '../../src/tokens/sign.js'
 import { tokenSettings } from '../../src/tokens/settings.js'
-import { build } from '../helper.js'
+import { auditTrail, build } from '../helper.js'
 
 const decode = createDecoder()
 const jtiOf = (token: string) => (decode(token) as { jti: string }).jti
@@ -71,7 +71,7 @@ t.test('token revocation', async (t) => {
     t.ok(res.json().nextCursor)
     const next = await admin({ method: 'GET', url: `/v1/token-revocations?cursor=${res.json().nextCursor}` })
     t.ok(next.json().items.length >= 1)
-    const trail = await app.app.services.audit.entityTrail('token_revocation', res.json().items[0].id)
+    const trail = await auditTrail(app, 'token_revocation', res.json().items[0].id)
     t.match(trail, [{ action: 'token.revoked', actorRole: 'admin' }])
   })
 

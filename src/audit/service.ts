@@ -6,8 +6,7 @@
 import type { Queryable } from '../../db/client.js'
 import type { Actor } from '../lib/actor.js'
 import type { FieldChange } from '../lib/diff.js'
-import { ValidationError } from '../lib/errors.js'
-import { decodeSequenceCursor, encodeSequenceCursor } from '../lib/pagination.js'
+import { decodeSequenceCursor, encodeSequenceCursor, timeRange } from '../lib/pagination.js'
 import { findAuditEvents, insertAuditEvent } from './queries.js'
 
 export interface AuditEntry {
@@ -57,12 +56,7 @@ export function createAuditService({ db }: { db: Queryable }) {
 
     /** A page of entries in the order they were written, filtered; `changes` is null once redacted. */
     async listAudit(query: AuditQuery) {
-      // Both passed the date-time format, so they name storable instants.
-      const from = query.from === undefined ? undefined : new Date(query.from)
-      const to = query.to === undefined ? undefined : new Date(query.to)
-      if (from && to && from.getTime() > to.getTime()) {
-        throw new ValidationError([{ field: 'querystring.from', message: 'is after `to`' }], 'invalid_range')
-      }
+      const { from, to } = timeRange(query)
       const limit = query.limit ?? 50
       const rows = await findAuditEvents(db, { ...query, from, to, afterSeq: decodeSequenceCursor(query.cursor), limit: limit + 1 })
       const items = rows.slice(0, limit).map(({ event, changes }) => ({ ...event, changes }))

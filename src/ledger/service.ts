@@ -5,8 +5,8 @@
 import type { Database, Queryable } from '../../db/client.js'
 import { DeliveryStatus } from '../vocabulary.js'
 import type { DecisionRequest, DecisionService } from '../decision/service.js'
-import { ConflictError, ValidationError } from '../lib/errors.js'
-import { decodeCursor, toPage } from '../lib/pagination.js'
+import { ConflictError } from '../lib/errors.js'
+import { decodeCursor, timeRange, toPage } from '../lib/pagination.js'
 import { findLedgerRows, insertLedgerRow, type LedgerRow } from './queries.js'
 
 /** One message about to be sent: its own id (unique in the ledger), its recipient and what it is. */
@@ -66,12 +66,7 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
 
     /** A page of ledger rows in decision order, filtered. */
     async listLedger(query: LedgerQuery) {
-      // Both passed the date-time format, so they name storable instants.
-      const from = query.from === undefined ? undefined : new Date(query.from)
-      const to = query.to === undefined ? undefined : new Date(query.to)
-      if (from && to && from.getTime() > to.getTime()) {
-        throw new ValidationError([{ field: 'querystring.from', message: 'is after `to`' }], 'invalid_range')
-      }
+      const { from, to } = timeRange(query)
       const limit = query.limit ?? 50
       const rows = await findLedgerRows(db, {
         contactId: query.contactId,

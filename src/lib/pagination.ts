@@ -45,3 +45,16 @@ export function decodeSequenceCursor(token: string | undefined): number | undefi
   if (!match) throw new ValidationError([{ field: 'querystring.cursor', message: 'is not a cursor this service issued' }])
   return Number(match[1])
 }
+
+/**
+ * A `from` (inclusive) – `to` (exclusive) filter from the query. Both passed
+ * the date-time format, so they name storable instants; `from` after `to` is a 400.
+ */
+export function timeRange(query: { from?: string; to?: string }): { from?: Date; to?: Date } {
+  const from = query.from === undefined ? undefined : new Date(query.from)
+  const to = query.to === undefined ? undefined : new Date(query.to)
+  if (from && to && from.getTime() > to.getTime()) {
+    throw new ValidationError([{ field: 'querystring.from', message: 'is after `to`' }], 'invalid_range')
+  }
+  return { from, to }
+}

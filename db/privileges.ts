@@ -21,8 +21,13 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   deferred_unsubscribes: changeable,
   // Rows are lifted (UPDATE of the lift columns, which a trigger polices), never deleted.
   suppressions: changeable,
-  // The delivery columns move (UPDATE, which a trigger polices); rows are never deleted.
-  send_ledger: changeable,
+  send_ledger: appendOnly,
+  templates: appendOnly,
+  messages: appendOnly,
+  send_requests: appendOnly,
+  delivery_events: appendOnly,
+  // The work still to do: claimed (UPDATE of the lease) and removed once done.
+  delivery_queue: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
   consent_events: appendOnly,
   notices: appendOnly,
   audit_events: appendOnly,

@@ -452,6 +452,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One message: its decisions and what happened at delivery
+         * @description The course system sees the messages it sent.
+         *
+         *     Roles: course-system, staff, admin.
+         *
+         *     Roles: course-system, staff, admin.
+         */
+        get: operations["getMessage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/notices": {
         parameters: {
             query?: never;
@@ -494,6 +518,28 @@ export interface paths {
         get: operations["getNotice"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one message from a template to one person
+         * @description Decided and recorded in the send ledger either way. Allowed: 202, queued for delivery (decided again just before). Blocked: 200 with the reason, nothing sent. The same idempotencyKey again returns the first answer (Idempotent-Replayed: true); with another request it is a 409. A value the template needs and `data` lacks is a 422. The course system sends course and transactional mail only.
+         *
+         *     Roles: course-system, staff, admin.
+         */
+        post: operations["send"];
         delete?: never;
         options?: never;
         head?: never;
@@ -572,6 +618,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List template versions, oldest first (of one name when `name` is given)
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["listTemplates"];
+        put?: never;
+        /**
+         * Create the next version of a template from MJML
+         * @description Invalid MJML or Handlebars is a 422 `invalid_template` whose `problems` name the locale, the part and the line. Only an admin may create or change a transactional template (403).
+         *
+         *     Roles: staff, admin.
+         */
+        post: operations["createTemplateVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one template version
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["getTemplate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fill a template version with sample data: HTML, text and subject
+         * @description A value the template needs and `data` lacks is a 422 `template_data_missing` naming each.
+         *
+         *     Roles: staff, admin.
+         */
+        post: operations["previewTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/token-revocations": {
         parameters: {
             query?: never;
@@ -632,7 +750,7 @@ export interface components {
             actorId: string;
             actorName: string | null;
             /** @enum {string} */
-            actorRole: "course-system" | "staff" | "admin";
+            actorRole: "course-system" | "staff" | "admin" | "subscriber";
             /** @description The names of the fields that changed */
             changedFields: string[];
             /** @description The values of the change; null when there were none, or once an erasure redacted them */
@@ -824,7 +942,7 @@ export interface components {
              * @description The rule of the decision table that decided
              * @enum {string}
              */
-            rule: "all_mail_suppression" | "suppressed" | "not_enrolled" | "contract_erased" | "course_contract" | "not_transactional_list" | "list_archived" | "transactional_list" | "not_subscribed" | "subscription_not_active" | "no_consent_in_force" | "consent_in_force" | "existing_customer" | "no_marketing_basis";
+            rule: "all_mail_suppression" | "suppressed" | "not_enrolled" | "contract_erased" | "course_contract" | "not_transactional_list" | "not_transactional_template" | "list_archived" | "transactional_list" | "not_subscribed" | "subscription_not_active" | "no_consent_in_force" | "consent_in_force" | "existing_customer" | "no_marketing_basis";
         };
         /**
          * @description One recipient (by email or contactId) and one message: course mail names its course, other mail its list
@@ -848,6 +966,18 @@ export interface components {
             kind: "course" | "transactional" | "newsletter" | "marketing";
             /** Format: uuid */
             listId?: string;
+        };
+        /** @description What happened at one delivery attempt */
+        DeliveryEvent: {
+            attempt: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            occurredAt: string;
+            /** @description The SMTP server’s reply (or the error, or why it was blocked) */
+            reply: string | null;
+            /** @enum {string} */
+            type: "accepted" | "deferred" | "failed" | "bounced" | "blocked";
         };
         Enrollment: {
             /** Format: uuid */
@@ -925,7 +1055,7 @@ export interface components {
              * @description The rule of the decision table that decided
              * @enum {string}
              */
-            rule: "all_mail_suppression" | "suppressed" | "not_enrolled" | "contract_erased" | "course_contract" | "not_transactional_list" | "list_archived" | "transactional_list" | "not_subscribed" | "subscription_not_active" | "no_consent_in_force" | "consent_in_force" | "existing_customer" | "no_marketing_basis";
+            rule: "all_mail_suppression" | "suppressed" | "not_enrolled" | "contract_erased" | "course_contract" | "not_transactional_list" | "not_transactional_template" | "list_archived" | "transactional_list" | "not_subscribed" | "subscription_not_active" | "no_consent_in_force" | "consent_in_force" | "existing_customer" | "no_marketing_basis";
             /** @description The rule in words */
             ruleText: string;
         };
@@ -1044,11 +1174,10 @@ export interface components {
             /** @description Every suppression of the contact or its address, lifted ones included */
             suppressions: components["schemas"]["ExplainedSuppression"][];
         };
-        /** @description One decision on the send path (immutable) and the delivery state of its message */
+        /** @description One decision on the send path, immutable: when a message was queued, and again when it was delivered. What happened at delivery is in GET /v1/messages/{id}. */
         LedgerEntry: {
             /** @description HMAC-SHA256 of the canonical address with the suppression pepper */
             addressHash: string;
-            attempts: number;
             basis: ("consent" | "legitimate_interest" | "contract" | "legal_obligation") | null;
             campaignId: string | null;
             /** @description null when the address belonged to no contact */
@@ -1058,13 +1187,9 @@ export interface components {
             decidedAt: string;
             /** @enum {string} */
             decision: "allowed" | "blocked";
-            /** @enum {string} */
-            deliveryStatus: "queued" | "sending" | "sent" | "failed" | "skipped";
             evidenceId: string | null;
             /** @description What kind of row the evidence is */
             evidenceType: ("consent_event" | "enrollment" | "list" | "suppression" | "subscription") | null;
-            /** Format: date-time */
-            failedAt: string | null;
             /** Format: uuid */
             id: string;
             /**
@@ -1072,13 +1197,16 @@ export interface components {
              * @enum {string}
              */
             kind: "course" | "transactional" | "newsletter" | "marketing";
-            lastError: string | null;
             listId: string | null;
+            /** Format: uuid */
             messageId: string;
             /** @description Why it was blocked (see POST /v1/decisions) */
             reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived") | null;
-            /** Format: date-time */
-            sentAt: string | null;
+            /**
+             * @description enqueue: when the message was queued; delivery: again, just before it was handed to SMTP
+             * @enum {string}
+             */
+            stage: "enqueue" | "delivery";
             templateVersion: string | null;
         };
         /** @description A page of LedgerEntry items, in order */
@@ -1173,6 +1301,53 @@ export interface components {
             items: components["schemas"]["Member"][];
             /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
+        };
+        /** @description One message and its whole story: who, on which basis, and what happened at delivery */
+        Message: {
+            /** @description Delivery attempts so far */
+            attempts: number;
+            campaignId: string | null;
+            contactId: string | null;
+            courseId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            createdById: string;
+            createdByName: string | null;
+            /** @description The decisions, in order: when queued, and before each delivery attempt */
+            decisions: components["schemas"]["LedgerEntry"][];
+            /** @description What happened at delivery, in order */
+            events: components["schemas"]["DeliveryEvent"][];
+            /** @description The Message-ID header it goes out with */
+            headerMessageId: string;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description course: about one course (courseId); newsletter, marketing, transactional: to one list of that kind (listId)
+             * @enum {string}
+             */
+            kind: "course" | "transactional" | "newsletter" | "marketing";
+            listId: string | null;
+            /**
+             * @description nb (Norwegian bokmål, the default) or en
+             * @enum {string}
+             */
+            locale: "nb" | "en";
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /**
+             * @description From the decisions and the delivery events
+             * @enum {string}
+             */
+            status: "queued" | "sent" | "deferred" | "failed" | "bounced" | "blocked";
+            template: {
+                /** Format: uuid */
+                id: string;
+                /** @description Lower-case letters, digits and dashes */
+                name: string;
+                version: number;
+            };
+            /** @description null when blocked when queued (no address is kept), or erased */
+            to: string | null;
         };
         /**
          * @example {
@@ -1272,6 +1447,41 @@ export interface components {
              */
             scope: "global" | "list" | "purpose" | "all-mail";
         };
+        /**
+         * @description The next version of the template `name` (version 1 if the name is new). Values are filled escaped ({{name}}); unescaped output ({{{…}}}), partials and mj-include are refused. transactional: admins only.
+         * @example {
+         *       "name": "course-reminder",
+         *       "kind": "course",
+         *       "subjects": {
+         *         "nb": "Påminnelse: {{courseName}}",
+         *         "en": "Reminder: {{courseName}}"
+         *       },
+         *       "bodies": {
+         *         "nb": "<mj-section><mj-column><mj-text>Hei {{name}}, kurset starter {{startsAt}}.</mj-text></mj-column></mj-section>",
+         *         "en": "<mj-section><mj-column><mj-text>Hi {{name}}, the course starts {{startsAt}}.</mj-text></mj-column></mj-section>"
+         *       }
+         *     }
+         */
+        NewTemplateVersion: {
+            /** @description The MJML body: mj-section elements the shared layout wraps, with {{placeholders}} per locale */
+            bodies: {
+                en?: string;
+                nb?: string;
+            };
+            description?: string | null;
+            /**
+             * @description course: about one course (courseId); newsletter, marketing, transactional: to one list of that kind (listId)
+             * @enum {string}
+             */
+            kind: "course" | "transactional" | "newsletter" | "marketing";
+            /** @description Lower-case letters, digits and dashes */
+            name: string;
+            /** @description The subject (Handlebars text) per locale */
+            subjects: {
+                en?: string;
+                nb?: string;
+            };
+        };
         Notice: {
             /** Format: date-time */
             createdAt: string;
@@ -1294,7 +1504,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -1315,6 +1525,18 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description A message as its recipient gets it */
+        RenderedMessage: {
+            html: string;
+            /**
+             * @description nb (Norwegian bokmål, the default) or en
+             * @enum {string}
+             */
+            locale: "nb" | "en";
+            subject: string;
+            /** @description The plain-text part, derived from the HTML */
+            text: string;
+        };
         /**
          * @description One token by its jti, or every token of a subject issued until now
          * @example {
@@ -1332,6 +1554,59 @@ export interface components {
             reason: string;
             /** @description Revoke every token of this subject (sub) issued until now */
             subject: string;
+        };
+        /** @description The decision taken when the message was queued, and the message id to follow it by */
+        SendAnswer: {
+            decision: components["schemas"]["Decision"];
+            /** Format: uuid */
+            messageId: string;
+            /** @description queued: it will be delivered; blocked: nothing is sent */
+            status: "queued" | "blocked";
+        };
+        /**
+         * @description One message from a template to one person. The kind is the template’s; course mail names its course, other mail its list. The message’s language is `locale`, else the contact’s, else nb.
+         * @example {
+         *       "template": "course-message",
+         *       "email": "kari@example.no",
+         *       "kind": "course",
+         *       "courseId": "YOGA-2026-1",
+         *       "data": {
+         *         "name": "Kari",
+         *         "courseName": "Yoga for beginners",
+         *         "message": "We meet in room 2 on Monday."
+         *       },
+         *       "idempotencyKey": "yoga-2026-1-room-change-kari"
+         *     }
+         */
+        SendRequest: {
+            /** Format: uuid */
+            contactId?: string;
+            /** @description Course mail: the course it is about */
+            courseId?: string;
+            /** @description The values the template fills in, by name (letters, digits and _) */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** @description The recipient by address (or contactId; not both) */
+            email?: string;
+            /** @description Your id for this message: the same key again returns the first answer and sends nothing twice */
+            idempotencyKey: string;
+            /**
+             * @description course: about one course (courseId); newsletter, marketing, transactional: to one list of that kind (listId)
+             * @enum {string}
+             */
+            kind: "course" | "transactional" | "newsletter" | "marketing";
+            /** Format: uuid */
+            listId?: string;
+            /**
+             * @description nb (Norwegian bokmål, the default) or en
+             * @enum {string}
+             */
+            locale?: "nb" | "en";
+            /** @description Lower-case letters, digits and dashes */
+            template: string;
+            /** @description A version of the template; the newest when absent */
+            templateVersion?: number;
         };
         /**
          * @example {
@@ -1448,6 +1723,55 @@ export interface components {
             items: components["schemas"]["Suppression"][];
             /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
+        };
+        /** @description One version of a template; a version never changes */
+        Template: {
+            /** @description The MJML body: mj-section elements the shared layout wraps, with {{placeholders}} per locale */
+            bodies: {
+                en?: string;
+                nb?: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            createdById: string;
+            createdByName: string | null;
+            /** @enum {string} */
+            createdByRole: "course-system" | "staff" | "admin" | "subscriber";
+            description: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description course: about one course (courseId); newsletter, marketing, transactional: to one list of that kind (listId)
+             * @enum {string}
+             */
+            kind: "course" | "transactional" | "newsletter" | "marketing";
+            /** @description Lower-case letters, digits and dashes */
+            name: string;
+            /** @description The subject (Handlebars text) per locale */
+            subjects: {
+                en?: string;
+                nb?: string;
+            };
+            /** @description The values a send must supply in `data` */
+            variables: string[];
+            version: number;
+        };
+        /** @description A page of Template items, in order */
+        TemplatePage: {
+            items: components["schemas"]["Template"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        TemplatePreviewRequest: {
+            /** @description The values the template fills in, by name (letters, digits and _) */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description nb (Norwegian bokmål, the default) or en
+             * @enum {string}
+             */
+            locale?: "nb" | "en";
         };
         TokenRevocation: {
             /** Format: uuid */
@@ -2709,6 +3033,8 @@ export interface operations {
                 from?: string;
                 limit?: number;
                 listId?: string;
+                /** @description enqueue: when the message was queued; delivery: again, just before it was handed to SMTP */
+                stage?: "enqueue" | "delivery";
                 to?: string;
             };
             header?: never;
@@ -3608,6 +3934,73 @@ export interface operations {
             };
         };
     };
+    getMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The message */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listNoticeVersions: {
         parameters: {
             query: {
@@ -3811,6 +4204,120 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendRequest"];
+            };
+        };
+        responses: {
+            /** @description Blocked: nothing is sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendAnswer"];
+                };
+            };
+            /** @description Allowed and queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendAnswer"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4158,6 +4665,329 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTemplates: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+                /** @description Lower-case letters, digits and dashes */
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of template versions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatePage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createTemplateVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTemplateVersion"];
+            };
+        };
+        responses: {
+            /** @description The new version; Location is its address */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Template"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplatePreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description The message as a recipient would get it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenderedMessage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

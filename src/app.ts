@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './lib/clock.js'
 import { addStrictFormats } from './lib/formats.js'
 import { Problem } from './lib/schemas.js'
 import authPlugin from './plugins/auth.js'
+import deliveryPlugin from './plugins/delivery.js'
 import errorsPlugin, { answerClientError, renderFrameworkError } from './plugins/errors.js'
 import inputPlugin from './plugins/input.js'
 import limitsPlugin from './plugins/limits.js'
@@ -141,6 +142,7 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
   })
   await registerRoutes(app)
   await app.register(queuePlugin, { database, runJobs: config.runJobs })
+  await app.register(deliveryPlugin, { config, clock })
   await app.ready()
   return app
 }

@@ -36,6 +36,21 @@ export interface Config {
   /** Absent: messages are written as .eml files to `${dataDir}/outbox`. */
   smtpUrl: string | undefined
   mailFrom: string
+  /** Course mail goes from its own address (it is not promotion, and cannot be opted out of). */
+  courseMailFrom: string
+  /** SMTP: most messages a second, and most connections, per worker. */
+  smtpRatePerSecond: number
+  smtpMaxConnections: number
+  /** DKIM signing, when all three are set: the signature covers List-Unsubscribe and List-Unsubscribe-Post. */
+  dkim: { domainName: string; keySelector: string; privateKey: string } | undefined
+  /** An address for mail-based unsubscribes, added to List-Unsubscribe as mailto: when set. */
+  unsubscribeMailto: string | undefined
+  /** Keys that sign subscriber links: the first signs, every one verifies (rotation keeps old links working). */
+  linkSigningKeys: { id: string; secret: string }[]
+  /** Run delivery workers in this process (false for API-only replicas; `npm run worker` runs them alone). */
+  runWorkers: boolean
+  /** How many times a temporary failure is tried before the message fails. */
+  deliveryMaxAttempts: number
   controllerName: string
   controllerEmail: string
   suppressionPepper: string
@@ -135,9 +150,27 @@ function readSecret(env: Env, name: string, minLength: number): string | undefin
 }
 
 /** Parses the environment; pure apart from reading `env`. */
-export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPepper'> & {
+/** `id:secret` pairs separated by commas; each secret 32+ characters. */
+function readSigningKeys(env: Env, name: string): { id: string; secret: string }[] | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  const keys = raw.split(',').map((entry) => {
+    const at = entry.indexOf(':')
+    const id = entry.slice(0, at).trim()
+    const secret = entry.slice(at + 1).trim()
+    if (at <= 0 || !/^[A-Za-z0-9_-]{1,16}$/.test(id) || secret.length < 32) {
+      throw new ConfigError(name, 'must be id:secret pairs separated by commas: ids of 1–16 letters, digits, - and _; secrets of 32+ characters')
+    }
+    return { id, secret }
+  })
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new ConfigError(name, 'names a key id twice')
+  return keys
+}
+
+export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPepper' | 'linkSigningKeys'> & {
   jwtSecret: string | undefined
   suppressionPepper: string | undefined
+  linkSigningKeys: { id: string; secret: string }[] | undefined
 } {
   const databaseUrl = readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])
   const migrationDatabaseUrl = readUrl(env, 'MIGRATION_DATABASE_URL', ['postgres:', 'postgresql:'])
@@ -149,8 +182,16 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
   if (databaseUrl && !jwtSecret) {
     throw new ConfigError('JWT_SECRET', 'is required when DATABASE_URL is set (every instance must share it)')
   }
+  const dkimParts = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'].filter((n) => env[n])
+  if (dkimParts.length > 0 && dkimParts.length < 3) {
+    throw new ConfigError(['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'].find((n) => !env[n])!, 'is needed with the other DKIM_ variables')
+  }
   if (databaseUrl && !suppressionPepper) {
     throw new ConfigError('SUPPRESSION_PEPPER', 'is required when DATABASE_URL is set (every instance must share it)')
+  }
+  const linkSigningKeys = readSigningKeys(env, 'LINK_SIGNING_KEYS')
+  if (databaseUrl && !linkSigningKeys) {
+    throw new ConfigError('LINK_SIGNING_KEYS', 'is required when DATABASE_URL is set (every instance must share it)')
   }
   const port = readInt(env, 'PORT', 3000, 0, 65535)
   const host = env.HOST || '127.0.0.1'
@@ -177,6 +218,16 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
     smtpUrl: readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: readEmail(env, 'MAIL_FROM', 'Samtykke <no-reply@localhost.localdomain>'),
+    courseMailFrom: readEmail(env, 'COURSE_MAIL_FROM', env.MAIL_FROM || 'Samtykke <no-reply@localhost.localdomain>'),
+    smtpRatePerSecond: readInt(env, 'SMTP_RATE_PER_SECOND', 50, 1, 100_000),
+    smtpMaxConnections: readInt(env, 'SMTP_MAX_CONNECTIONS', 5, 1, 100),
+    dkim: dkimParts.length === 3
+      ? { domainName: env.DKIM_DOMAIN!, keySelector: env.DKIM_SELECTOR!, privateKey: env.DKIM_PRIVATE_KEY!.replaceAll('\\n', '\n') }
+      : undefined,
+    unsubscribeMailto: env.UNSUBSCRIBE_MAILTO ? readEmail(env, 'UNSUBSCRIBE_MAILTO', '') : undefined,
+    linkSigningKeys,
+    runWorkers: readBoolean(env, 'RUN_WORKERS', true),
+    deliveryMaxAttempts: readInt(env, 'DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
     controllerName: env.CONTROLLER_NAME || 'The data controller',
     controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
     suppressionPepper,
@@ -205,6 +256,18 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     ...parsed,
     jwtSecret: parsed.jwtSecret ?? keptSecret(parsed.dataDir, 'jwt-secret'),
+    linkSigningKeys: parsed.linkSigningKeys ?? [{ id: 'local', secret: keptSecret(parsed.dataDir, 'link-signing-key') }],
     suppressionPepper: parsed.suppressionPepper ?? keptSecret(parsed.dataDir, 'suppression-pepper'),
+  }
+}
+
+/** loadConfig for an entry point (the service, the worker): a bad value ends the process with one line naming the variable. */
+export function loadConfigOrExit(env: Env = process.env): Config {
+  try {
+    return loadConfig(env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(`Configuration error: ${error.message}`)
+    process.exit(1)
   }
 }

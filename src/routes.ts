@@ -1,5 +1,5 @@
 // One table of prefixes: the staff and course-system API lives under /v1,
-// subscriber-facing pages (later) under their own public prefix.
+// the pages subscribers reach from links in their mail at the root (/unsubscribe/…).
 import type { FastifyInstance } from 'fastify'
 import { auditRoutes } from './audit/routes.js'
 import { API_PREFIX } from './lib/http.js'
@@ -14,6 +14,11 @@ import { decisionRoutes } from './decision/routes.js'
 import { decisionSchemas } from './decision/schemas.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { ledgerSchemas } from './ledger/schemas.js'
+import { pageRoutes } from './pages/routes.js'
+import { sendRoutes } from './sends/routes.js'
+import { sendSchemas } from './sends/schemas.js'
+import { templateRoutes } from './templates/routes.js'
+import { templateSchemas } from './templates/schemas.js'
 import { listRoutes } from './lists/routes.js'
 import { listSchemas } from './lists/schemas.js'
 import { subscriptionRoutes } from './subscriptions/routes.js'
@@ -34,11 +39,14 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
       await v1.register(suppressionRoutes)
       await v1.register(decisionRoutes)
       await v1.register(ledgerRoutes)
+      await v1.register(templateRoutes)
+      await v1.register(sendRoutes)
       await v1.register(tokenRoutes)
       await v1.register(auditRoutes)
     },
     { prefix: API_PREFIX },
   )
+  await app.register(pageRoutes)
 }
 
 /** Schemas with an $id: named in the OpenAPI components, referenced by name in routes (lib/schemas.ts ref). */
@@ -51,6 +59,8 @@ export const sharedSchemas = [
   ...suppressionSchemas,
   ...decisionSchemas,
   ...ledgerSchemas,
+  ...templateSchemas,
+  ...sendSchemas,
   ...tokenSchemas,
   ...auditSchemas,
 ]

@@ -1,18 +1,9 @@
 // Loads config, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. Nothing else.
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 
 async function main() {
-  let config
-  try {
-    config = loadConfig()
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Configuration error: ${error.message}`)
-      process.exit(1)
-    }
-    throw error
-  }
+  const config = loadConfigOrExit()
   const app = await buildApp(config)
   const close = async (signal: string) => {
     app.log.info({ signal }, 'shutting down')

@@ -10,12 +10,16 @@ import { createContactService } from './contacts/service.js'
 import { createEnrollmentService } from './courses/enrollment-service.js'
 import { createCourseService } from './courses/service.js'
 import { createDecisionService } from './decision/service.js'
+import { createDeliveryService } from './delivery/service.js'
 import { createLedgerService } from './ledger/service.js'
 import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
+import { createUnsubscribeLinks } from './pages/unsubscribe.js'
+import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
+import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
 
@@ -32,7 +36,28 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const enrollments = createEnrollmentService({ db, clock, audit, contacts, consent, courses, lists, optOut, suppressions })
   const ledger = createLedgerService({ db, decisions })
   const tokens = createTokenService({ db, clock, audit, settings: tokenSettings(config) })
-  return { audit, contacts, lists, consent, courses, subscriptions, suppressions, decisions, optOut, enrollments, ledger, tokens }
+  const templates = createTemplateService({ db, clock, config })
+  const delivery = createDeliveryService({ clock })
+  const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
+  const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
+  return {
+    audit,
+    contacts,
+    lists,
+    consent,
+    courses,
+    subscriptions,
+    suppressions,
+    decisions,
+    optOut,
+    enrollments,
+    ledger,
+    tokens,
+    templates,
+    delivery,
+    sends,
+    unsubscribeLinks,
+  }
 }
 
 export type Services = ReturnType<typeof createServices>

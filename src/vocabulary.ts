@@ -50,8 +50,13 @@ export const ConsentSource = {
 } as const
 export type ConsentSource = (typeof ConsentSource)[keyof typeof ConsentSource]
 
+/** The roles a bearer token can carry. */
 export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'admin' } as const
 export type Role = (typeof Role)[keyof typeof Role]
+
+/** Who can act, as ledgers and the audit log record it: a token's role, or a subscriber through a signed link. */
+export const ActorRole = { ...Role, subscriber: 'subscriber' } as const
+export type ActorRole = (typeof ActorRole)[keyof typeof ActorRole]
 
 export const MessageKind = {
   course: 'course',
@@ -126,6 +131,8 @@ export const DecisionRule = {
   contractErased: 'contract_erased',
   courseContract: 'course_contract',
   notTransactionalList: 'not_transactional_list',
+  /** Transactional mail is made only from a template an admin declared transactional. */
+  notTransactionalTemplate: 'not_transactional_template',
   listArchived: 'list_archived',
   transactionalList: 'transactional_list',
   notSubscribed: 'not_subscribed',
@@ -140,12 +147,32 @@ export type DecisionRule = (typeof DecisionRule)[keyof typeof DecisionRule]
 export const DecisionOutcome = { allowed: 'allowed', blocked: 'blocked' } as const
 export type DecisionOutcome = (typeof DecisionOutcome)[keyof typeof DecisionOutcome]
 
-export const DeliveryStatus = {
-  queued: 'queued',
-  sending: 'sending',
-  sent: 'sent',
+/** When a decision was taken: when the message was queued, or again just before it was handed to SMTP. */
+export const DecisionStage = { enqueue: 'enqueue', delivery: 'delivery' } as const
+export type DecisionStage = (typeof DecisionStage)[keyof typeof DecisionStage]
+
+/** What happened to a message at delivery, appended as it happens. */
+export const DeliveryEventType = {
+  /** The SMTP server took it (or the outbox wrote it). */
+  accepted: 'accepted',
+  /** A temporary failure (4xx, a connection error): tried again later. */
+  deferred: 'deferred',
+  /** A permanent failure (5xx), or too many temporary ones. */
   failed: 'failed',
-  /** Blocked at decision time: never handed to SMTP. */
-  skipped: 'skipped',
+  /** A permanent failure that says the address does not exist: a hard bounce. */
+  bounced: 'bounced',
+  /** The decision at delivery blocked it: never handed to SMTP. */
+  blocked: 'blocked',
 } as const
-export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus]
+export type DeliveryEventType = (typeof DeliveryEventType)[keyof typeof DeliveryEventType]
+
+/** Where a message is, from its delivery events. */
+export const MessageStatus = {
+  queued: 'queued',
+  sent: 'sent',
+  deferred: 'deferred',
+  failed: 'failed',
+  bounced: 'bounced',
+  blocked: 'blocked',
+} as const
+export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus]

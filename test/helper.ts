@@ -21,15 +21,18 @@ import { tokenSettings } from '../src/tokens/settings.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
 export const PEPPER = 'test-pepper-test-pepper-test-pepper-42'
+export const LINK_SECRET = 'test-link-key-test-link-key-test-link-42'
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     ...parseConfig({ DATA_DIR: '/nonexistent-test-data-dir' }),
     jwtSecret: JWT_SECRET,
     suppressionPepper: PEPPER,
+    linkSigningKeys: [{ id: 'test', secret: LINK_SECRET }],
     logLevel: 'silent',
-    // Jobs run only in the tests about jobs: elsewhere their polling is noise.
+    // Jobs and delivery workers run only in the tests about them: elsewhere their polling is noise.
     runJobs: false,
+    runWorkers: false,
     // Limits only where a test is about them: a test file sends thousands of requests from one address.
     rateLimitPerMinute: 1_000_000,
     anonymousRateLimitPerMinute: 1_000_000,
@@ -65,8 +68,19 @@ export class TestClock implements Clock {
 }
 
 const migrationsDir = fileURLToPath(new URL('../db/migrations', import.meta.url))
-/** Besides the migrations, what a prepared database holds: pg-boss's schema (its version) and the queues of these jobs. */
-const preparationInputs = [fileURLToPath(new URL('../src/jobs.ts', import.meta.url)), fileURLToPath(new URL('../node_modules/pg-boss/package.json', import.meta.url))]
+const mjmlDir = fileURLToPath(new URL('../mjml', import.meta.url))
+/** Besides the migrations, what a prepared database holds: pg-boss's schema (its version), the queues of these jobs, and the shipped templates. */
+const preparationInputs = [
+  fileURLToPath(new URL('../src/jobs.ts', import.meta.url)),
+  fileURLToPath(new URL('../node_modules/pg-boss/package.json', import.meta.url)),
+  // The shipped templates are installed when a database is prepared.
+  fileURLToPath(new URL('../src/templates/render.ts', import.meta.url)),
+  ...readdirSync(mjmlDir, { recursive: true })
+    .map(String)
+    .filter((file) => /\.(mjml|json)$/.test(file))
+    .sort()
+    .map((file) => join(mjmlDir, file)),
+]
 let migratedSnapshot: Promise<Blob> | undefined
 
 /**

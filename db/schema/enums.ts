@@ -2,18 +2,19 @@
 // database and TypeScript agree on every value. The sets are defined there.
 import { pgEnum } from 'drizzle-orm/pg-core'
 import {
+  ActorRole,
   BlockReason,
   ConsentEventType,
   ConsentSource,
   DecisionOutcome,
-  DeliveryStatus,
+  DecisionStage,
+  DeliveryEventType,
   EnrollmentStatus,
   EvidenceType,
   LegalBasis,
   ListKind,
   Locale,
   MessageKind,
-  Role,
   SubscriptionStatus,
   SuppressionReason,
   SuppressionScope,
@@ -26,7 +27,7 @@ export const legalBasisEnum = pgEnum('legal_basis', valuesOf(LegalBasis))
 export const subscriptionStatusEnum = pgEnum('subscription_status', valuesOf(SubscriptionStatus))
 export const consentEventTypeEnum = pgEnum('consent_event_type', valuesOf(ConsentEventType))
 export const consentSourceEnum = pgEnum('consent_source', valuesOf(ConsentSource))
-export const roleEnum = pgEnum('actor_role', valuesOf(Role))
+export const roleEnum = pgEnum('actor_role', valuesOf(ActorRole))
 export const messageKindEnum = pgEnum('message_kind', valuesOf(MessageKind))
 export const suppressionScopeEnum = pgEnum('suppression_scope', valuesOf(SuppressionScope))
 export const suppressionReasonEnum = pgEnum('suppression_reason', valuesOf(SuppressionReason))
@@ -34,4 +35,5 @@ export const enrollmentStatusEnum = pgEnum('enrollment_status', valuesOf(Enrollm
 export const decisionOutcomeEnum = pgEnum('decision_outcome', valuesOf(DecisionOutcome))
 export const blockReasonEnum = pgEnum('block_reason', valuesOf(BlockReason))
 export const evidenceTypeEnum = pgEnum('evidence_type', valuesOf(EvidenceType))
-export const deliveryStatusEnum = pgEnum('delivery_status', valuesOf(DeliveryStatus))
+export const decisionStageEnum = pgEnum('decision_stage', valuesOf(DecisionStage))
+export const deliveryEventTypeEnum = pgEnum('delivery_event_type', valuesOf(DeliveryEventType))

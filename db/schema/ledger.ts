@@ -1,19 +1,22 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
+import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { contacts } from './contacts.js'
-import { blockReasonEnum, decisionOutcomeEnum, deliveryStatusEnum, evidenceTypeEnum, legalBasisEnum, messageKindEnum } from './enums.js'
+import { blockReasonEnum, decisionOutcomeEnum, decisionStageEnum, evidenceTypeEnum, legalBasisEnum, messageKindEnum } from './enums.js'
 
 /**
  * The send ledger: one row per decision taken on the send path, allowed or
- * blocked. The decision columns are immutable (trigger); only the delivery
- * columns move, because the ledger is also the delivery queue. `contact_id`
- * may only become null (erasure), never name someone else.
+ * blocked — when a message is queued, and again just before it is handed to
+ * SMTP. The proof of why a message went out or did not. Append-only (trigger):
+ * the one change allowed is `contact_id` set to null (erasure); the keyed
+ * address hash stays. Delivery is work and lives elsewhere (db/schema/delivery.ts).
  */
 export const sendLedger = pgTable(
   'send_ledger',
   {
-    id: uuid('id').primaryKey().defaultRandom(),
-    messageId: text('message_id').notNull(),
+    /** uuidv7, made by the service: time-ordered, so inserts append to the index. */
+    id: uuid('id').primaryKey(),
+    messageId: uuid('message_id').notNull(),
+    stage: decisionStageEnum('stage').notNull(),
     contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
     addressHash: text('address_hash').notNull(),
     kind: messageKindEnum('kind').notNull(),
@@ -27,14 +30,11 @@ export const sendLedger = pgTable(
     evidenceId: text('evidence_id'),
     reason: blockReasonEnum('reason'),
     decidedAt: timestamp('decided_at', { withTimezone: true, mode: 'date' }).notNull(),
-    deliveryStatus: deliveryStatusEnum('delivery_status').notNull(),
-    attempts: integer('attempts').notNull().default(0),
-    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'date' }),
-    failedAt: timestamp('failed_at', { withTimezone: true, mode: 'date' }),
-    lastError: text('last_error'),
   },
   (t) => [
-    uniqueIndex('send_ledger_message_id_key').on(t.messageId),
+    // One decision when queued; at delivery one per attempt (each handover to SMTP is decided anew).
+    uniqueIndex('send_ledger_message_enqueue_key').on(t.messageId).where(sql`${t.stage} = 'enqueue'`),
+    index('send_ledger_message_idx').on(t.messageId, t.decidedAt),
     index('send_ledger_contact_idx').on(t.contactId, t.decidedAt, t.id),
     index('send_ledger_campaign_idx').on(t.campaignId, t.decidedAt, t.id),
     index('send_ledger_list_idx').on(t.listId, t.decidedAt, t.id),

@@ -1,13 +1,13 @@
 import { Type } from 'typebox'
 import { enumOf, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
-import { Role } from '../vocabulary.js'
+import { ActorRole } from '../vocabulary.js'
 
 export const AuditEvent = Type.Object(
   {
     id: Uuid,
     actorId: Type.String(),
     actorName: Type.Union([Type.String(), Type.Null()]),
-    actorRole: enumOf(Role),
+    actorRole: enumOf(ActorRole),
     action: Type.String({ description: 'What was done, e.g. contact.updated' }),
     entityType: Type.String(),
     entityId: Type.String(),

@@ -12,7 +12,7 @@ const specPath = fileURLToPath(new URL('../../openapi/openapi.json', import.meta
 const typesPath = fileURLToPath(new URL('../../openapi/schema.d.ts', import.meta.url))
 
 // The committed spec describes the defaults (servers, contact); a running service serves its own at /openapi.json.
-const config = { ...parseConfig({}), jwtSecret: 'x'.repeat(32), suppressionPepper: 'x'.repeat(32), runJobs: false }
+const config = { ...parseConfig({}), jwtSecret: 'x'.repeat(32), suppressionPepper: 'x'.repeat(32), linkSigningKeys: [{ id: 'spec', secret: 'x'.repeat(32) }], runJobs: false, runWorkers: false }
 const app = await buildApp(config, { database: { engine: 'pglite', dataDir: 'memory' }, logger: false })
 const document = app.swagger()
 await app.close()

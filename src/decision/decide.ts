@@ -243,6 +243,9 @@ const blockBySuppression = (rule: DecisionRule, seen: Seen, s: SuppressionFacts)
 function decideTransactional(facts: DecisionFacts, now: Date): Decision {
   const list = facts.list
   if (!list || list.kind !== 'transactional') return block(DecisionRule.notTransactionalList, {}, BlockReason.notTransactional)
+  if (facts.template && facts.template.kind !== 'transactional') {
+    return block(DecisionRule.notTransactionalTemplate, {}, BlockReason.notTransactional)
+  }
   if (list.archived) return block(DecisionRule.listArchived, {}, BlockReason.listArchived)
   const covering = inForce(facts, now, isAllMail)
   const seen: Seen = { suppressions: covering.map((s) => ({ id: s.id, overriddenBy: null })) }

@@ -9,6 +9,7 @@ export const RULE_TEXT: Record<DecisionRule, string> = {
   contract_erased: 'An erasure ends the contracts made before it; no enrollment made after it is active.',
   course_contract: 'An active enrollment is the contract course mail stands on; it cannot be opted out of until the course ends.',
   not_transactional_list: 'Transactional mail goes only to a list declared transactional.',
+  not_transactional_template: 'Transactional mail is made only from a template an admin declared transactional.',
   list_archived: 'An archived list gets no mail.',
   transactional_list: "Transactional mail stands on its list's basis; only an all-mail suppression stops it.",
   not_subscribed: 'A consent list sends only to people subscribed to it.',

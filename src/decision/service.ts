@@ -19,7 +19,7 @@ import { Role, type BlockReason, type DecisionRule, type LegalBasis, type ListKi
 import { decide } from './decide.js'
 import { explainContact, type ExplainSources } from './explain.js'
 import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
-import type { Decision, DecisionFacts, DecisionPolicy, DecisionTrace, Evidence } from './types.js'
+import type { Decision, DecisionFacts, DecisionPolicy, DecisionTrace, Evidence, TemplateFacts } from './types.js'
 
 /** What the decision is asked: one recipient (by address or by contact) and one message. */
 export interface DecisionRequest {
@@ -28,6 +28,8 @@ export interface DecisionRequest {
   kind: MessageKind
   listId?: string
   courseId?: string
+  /** The template the message is made from (the send path names it; a question may not). */
+  template?: TemplateFacts
 }
 
 /** The answer as it goes out: the same shape whether allowed or blocked. */
@@ -69,6 +71,13 @@ const listKindFor: Record<MessageKind, ListKind> = {
  * a person's choices (and the suppression behind them) it has no need to know.
  */
 const KINDS_THE_COURSE_SYSTEM_MAY_ASK: ReadonlySet<MessageKind> = new Set(['course', 'transactional'])
+
+/** The course system asks about — and sends — course and transactional mail only; anything else is a 403. */
+export function checkKindForActor(actor: Actor, kind: MessageKind): void {
+  if (actor.role === Role.courseSystem && !KINDS_THE_COURSE_SYSTEM_MAY_ASK.has(kind)) {
+    throw new ForbiddenError('The course system may ask about and send course and transactional mail only')
+  }
+}
 
 /** The flat answer from the pure decision's union. */
 export function toAnswer(decision: Decision, contactId: string | null, decidedAt: Date): DecisionAnswer {
@@ -161,6 +170,7 @@ export function createDecisionService(deps: DecisionDeps) {
       consentEvents: events.map(toConsentEventFacts),
       enrollments: enrollments.map(toEnrollmentFacts),
       suppressions: suppressionRows.map(toSuppressionFacts),
+      template: request.template ?? null,
     }
   }
 
@@ -191,9 +201,7 @@ export function createDecisionService(deps: DecisionDeps) {
 
     /** May this message go to this recipient now, asked by `actor`? Reads only. */
     async decideFor(request: DecisionRequest, actor: Actor): Promise<DecisionAnswer> {
-      if (actor.role === Role.courseSystem && !KINDS_THE_COURSE_SYSTEM_MAY_ASK.has(request.kind)) {
-        throw new ForbiddenError('The course system may ask about course and transactional mail only')
-      }
+      checkKindForActor(actor, request.kind)
       return (await decideOutcome(request)).answer
     },
 

@@ -58,6 +58,13 @@ export interface EnrollmentFacts {
   marketingOptOut: boolean
 }
 
+/** The template a message is made from. */
+export interface TemplateFacts {
+  id: string
+  /** What the template was declared as; only an admin may declare one transactional. */
+  kind: MessageKind
+}
+
 export interface SuppressionFacts {
   id: string
   scope: SuppressionScope
@@ -87,6 +94,8 @@ export interface DecisionFacts {
   enrollments: EnrollmentFacts[]
   /** Suppressions matching the contact or its address hash, lifted and expired ones included. */
   suppressions: SuppressionFacts[]
+  /** The template the message is made from; absent when the question names none (POST /v1/decisions). */
+  template?: TemplateFacts | null
 }
 
 export interface DecisionPolicy {

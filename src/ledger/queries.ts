@@ -1,20 +1,25 @@
-// SQL for the send ledger. Inserts and reads only here: the database refuses
-// deletes and any change to a row's decision columns (trigger); the delivery
-// columns are moved by the delivery worker's own queries.
-import { and, asc, eq, gte, lt } from 'drizzle-orm'
+// SQL for the send ledger. Inserts and reads only: the database refuses
+// deletes and every change but erasure's (trigger). Delivery is not here: it
+// is work, kept in src/delivery's own tables.
+import { and, asc, eq, gte, inArray, lt } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { sendLedger } from '../../db/schema/index.js'
 import type { Cursor } from '../lib/pagination.js'
+import type { DecisionOutcome, DecisionStage } from '../vocabulary.js'
 
 export type LedgerRow = typeof sendLedger.$inferSelect
 export type NewLedgerRow = typeof sendLedger.$inferInsert
 
-/** Inserts one decision; returns undefined when the message id is taken. */
+/**
+ * Inserts one decision; returns undefined when the message already has its
+ * decision when queued (send_ledger_message_enqueue_key: the only unique key
+ * a fresh uuidv7 row can meet).
+ */
 // ON CONFLICT rather than catching the unique violation: inside the caller's
 // transaction a failed statement would abort everything after it.
 export async function insertLedgerRow(db: Queryable, row: NewLedgerRow): Promise<LedgerRow | undefined> {
-  const [inserted] = await db.insert(sendLedger).values(row).onConflictDoNothing({ target: sendLedger.messageId }).returning()
+  const [inserted] = await db.insert(sendLedger).values(row).onConflictDoNothing().returning()
   return inserted
 }
 
@@ -24,7 +29,8 @@ export interface LedgerFilter {
   listId?: string
   from?: Date
   to?: Date
-  decision?: 'allowed' | 'blocked'
+  decision?: DecisionOutcome
+  stage?: DecisionStage
   after?: Cursor
   limit: number
 }
@@ -40,6 +46,7 @@ export async function findLedgerRows(db: Queryable, filter: LedgerFilter): Promi
         filter.campaignId ? eq(sendLedger.campaignId, filter.campaignId) : undefined,
         filter.listId ? eq(sendLedger.listId, filter.listId) : undefined,
         filter.decision ? eq(sendLedger.decision, filter.decision) : undefined,
+        filter.stage ? eq(sendLedger.stage, filter.stage) : undefined,
         filter.from ? gte(sendLedger.decidedAt, filter.from) : undefined,
         filter.to ? lt(sendLedger.decidedAt, filter.to) : undefined,
         afterCursor(filter.after, sendLedger.decidedAt, sendLedger.id),
@@ -47,4 +54,14 @@ export async function findLedgerRows(db: Queryable, filter: LedgerFilter): Promi
     )
     .orderBy(asc(sendLedger.decidedAt), asc(sendLedger.id))
     .limit(filter.limit)
+}
+
+/** The decisions about these messages (at most one per stage each), in decision order. */
+export async function ledgerRowsOfMessages(db: Queryable, messageIds: string[]): Promise<LedgerRow[]> {
+  if (messageIds.length === 0) return []
+  return db
+    .select()
+    .from(sendLedger)
+    .where(inArray(sendLedger.messageId, messageIds))
+    .orderBy(asc(sendLedger.decidedAt), asc(sendLedger.id))
 }

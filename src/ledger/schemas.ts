@@ -1,16 +1,19 @@
 import { Type } from 'typebox'
 import { BlockReasonSchema, MessageKindSchema } from '../decision/schemas.js'
 import { LegalBasisSchema } from '../lists/schemas.js'
-import { enumOf, NullableString, NullableTimestamp, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
-import { DecisionOutcome, DeliveryStatus, EvidenceType } from '../vocabulary.js'
+import { enumOf, NullableString, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { DecisionOutcome, DecisionStage, EvidenceType } from '../vocabulary.js'
 
 const DecisionOutcomeSchema = enumOf(DecisionOutcome)
-const DeliveryStatusSchema = enumOf(DeliveryStatus)
+export const DecisionStageSchema = enumOf(DecisionStage, {
+  description: 'enqueue: when the message was queued; delivery: again, just before it was handed to SMTP',
+})
 
-/** One row of the send ledger: a decision (immutable) and the delivery state of the message. */
+/** One row of the send ledger: a decision, immutable. */
 export const LedgerEntry = Type.Object({
   id: Uuid,
-  messageId: Type.String(),
+  messageId: Uuid,
+  stage: DecisionStageSchema,
   contactId: Type.Union([Uuid, Type.Null()], { description: 'null when the address belonged to no contact' }),
   addressHash: Type.String({ description: 'HMAC-SHA256 of the canonical address with the suppression pepper' }),
   kind: MessageKindSchema,
@@ -24,12 +27,10 @@ export const LedgerEntry = Type.Object({
   evidenceId: NullableString,
   reason: Type.Union([BlockReasonSchema, Type.Null()], { description: 'Why it was blocked (see POST /v1/decisions)' }),
   decidedAt: Timestamp,
-  deliveryStatus: DeliveryStatusSchema,
-  attempts: Type.Integer(),
-  sentAt: NullableTimestamp,
-  failedAt: NullableTimestamp,
-  lastError: NullableString,
-}, { $id: 'LedgerEntry', description: 'One decision on the send path (immutable) and the delivery state of its message' })
+}, {
+  $id: 'LedgerEntry',
+  description: 'One decision on the send path, immutable: when a message was queued, and again when it was delivered. What happened at delivery is in GET /v1/messages/{id}.',
+})
 
 export const LedgerQuery = Type.Object(
   {
@@ -40,6 +41,7 @@ export const LedgerQuery = Type.Object(
     from: Type.Optional(TimestampInput),
     to: Type.Optional(TimestampInput),
     decision: Type.Optional(DecisionOutcomeSchema),
+    stage: Type.Optional(DecisionStageSchema),
   },
   { additionalProperties: false },
 )

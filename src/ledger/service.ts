@@ -1,18 +1,21 @@
 // The send ledger: one immutable row per decision taken on the send path,
-// allowed or blocked, with the basis, the evidence and the reason. It is also
-// the delivery queue (allowed rows start `queued`, blocked ones `skipped`),
-// but delivery is not done here. Knows nothing of HTTP.
+// allowed or blocked, with the basis, the evidence and the reason — when a
+// message is queued (stage `enqueue`) and again just before it is handed to
+// SMTP (stage `delivery`). Delivery itself is not here. Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
-import { DeliveryStatus } from '../vocabulary.js'
-import type { DecisionRequest, DecisionService } from '../decision/service.js'
+import type { DecisionOutcome, DecisionRequest, DecisionService } from '../decision/service.js'
 import { ConflictError } from '../lib/errors.js'
+import { newId } from '../lib/ids.js'
 import { decodeCursor, timeRange, toPage } from '../lib/pagination.js'
-import { findLedgerRows, insertLedgerRow, type LedgerRow } from './queries.js'
+import type { DecisionStage } from '../vocabulary.js'
+import { findLedgerRows, insertLedgerRow, ledgerRowsOfMessages, type LedgerRow } from './queries.js'
 
-/** One message about to be sent: its own id (unique in the ledger), its recipient and what it is. */
+/** One message about to be sent: its id, the stage of the send path, its recipient and what it is. */
 export interface SendDecisionInput extends DecisionRequest {
   messageId: string
+  stage: DecisionStage
   campaignId?: string
+  /** `name@version` of the template the message is made from. */
   templateVersion?: string
 }
 
@@ -25,16 +28,20 @@ export interface LedgerQuery {
   /** decidedAt before this time. */
   to?: string
   decision?: 'allowed' | 'blocked'
+  stage?: DecisionStage
   cursor?: string
   limit?: number
 }
 
-export function createLedgerService({ db, decisions }: { db: Database; decisions: DecisionService }) {
+export function createLedgerService({ db, decisions }: { db: Database; decisions: Pick<DecisionService, 'decideOutcome'> }) {
   /** Decides and records the decision, inside `tx` (the caller's transaction) or one of its own. */
-  async function recordIn(tx: Queryable, input: SendDecisionInput): Promise<LedgerRow> {
-    const { answer, recipient, listId } = await decisions.decideOutcome(input, tx)
+  async function recordIn(tx: Queryable, input: SendDecisionInput): Promise<{ row: LedgerRow; outcome: DecisionOutcome }> {
+    const outcome = await decisions.decideOutcome(input, tx)
+    const { answer, recipient, listId } = outcome
     const row = await insertLedgerRow(tx, {
+      id: newId(),
       messageId: input.messageId,
+      stage: input.stage,
       contactId: recipient.contactId,
       addressHash: recipient.addressHash,
       kind: input.kind,
@@ -48,21 +55,24 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
       evidenceId: answer.evidence?.id ?? null,
       reason: answer.reason,
       decidedAt: answer.decidedAt,
-      deliveryStatus: answer.allowed ? DeliveryStatus.queued : DeliveryStatus.skipped,
     })
-    if (!row) throw new ConflictError('message_id_taken', `A decision for message ${input.messageId} is already recorded`)
-    return row
+    if (!row) throw new ConflictError('message_id_taken', `Message ${input.messageId} already has its decision when queued`)
+    return { row, outcome }
   }
 
   return {
     /**
-     * Takes the decision for one message and records it as an immutable
-     * ledger row: `queued` when allowed, `skipped` when blocked. A message id
-     * already in the ledger is a conflict (409 message_id_taken).
+     * Takes the decision for one message at one stage and records it as an
+     * immutable ledger row, with the decision it recorded (its recipient and
+     * lock). A message is decided once when queued (a second time is a 409
+     * message_id_taken), and again before each delivery attempt.
      */
-    recordSendDecision(input: SendDecisionInput, tx?: Queryable): Promise<LedgerRow> {
+    recordSendDecision(input: SendDecisionInput, tx?: Queryable): Promise<{ row: LedgerRow; outcome: DecisionOutcome }> {
       return tx ? recordIn(tx, input) : db.transaction((t) => recordIn(t, input))
     },
+
+    /** Every decision about these messages, in decision order. */
+    decisionsOf: (q: Queryable, messageIds: string[]) => ledgerRowsOfMessages(q, messageIds),
 
     /** A page of ledger rows in decision order, filtered. */
     async listLedger(query: LedgerQuery) {
@@ -73,6 +83,7 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
         campaignId: query.campaignId,
         listId: query.listId,
         decision: query.decision,
+        stage: query.stage,
         from,
         to,
         after: decodeCursor(query.cursor),

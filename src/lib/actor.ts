@@ -1,11 +1,18 @@
-import type { Role } from '../vocabulary.js'
+import type { ActorRole } from '../vocabulary.js'
 
-/** Who is acting: taken from the verified token, recorded in ledgers and the audit log. */
+/** Who is acting: taken from the verified token (or a subscriber's signed link), recorded in ledgers and the audit log. */
 export interface Actor {
   id: string
   name: string | null
-  role: Role
+  role: ActorRole
 }
 
 /** The service itself, acting on a schedule (a job carrying out what a person asked for earlier). */
 export const systemActor: Actor = { id: 'system:scheduler', name: 'Samtykke scheduler', role: 'admin' }
+
+/**
+ * A person acting through a signed link in a message: the token proves the
+ * link was ours and for them, nothing more. No name: the log and the audit
+ * trail name the contact by id.
+ */
+export const subscriberActor = (contactId: string): Actor => ({ id: `subscriber:${contactId}`, name: null, role: 'subscriber' })

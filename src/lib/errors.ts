@@ -42,6 +42,10 @@ export const ErrorCode = {
   suppressionNotFound: 'suppression_not_found',
   noticeNotFound: 'notice_not_found',
   revocationNotFound: 'revocation_not_found',
+  templateNotFound: 'template_not_found',
+  messageNotFound: 'message_not_found',
+  /** A subscriber link whose token does not verify: says nothing more. */
+  linkInvalid: 'link_invalid',
   // What the domain refuses
   invalidEmail: 'invalid_email',
   emailTaken: 'email_taken',
@@ -77,6 +81,13 @@ export const ErrorCode = {
   invalidRange: 'invalid_range',
   revocationTargetRequired: 'revocation_target_required',
   revocationTargetAmbiguous: 'revocation_target_ambiguous',
+  invalidTemplate: 'invalid_template',
+  templateLocalesMismatch: 'template_locales_mismatch',
+  templateKindChanged: 'template_kind_changed',
+  templateKindMismatch: 'template_kind_mismatch',
+  templateDataMissing: 'template_data_missing',
+  templateVersionConflict: 'template_version_conflict',
+  idempotencyKeyReused: 'idempotency_key_reused',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

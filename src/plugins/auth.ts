@@ -122,7 +122,7 @@ export default fp(
       const roles = request.routeOptions.config?.roles
       if (!roles) return
       await authenticate(request)
-      if (!roles.includes(request.actor.role)) throw new ForbiddenError()
+      if (!(roles as readonly string[]).includes(request.actor.role)) throw new ForbiddenError()
     })
   },
   { name: 'auth', dependencies: ['limits'] },

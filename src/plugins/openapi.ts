@@ -27,7 +27,9 @@ const TAGS = [
   { name: 'courses', description: 'Courses and enrollments from the course system: the contract course mail stands on' },
   { name: 'suppressions', description: 'Who must not be written to, in what scope, and why' },
   { name: 'decisions', description: 'May this message go to this person now, and why (or why not)' },
-  { name: 'ledger', description: 'One immutable row per decision taken on the send path' },
+  { name: 'ledger', description: 'One immutable row per decision taken on the send path: when queued, and at each delivery attempt' },
+  { name: 'templates', description: 'Message templates: MJML versions per locale, previews' },
+  { name: 'sends', description: 'Single sends from a template, and the story of each message: decisions and delivery' },
   { name: 'tokens', description: 'Revoking bearer tokens' },
   { name: 'audit', description: 'Who changed what, and when' },
 ]

@@ -197,6 +197,35 @@ export function createOptOutService(deps: {
       return result
     },
 
+    /**
+     * Leaves one list from a link in a message (one-click, or the button on
+     * the unsubscribe page): unsubscribes the subscription if there is one;
+     * with none — marketing under the existing-customer rule — the list
+     * suppression alone says no. From a locked course list the wish is kept
+     * and `lockedUntil` says until when. Repeating it changes nothing more.
+     */
+    async unsubscribeByLink(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean; lockedUntil: Date | null }> {
+      return db.transaction(async (tx) => {
+        await contacts.requireContact(tx, contactId, { lock: true })
+        const list = await lists.requireList(tx, listId)
+        const existing = await lockSubscription(tx, contactId, listId)
+        if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
+          const until = await deferIfLocked(tx, list, contactId, input, actor)
+          if (until) return { changed: false, lockedUntil: until }
+          await unsubscribeNow(tx, list, existing, input, actor)
+          return { changed: true, lockedUntil: null }
+        }
+        if (!SUPPRESSIBLE.has(list.kind)) return { changed: false, lockedUntil: null }
+        const { created } = await suppressions.suppressIn(tx, actor, clock.now(), await contacts.recipientById(tx, contactId), {
+          scope: 'list',
+          reason: 'unsubscribe',
+          listId: list.id,
+          note: input.evidence ?? null,
+        })
+        return { changed: created, lockedUntil: null }
+      })
+    },
+
     unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
       db.transaction(async (tx) => {
         await contacts.requireContact(tx, contactId, { lock: true })

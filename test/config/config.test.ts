@@ -55,6 +55,18 @@ const bad: [string, Record<string, string>][] = [
   ['AUTH_FAILURE_LIMIT_PER_MINUTE is negative', { AUTH_FAILURE_LIMIT_PER_MINUTE: '-3' }],
   ['TRUST_PROXY is not an address', { TRUST_PROXY: 'loadbalancer' }],
   ['TRUST_PROXY has a bad range', { TRUST_PROXY: '10.0.0.0/33' }],
+  ['LINK_SIGNING_KEYS is missing while DATABASE_URL is set', { DATABASE_URL: PG, JWT_SECRET: SECRET, SUPPRESSION_PEPPER: SECRET }],
+  ['LINK_SIGNING_KEYS has no key id', { LINK_SIGNING_KEYS: SECRET }],
+  ['LINK_SIGNING_KEYS has a short secret', { LINK_SIGNING_KEYS: 'k1:short' }],
+  ['LINK_SIGNING_KEYS has a key id too long', { LINK_SIGNING_KEYS: `a-key-id-of-seventeen:${SECRET}` }],
+  ['LINK_SIGNING_KEYS names a key twice', { LINK_SIGNING_KEYS: `k1:${SECRET},k1:${SECRET}x` }],
+  ['DKIM_PRIVATE_KEY is missing while the other DKIM variables are set', { DKIM_DOMAIN: 'example.no', DKIM_SELECTOR: 's1' }],
+  ['SMTP_RATE_PER_SECOND is zero', { SMTP_RATE_PER_SECOND: '0' }],
+  ['SMTP_MAX_CONNECTIONS is too many', { SMTP_MAX_CONNECTIONS: '1000' }],
+  ['DELIVERY_MAX_ATTEMPTS is not a number', { DELIVERY_MAX_ATTEMPTS: 'often' }],
+  ['COURSE_MAIL_FROM is not an address', { COURSE_MAIL_FROM: 'Kurs' }],
+  ['UNSUBSCRIBE_MAILTO is not an address', { UNSUBSCRIBE_MAILTO: 'unsubscribe' }],
+  ['RUN_WORKERS is not a boolean', { RUN_WORKERS: 'sometimes' }],
 ]
 
 for (const [what, env] of bad) {
@@ -119,6 +131,16 @@ t.test('values are read and normalised', async (t) => {
     COURSE_SYSTEM_TOKEN_MAX_LIFETIME: '90d',
     TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1',
     RATE_LIMIT_PER_MINUTE: '100',
+    LINK_SIGNING_KEYS: ` 2026b:${SECRET}b , 2026a:${SECRET}a`,
+    COURSE_MAIL_FROM: 'Kurs AS kurs <kurs-info@example.no>',
+    SMTP_RATE_PER_SECOND: '20',
+    SMTP_MAX_CONNECTIONS: '2',
+    DKIM_DOMAIN: 'example.no',
+    DKIM_SELECTOR: 'samtykke',
+    DKIM_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nabc\\n-----END PRIVATE KEY-----',
+    UNSUBSCRIBE_MAILTO: 'unsubscribe@example.no',
+    RUN_WORKERS: 'false',
+    DELIVERY_MAX_ATTEMPTS: '5',
   })
   t.match(config, {
     port: 8080,
@@ -137,14 +159,28 @@ t.test('values are read and normalised', async (t) => {
     courseSystemTokenMaxLifetimeSeconds: 90 * 24 * 60 * 60,
     trustProxy: ['10.0.0.1', '192.168.0.0/16', '::1'],
     rateLimitPerMinute: 100,
+    linkSigningKeys: [
+      { id: '2026b', secret: `${SECRET}b` },
+      { id: '2026a', secret: `${SECRET}a` },
+    ],
+    courseMailFrom: 'Kurs AS kurs <kurs-info@example.no>',
+    smtpRatePerSecond: 20,
+    smtpMaxConnections: 2,
+    dkim: { domainName: 'example.no', keySelector: 'samtykke', privateKey: '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----' },
+    unsubscribeMailto: 'unsubscribe@example.no',
+    runWorkers: false,
+    deliveryMaxAttempts: 5,
   })
+  t.equal(parseConfig({ MAIL_FROM: 'Kurs AS <kurs@example.no>' }).courseMailFrom, 'Kurs AS <kurs@example.no>', 'course mail comes from MAIL_FROM unless told')
   t.equal(parseConfig({ PORT: '4000' }).publicBaseUrl, 'http://localhost:4000', 'the public URL follows the port')
 })
 
-t.test('embedded mode generates the JWT secret and the pepper once and keeps them in DATA_DIR', async (t) => {
+t.test('embedded mode generates the JWT secret, the pepper and the link key once and keeps them in DATA_DIR', async (t) => {
   const dataDir = join(tempDir(t), 'not-yet-created')
   const first = loadConfig({ DATA_DIR: dataDir })
   t.ok(first.jwtSecret.length >= 32, 'a long JWT secret')
+  t.match(first.linkSigningKeys, [{ id: 'local', secret: /^.{32,}$/ }])
+  t.equal(readFileSync(join(dataDir, 'link-signing-key'), 'utf8').trim(), first.linkSigningKeys[0]!.secret)
   t.ok(first.suppressionPepper.length >= 32, 'a long pepper')
   t.not(first.jwtSecret, first.suppressionPepper, 'two different secrets')
   t.equal(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim(), first.jwtSecret)
@@ -154,6 +190,7 @@ t.test('embedded mode generates the JWT secret and the pepper once and keeps the
   const second = loadConfig({ DATA_DIR: dataDir })
   t.equal(second.jwtSecret, first.jwtSecret, 'the same JWT secret after a restart')
   t.equal(second.suppressionPepper, first.suppressionPepper, 'the same pepper after a restart')
+  t.same(second.linkSigningKeys, first.linkSigningKeys, 'links in mail sent before a restart still verify')
 })
 
 t.test('configured secrets win over kept ones and are not written to disk', async (t) => {

@@ -7,6 +7,7 @@ import t from 'tap'
 import { storedAddressHash } from '../../src/lib/email.js'
 import { consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { auditTrail, build, failureOf, PEPPER, type TestApp } from '../helper.js'
+import { newId } from '../../src/lib/ids.js'
 
 async function rows<T>(app: TestApp, query: SQL): Promise<T[]> {
   const result = (await app.app.db.execute(query)) as unknown as T[] | { rows: T[] }
@@ -25,7 +26,7 @@ t.test('redactable records', async (t) => {
     await subscribe(app, news.id, { contactId: contact.id, source: 'form', evidence: 'form 7', consent: consentPayload() })
     await app.as('staff')({ method: 'POST', url: '/v1/suppressions', payload: { contactId: contact.id, scope: 'global', reason: 'manual', note: 'called in' } })
     const receipts = await createList(app, { kind: 'transactional' })
-    await app.app.services.ledger.recordSendDecision({ messageId: `m-${contact.id}`, contactId: contact.id, kind: 'transactional', listId: receipts.id })
+    await app.app.services.ledger.recordSendDecision({ messageId: newId(), stage: 'enqueue', contactId: contact.id, kind: 'transactional', listId: receipts.id })
     return { email, contact, news }
   }
 

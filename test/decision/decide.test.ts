@@ -378,6 +378,18 @@ const transactionalCases: Case[] = [
     expect: blocked('not_transactional'),
   },
   {
+    name: 'transactional mail from a template an admin declared transactional is allowed',
+    facts: transactionalFacts({ template: { id: 'tpl-receipt', kind: 'transactional' } }),
+    now: NOW,
+    expect: allowed('contract', 'list', 'list-receipts'),
+  },
+  {
+    name: 'transactional mail from a template not declared transactional is refused, whatever the list',
+    facts: transactionalFacts({ template: { id: 'tpl-offer', kind: 'marketing' } }),
+    now: NOW,
+    expect: blocked('not_transactional'),
+  },
+  {
     name: 'transactional mail to an archived list is refused',
     facts: transactionalFacts({ list: transactionalList({ archived: true }) }),
     now: NOW,

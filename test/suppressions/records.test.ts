@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { askDecision, consentPayload, createContact, createList, subscribe, uniqueEmail } from '../factories.js'
 import { build, failureOf } from '../helper.js'
+import { newId } from '../../src/lib/ids.js'
 
 const post = (payload: Record<string, unknown>) => ({ method: 'POST' as const, url: '/v1/suppressions', payload })
 
@@ -94,11 +95,11 @@ t.test('suppression records', async (t) => {
     const contact = await createContact(app)
     const other = await createContact(app)
     const list = await createList(app, { kind: 'transactional' })
-    const row = await app.app.services.ledger.recordSendDecision({ messageId: `m-${contact.id}`, contactId: contact.id, kind: 'transactional', listId: list.id })
+    const { row } = await app.app.services.ledger.recordSendDecision({ messageId: newId(), stage: 'enqueue', contactId: contact.id, kind: 'transactional', listId: list.id })
     const db = app.app.db
-    t.match(await failureOf(db.execute(sql`update send_ledger set contact_id = ${other.id} where id = ${row.id}`)), /never moves to another contact/)
+    t.match(await failureOf(db.execute(sql`update send_ledger set contact_id = ${other.id} where id = ${row.id}`)), /only redaction, setting contact_id to null, is allowed; contact_id would change/)
     t.equal(await failureOf(db.execute(sql`update send_ledger set contact_id = null where id = ${row.id}`)), 'no error')
-    t.match(await failureOf(db.execute(sql`update send_ledger set reason = 'complaint' where id = ${row.id}`)), /immutable/)
+    t.match(await failureOf(db.execute(sql`update send_ledger set reason = 'complaint' where id = ${row.id}`)), /reason would change/)
     t.match(await failureOf(db.execute(sql`update send_ledger set evidence_type = 'not-a-type' where id = ${row.id}`)), /invalid input value for enum/, 'evidence_type is a closed set')
   })
 })

@@ -1,0 +1,97 @@
+// The unsubscribe page, in the person's language: small, readable without
+// scripts or outside resources, and every value escaped. It grows into the
+// preference page later.
+import { localDate } from '../lib/local-date.js'
+import type { Locale } from '../vocabulary.js'
+import type { LinkUnsubscribe, LinkView } from './unsubscribe.js'
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+
+const TEXT = {
+  nb: {
+    title: 'Avmelding',
+    ask: (list: string) => `Vil du melde deg av «${list}»?`,
+    button: 'Meld meg av',
+    courseLocked: (list: string, until: string) =>
+      `Du er påmeldt kurset, og kurspost fra «${list}» kommer til og med ${until}. Den kan du ikke melde deg av mens kurset pågår.`,
+    courseButton: 'Meld meg av når kurset er over',
+    done: (list: string) => `Du er meldt av «${list}». Du får ikke flere e-poster fra denne listen.`,
+    deferred: (list: string, until: string) => `Vi har notert ønsket ditt. Du blir meldt av «${list}» når kurset er over (${until}).`,
+    invalidTitle: 'Lenken virker ikke',
+    invalid: 'Denne lenken er ikke gyldig. Bruk lenken fra en nyere e-post, eller kontakt oss.',
+    badRequest: 'Skjemaet manglet feltet List-Unsubscribe=One-Click.',
+  },
+  en: {
+    title: 'Unsubscribe',
+    ask: (list: string) => `Do you want to unsubscribe from “${list}”?`,
+    button: 'Unsubscribe',
+    courseLocked: (list: string, until: string) =>
+      `You are enrolled in the course, and course mail from “${list}” continues until ${until}. It cannot be opted out of while the course runs.`,
+    courseButton: 'Unsubscribe when the course is over',
+    done: (list: string) => `You are unsubscribed from “${list}”. You will get no more email from this list.`,
+    deferred: (list: string, until: string) => `We have noted your wish. You will be unsubscribed from “${list}” when the course is over (${until}).`,
+    invalidTitle: 'This link does not work',
+    invalid: 'This link is not valid. Use the link in a more recent email, or contact us.',
+    badRequest: 'The form lacked the field List-Unsubscribe=One-Click.',
+  },
+} as const
+
+function page(locale: Locale, title: string, body: string): string {
+  return `<!doctype html>
+<html lang="${locale === 'nb' ? 'nb' : 'en'}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem; background: #1d4e89; color: #fff; cursor: pointer; }
+</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</main>
+</body>
+</html>
+`
+}
+
+/** GET: what the link is for, and a button that posts (the GET itself changes nothing). */
+export function unsubscribePage(view: LinkView, action: string): string {
+  const t = TEXT[view.locale]
+  const list = escapeHtml(view.listName)
+  const locked = view.kind === 'course' && view.lockedUntil
+  const question = locked ? t.courseLocked(list, escapeHtml(localDate(view.lockedUntil!, view.locale))) : t.ask(list)
+  return page(
+    view.locale,
+    t.title,
+    `<p>${question}</p>
+<form method="post" action="${escapeHtml(action)}">
+<input type="hidden" name="List-Unsubscribe" value="One-Click">
+<input type="hidden" name="via" value="page">
+<button type="submit">${locked ? t.courseButton : t.button}</button>
+</form>`,
+  )
+}
+
+/** POST: what happened. */
+export function unsubscribedPage(result: LinkUnsubscribe): string {
+  const t = TEXT[result.locale]
+  const list = escapeHtml(result.listName)
+  const text = result.lockedUntil ? t.deferred(list, escapeHtml(localDate(result.lockedUntil, result.locale))) : t.done(list)
+  return page(result.locale, t.title, `<p>${text}</p>`)
+}
+
+/** A link that is not one of ours, or no longer names anyone: says so in both languages, and nothing else. */
+export function invalidLinkPage(): string {
+  return page('nb', `${TEXT.nb.invalidTitle} / ${TEXT.en.invalidTitle}`, `<p>${TEXT.nb.invalid}</p>\n<p lang="en">${TEXT.en.invalid}</p>`)
+}
+
+export function badUnsubscribeRequestPage(locale: Locale): string {
+  return page(locale, TEXT[locale].title, `<p>${TEXT[locale].badRequest}</p>`)
+}

@@ -1,0 +1,36 @@
+// SQL for messages and for the answers given to idempotency keys. Both are
+// written once (triggers); erasure alone may clear a message's personal columns.
+import { and, eq } from 'drizzle-orm'
+import type { Queryable } from '../../db/client.js'
+import { messages, sendRequests } from '../../db/schema/index.js'
+
+export type MessageRow = typeof messages.$inferSelect
+export type NewMessageRow = typeof messages.$inferInsert
+export type SendRequestRow = typeof sendRequests.$inferSelect
+
+export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<MessageRow> {
+  const [inserted] = await db.insert(messages).values(row).returning()
+  return inserted!
+}
+
+export async function findMessageById(db: Queryable, id: string): Promise<MessageRow | undefined> {
+  const [row] = await db.select().from(messages).where(eq(messages.id, id))
+  return row
+}
+
+export async function findSendRequest(db: Queryable, clientId: string, idempotencyKey: string): Promise<SendRequestRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(sendRequests)
+    .where(and(eq(sendRequests.clientId, clientId), eq(sendRequests.idempotencyKey, idempotencyKey)))
+  return row
+}
+
+/**
+ * Records the answer to a key; undefined when the key was answered first by
+ * another request (which waited on this row's lock, then found it taken).
+ */
+export async function insertSendRequest(db: Queryable, row: SendRequestRow): Promise<SendRequestRow | undefined> {
+  const [inserted] = await db.insert(sendRequests).values(row).onConflictDoNothing().returning()
+  return inserted
+}

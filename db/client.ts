@@ -21,6 +21,16 @@ export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0]
 /** Either the database or an open transaction: what every query function takes. */
 export type Queryable = Database | Tx
 
+/**
+ * Runs raw SQL in `q` (the database or an open transaction) and returns its
+ * rows, whichever driver answers: postgres.js gives an array, PGlite an object
+ * holding one.
+ */
+export async function selectRows<T>(q: Queryable, query: SQL): Promise<T[]> {
+  const result = (await q.execute(query)) as unknown as T[] | { rows: T[] }
+  return Array.isArray(result) ? result : result.rows
+}
+
 export interface DatabaseHandle {
   db: Database
   engine: 'pglite' | 'postgres'

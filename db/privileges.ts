@@ -21,6 +21,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   deferred_unsubscribes: changeable,
   // Rows are lifted (UPDATE of the lift columns, which a trigger polices), never deleted.
   suppressions: changeable,
+  // State changes (start, pause, cancel…) and the fan-out's place; never deleted.
+  campaigns: changeable,
   send_ledger: appendOnly,
   templates: appendOnly,
   messages: appendOnly,

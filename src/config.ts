@@ -51,6 +51,8 @@ export interface Config {
   runWorkers: boolean
   /** How many times a temporary failure is tried before the message fails. */
   deliveryMaxAttempts: number
+  /** How long a worker's claim on messages (and on a campaign's fan-out) holds: a worker that dies lets them go after this. */
+  deliveryLeaseSeconds: number
   controllerName: string
   controllerEmail: string
   suppressionPepper: string
@@ -228,6 +230,7 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     linkSigningKeys,
     runWorkers: readBoolean(env, 'RUN_WORKERS', true),
     deliveryMaxAttempts: readInt(env, 'DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
+    deliveryLeaseSeconds: readInt(env, 'DELIVERY_LEASE_SECONDS', 300, 5, 86_400),
     controllerName: env.CONTROLLER_NAME || 'The data controller',
     controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
     suppressionPepper,

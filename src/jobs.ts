@@ -22,4 +22,10 @@ export const periodicJobs: PeriodicJob[] = [
     cron: '*/5 * * * *',
     run: (services) => services.optOut.applyDueDeferredUnsubscribes(systemActor),
   },
+  {
+    // Campaigns started with a scheduledAt begin sending once it has come (to the minute).
+    name: 'start-scheduled-campaigns',
+    cron: '* * * * *',
+    run: (services) => services.campaigns.startDue(systemActor),
+  },
 ]

@@ -16,6 +16,8 @@ import { ledgerRoutes } from './ledger/routes.js'
 import { ledgerSchemas } from './ledger/schemas.js'
 import { pageRoutes } from './pages/routes.js'
 import { sendRoutes } from './sends/routes.js'
+import { campaignRoutes } from './campaigns/routes.js'
+import { campaignSchemas } from './campaigns/schemas.js'
 import { sendSchemas } from './sends/schemas.js'
 import { templateRoutes } from './templates/routes.js'
 import { templateSchemas } from './templates/schemas.js'
@@ -41,6 +43,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
       await v1.register(ledgerRoutes)
       await v1.register(templateRoutes)
       await v1.register(sendRoutes)
+      await v1.register(campaignRoutes)
       await v1.register(tokenRoutes)
       await v1.register(auditRoutes)
     },
@@ -61,6 +64,7 @@ export const sharedSchemas = [
   ...ledgerSchemas,
   ...templateSchemas,
   ...sendSchemas,
+  ...campaignSchemas,
   ...tokenSchemas,
   ...auditSchemas,
 ]

@@ -4,6 +4,7 @@
 // below it.
 import type { Database } from '../db/client.js'
 import { createAuditService } from './audit/service.js'
+import { createCampaignService } from './campaigns/service.js'
 import type { Config } from './config.js'
 import { createConsentService } from './consent/service.js'
 import { createContactService } from './contacts/service.js'
@@ -39,6 +40,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const templates = createTemplateService({ db, clock, config })
   const delivery = createDeliveryService({ clock })
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
+  const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   return {
     audit,
@@ -56,6 +58,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     templates,
     delivery,
     sends,
+    campaigns,
     unsubscribeLinks,
   }
 }

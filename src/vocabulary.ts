@@ -163,6 +163,17 @@ export const DeliveryEventType = {
   bounced: 'bounced',
   /** The decision at delivery blocked it: never handed to SMTP. */
   blocked: 'blocked',
+  /** Its campaign's send-by deadline passed before it went out. */
+  expired: 'expired',
+  /** Its campaign was cancelled before it went out. */
+  cancelled: 'cancelled',
+  /**
+   * A worker died while handing it to SMTP: the server may have taken it, so
+   * the next attempt may deliver it twice. Marked so it can be counted.
+   */
+  interrupted: 'interrupted',
+  /** Queued once more after it failed (a campaign's retry-failed). */
+  requeued: 'requeued',
 } as const
 export type DeliveryEventType = (typeof DeliveryEventType)[keyof typeof DeliveryEventType]
 
@@ -174,5 +185,21 @@ export const MessageStatus = {
   failed: 'failed',
   bounced: 'bounced',
   blocked: 'blocked',
+  expired: 'expired',
+  cancelled: 'cancelled',
 } as const
 export type MessageStatus = (typeof MessageStatus)[keyof typeof MessageStatus]
+
+/**
+ * Where a campaign is. draft → sending (start) or scheduled (start with a
+ * time) → sending ⇄ paused → finished; anything not finished → cancelled.
+ */
+export const CampaignStatus = {
+  draft: 'draft',
+  scheduled: 'scheduled',
+  sending: 'sending',
+  paused: 'paused',
+  finished: 'finished',
+  cancelled: 'cancelled',
+} as const
+export type CampaignStatus = (typeof CampaignStatus)[keyof typeof CampaignStatus]

@@ -172,3 +172,21 @@ export async function failureOf(promise: Promise<unknown>): Promise<string> {
 export async function auditTrail(t: TestApp, entityType: string, entityId: string) {
   return (await t.app.services.audit.listAudit({ entityType, entityId, limit: 200 })).items
 }
+
+/** The environment for a service or worker process of its own, with the test secrets (and without the test runner's loader options). */
+export function processEnv(settings: { databaseUrl: string; smtpUrl: string; dataDir: string } & Record<string, string>): NodeJS.ProcessEnv {
+  const { databaseUrl, smtpUrl, dataDir, ...rest } = settings
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET,
+    SUPPRESSION_PEPPER: PEPPER,
+    LINK_SIGNING_KEYS: `test:${LINK_SECRET}`,
+    SMTP_URL: smtpUrl,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ...rest,
+  }
+  delete env.NODE_OPTIONS
+  return env
+}

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { deliveryEventTypeEnum } from './enums.js'
 
@@ -15,8 +16,16 @@ export const deliveryQueue = pgTable(
     attempts: integer('attempts').notNull().default(0),
     leaseOwner: text('lease_owner'),
     leaseUntil: timestamp('lease_until', { withTimezone: true, mode: 'date' }),
+    /** The campaign the message belongs to: its rows wait while it is paused, and go when it is cancelled. */
+    campaignId: uuid('campaign_id'),
+    /**
+     * Set (and committed) just before the message is handed to SMTP, cleared
+     * when it is put back: a claim that finds it set knows a worker died
+     * mid-handover, and the server may already have the message.
+     */
+    handedOverAt: timestamp('handed_over_at', { withTimezone: true, mode: 'date' }),
   },
-  (t) => [index('delivery_queue_due_idx').on(t.dueAt)],
+  (t) => [index('delivery_queue_due_idx').on(t.dueAt), index('delivery_queue_campaign_idx').on(t.campaignId)],
 )
 
 /**
@@ -34,6 +43,11 @@ export const deliveryEvents = pgTable(
     /** The SMTP server's reply, or the error, as it was. */
     reply: text('reply'),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** The message's campaign, if any: a campaign's counts read its events without a join per message. */
+    campaignId: uuid('campaign_id'),
   },
-  (t) => [index('delivery_events_message_idx').on(t.messageId, t.occurredAt, t.id)],
+  (t) => [
+    index('delivery_events_message_idx').on(t.messageId, t.occurredAt, t.id),
+    index('delivery_events_campaign_idx').on(t.campaignId, t.type).where(sql`${t.campaignId} is not null`),
+  ],
 )

@@ -4,6 +4,7 @@ import { pgEnum } from 'drizzle-orm/pg-core'
 import {
   ActorRole,
   BlockReason,
+  CampaignStatus,
   ConsentEventType,
   ConsentSource,
   DecisionOutcome,
@@ -37,3 +38,4 @@ export const blockReasonEnum = pgEnum('block_reason', valuesOf(BlockReason))
 export const evidenceTypeEnum = pgEnum('evidence_type', valuesOf(EvidenceType))
 export const decisionStageEnum = pgEnum('decision_stage', valuesOf(DecisionStage))
 export const deliveryEventTypeEnum = pgEnum('delivery_event_type', valuesOf(DeliveryEventType))
+export const campaignStatusEnum = pgEnum('campaign_status', valuesOf(CampaignStatus))

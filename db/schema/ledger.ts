@@ -35,6 +35,10 @@ export const sendLedger = pgTable(
     // One decision when queued; at delivery one per attempt (each handover to SMTP is decided anew).
     uniqueIndex('send_ledger_message_enqueue_key').on(t.messageId).where(sql`${t.stage} = 'enqueue'`),
     index('send_ledger_message_idx').on(t.messageId, t.decidedAt),
+    // A campaign decides once per recipient: a fan-out batch run twice fails instead of queueing anyone twice.
+    uniqueIndex('send_ledger_campaign_recipient_key')
+      .on(t.campaignId, t.addressHash)
+      .where(sql`${t.campaignId} is not null and ${t.stage} = 'enqueue'`),
     index('send_ledger_contact_idx').on(t.contactId, t.decidedAt, t.id),
     index('send_ledger_campaign_idx').on(t.campaignId, t.decidedAt, t.id),
     index('send_ledger_list_idx').on(t.listId, t.decidedAt, t.id),

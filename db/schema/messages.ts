@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { contacts } from './contacts.js'
 import { localeEnum, messageKindEnum, roleEnum } from './enums.js'
@@ -33,7 +34,10 @@ export const messages = pgTable(
     createdByName: text('created_by_name'),
     createdByRole: roleEnum('created_by_role').notNull(),
   },
-  (t) => [index('messages_contact_idx').on(t.contactId, t.createdAt)],
+  (t) => [
+    index('messages_contact_idx').on(t.contactId, t.createdAt),
+    index('messages_campaign_idx').on(t.campaignId, t.id).where(sql`${t.campaignId} is not null`),
+  ],
 )
 
 /**

@@ -26,6 +26,8 @@ export const subscriptions = pgTable(
     index('subscriptions_list_status_idx').on(t.listId, t.status, t.createdAt, t.id),
     // A list's members in creation order without a status filter: the page is read off this index, not sorted.
     index('subscriptions_list_created_idx').on(t.listId, t.createdAt, t.id),
+    // A campaign's fan-out walks a list's members in contact order (keyset batches).
+    index('subscriptions_list_contact_idx').on(t.listId, t.contactId),
   ],
 )
 

@@ -1,13 +1,21 @@
 // SQL for delivery: the queue (work still to do, narrow and short-lived) and
 // the delivery events (what happened, appended). The proof of why a message
 // went out is the send ledger's, not here.
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm'
+import { selectRows, type Queryable } from '../../db/client.js'
 import { deliveryEvents, deliveryQueue } from '../../db/schema/index.js'
 
 export type QueueRow = typeof deliveryQueue.$inferSelect
 export type DeliveryEventRow = typeof deliveryEvents.$inferSelect
 export type NewDeliveryEvent = typeof deliveryEvents.$inferInsert
+
+export interface ClaimedMessage {
+  messageId: string
+  attempts: number
+  campaignId: string | null
+  /** Set when an earlier worker died while handing this message to SMTP. */
+  handedOverAt: Date | null
+}
 
 export async function insertQueueRow(db: Queryable, row: { messageId: string; dueAt: Date }): Promise<void> {
   await db.insert(deliveryQueue).values(row)
@@ -22,14 +30,19 @@ export async function insertQueueRow(db: Queryable, row: { messageId: string; du
  */
 export async function claimDue(
   db: Queryable,
-  claim: { owner: string; now: Date; leaseUntil: Date; limit: number },
-): Promise<{ messageId: string; attempts: number }[]> {
+  claim: { owner: string; now: Date; leaseUntil: Date; limit: number; sendingCampaigns: SQL },
+): Promise<ClaimedMessage[]> {
   const due = db
     .select({ messageId: deliveryQueue.messageId })
     .from(deliveryQueue)
     .where(
       // Typed comparisons, not raw SQL: the column maps the Date for each driver.
-      and(lte(deliveryQueue.dueAt, claim.now), or(isNull(deliveryQueue.leaseUntil), lt(deliveryQueue.leaseUntil, claim.now))),
+      and(
+        lte(deliveryQueue.dueAt, claim.now),
+        or(isNull(deliveryQueue.leaseUntil), lt(deliveryQueue.leaseUntil, claim.now)),
+        // A paused or cancelled campaign's messages wait (or are gone).
+        or(isNull(deliveryQueue.campaignId), inArray(deliveryQueue.campaignId, claim.sendingCampaigns)),
+      ),
     )
     .orderBy(asc(deliveryQueue.dueAt))
     .limit(claim.limit)
@@ -38,7 +51,142 @@ export async function claimDue(
     .update(deliveryQueue)
     .set({ leaseOwner: claim.owner, leaseUntil: claim.leaseUntil, attempts: sql`${deliveryQueue.attempts} + 1` })
     .where(inArray(deliveryQueue.messageId, due))
-    .returning({ messageId: deliveryQueue.messageId, attempts: deliveryQueue.attempts })
+    .returning({
+      messageId: deliveryQueue.messageId,
+      attempts: deliveryQueue.attempts,
+      campaignId: deliveryQueue.campaignId,
+      handedOverAt: deliveryQueue.handedOverAt,
+    })
+}
+
+/** Just before the handover to SMTP, in the transaction that records the decision at delivery. */
+export async function markHandedOver(db: Queryable, messageId: string, owner: string, at: Date | null): Promise<void> {
+  await db
+    .update(deliveryQueue)
+    .set({ handedOverAt: at })
+    .where(and(eq(deliveryQueue.messageId, messageId), eq(deliveryQueue.leaseOwner, owner)))
+}
+
+/** Put back untried (its campaign was paused before the handover): due now, held by no one, the attempt not counted. */
+export async function releaseQueueRow(db: Queryable, messageId: string, owner: string, now: Date): Promise<void> {
+  await db
+    .update(deliveryQueue)
+    .set({ dueAt: now, leaseOwner: null, leaseUntil: null, handedOverAt: null, attempts: sql`greatest(${deliveryQueue.attempts} - 1, 0)` })
+    .where(and(eq(deliveryQueue.messageId, messageId), eq(deliveryQueue.leaseOwner, owner)))
+}
+
+/**
+ * Ends a campaign's waiting messages with one event each (cancelled, or
+ * expired past its deadline) and takes them out of the queue. `includeLeased`:
+ * also those a worker holds (a cancel, which waited for every handover in
+ * progress); an expiry leaves held ones to their workers.
+ */
+export async function closeCampaignQueue(
+  db: Queryable,
+  close: { campaignId: string; type: 'cancelled' | 'expired'; reply: string; now: Date; includeLeased: boolean },
+): Promise<number> {
+  const at = sql`${close.now.toISOString()}::timestamptz`
+  const leaseFree = close.includeLeased ? sql`true` : sql`(lease_until is null or lease_until < ${at})`
+  const [result] = await selectRows<{ closed: number }>(
+    db,
+    sql`
+    with closed as (
+      delete from delivery_queue where campaign_id = ${close.campaignId}::uuid and ${leaseFree}
+      returning message_id, attempts
+    ),
+    events as (
+      insert into delivery_events (id, message_id, type, attempt, reply, occurred_at, campaign_id)
+      select samtykke_uuidv7(), message_id, ${close.type}::delivery_event_type, greatest(attempts, 1), ${close.reply}, ${at}, ${close.campaignId}::uuid
+      from closed
+      returning 1
+    )
+    select count(*)::int as closed from events`,
+  )
+  return result!.closed
+}
+
+/** Event types that end a delivery, and the one that reopens it. */
+const FINAL_TYPES = sql`('accepted', 'failed', 'bounced', 'blocked', 'expired', 'cancelled', 'requeued')`
+
+/**
+ * Queues once more every message of the campaign whose delivery failed and
+ * that was not queued again before: each failed message gets one more try.
+ */
+export async function requeueFailed(db: Queryable, campaignId: string, now: Date): Promise<number> {
+  const at = sql`${now.toISOString()}::timestamptz`
+  const [result] = await selectRows<{ requeued: number }>(
+    db,
+    sql`
+    with last as (
+      select distinct on (message_id) message_id, type, attempt from delivery_events
+      where campaign_id = ${campaignId}::uuid and type in ${FINAL_TYPES}
+      order by message_id, occurred_at desc, id desc
+    ),
+    todo as (
+      select l.message_id, l.attempt from last l
+      where l.type = 'failed'
+        and not exists (select 1 from delivery_events e where e.message_id = l.message_id and e.type = 'requeued')
+        and not exists (select 1 from delivery_queue q where q.message_id = l.message_id)
+    ),
+    events as (
+      insert into delivery_events (id, message_id, type, attempt, reply, occurred_at, campaign_id)
+      select samtykke_uuidv7(), message_id, 'requeued', attempt, 'retry-failed', ${at}, ${campaignId}::uuid from todo
+      returning 1
+    ),
+    queued as (
+      insert into delivery_queue (message_id, due_at, campaign_id) select message_id, ${at}, ${campaignId}::uuid from todo
+      returning 1
+    )
+    select count(*)::int as requeued from queued`,
+  )
+  return result!.requeued
+}
+
+/** Whether any of the campaign's messages still waits in the queue. */
+export async function campaignHasQueued(db: Queryable, campaignId: string): Promise<boolean> {
+  const [row] = await db.select({ id: deliveryQueue.messageId }).from(deliveryQueue).where(eq(deliveryQueue.campaignId, campaignId)).limit(1)
+  return row !== undefined
+}
+
+export interface CampaignDeliveryCounts {
+  /** Still in the queue, not yet tried (or put back untried). */
+  queued: number
+  /** In the queue after a temporary failure. */
+  deferred: number
+  /** By the event that ended each message's delivery. */
+  ended: Record<string, number>
+  /** Messages a worker died handing over: they may have arrived twice. */
+  interrupted: number
+}
+
+/** Where the campaign's messages are: in the queue, or ended by their latest final event. */
+export async function campaignDeliveryCounts(db: Queryable, campaignId: string): Promise<CampaignDeliveryCounts> {
+  const [waiting] = await selectRows<{ queued: number; deferred: number }>(
+    db,
+    sql`select count(*) filter (where attempts = 0 or lease_owner is not null)::int as queued,
+               count(*) filter (where attempts > 0 and lease_owner is null)::int as deferred
+        from delivery_queue where campaign_id = ${campaignId}::uuid`,
+  )
+  const ended = await selectRows<{ type: string; count: number }>(
+    db,
+    sql`select type, count(*)::int as count from (
+          select distinct on (message_id) message_id, type from delivery_events
+          where campaign_id = ${campaignId}::uuid and type in ${FINAL_TYPES}
+          order by message_id, occurred_at desc, id desc
+        ) last
+        where type <> 'requeued' and not exists (select 1 from delivery_queue q where q.message_id = last.message_id)
+        group by type`,
+  )
+  const [interrupted] = await selectRows<{ count: number }>(
+    db,
+    sql`select count(distinct message_id)::int as count from delivery_events where campaign_id = ${campaignId}::uuid and type = 'interrupted'`,
+  )
+  return {
+    queued: waiting!.queued,
+    deferred: waiting!.deferred,
+    ended: Object.fromEntries(ended.map((r) => [r.type, r.count])),
+    interrupted: interrupted!.count,
+  }
 }
 
 /** Done with a message (delivered, failed, blocked): its row goes, if this owner still holds it. */
@@ -54,7 +202,7 @@ export async function deleteQueueRow(db: Queryable, messageId: string, owner: st
 export async function postponeQueueRow(db: Queryable, messageId: string, owner: string, dueAt: Date): Promise<void> {
   await db
     .update(deliveryQueue)
-    .set({ dueAt, leaseOwner: null, leaseUntil: null })
+    .set({ dueAt, leaseOwner: null, leaseUntil: null, handedOverAt: null })
     .where(and(eq(deliveryQueue.messageId, messageId), eq(deliveryQueue.leaseOwner, owner)))
 }
 

@@ -3,7 +3,7 @@
 // to it. The worker that empties the queue is ./worker.ts. Knows nothing of HTTP.
 import type { Queryable } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'
-import { findDeliveryEvents, findQueueRow, insertQueueRow } from './queries.js'
+import { campaignDeliveryCounts, campaignHasQueued, closeCampaignQueue, findDeliveryEvents, findQueueRow, insertQueueRow, requeueFailed } from './queries.js'
 
 export type { DeliveryEventRow } from './queries.js'
 
@@ -26,6 +26,22 @@ export function createDeliveryService({ clock }: { clock: Clock }) {
 
     /** What happened at delivery to these messages, in order. */
     eventsOf: (q: Queryable, messageIds: string[]) => findDeliveryEvents(q, messageIds),
+
+    /** A campaign's waiting messages end as cancelled or expired, each with its event. */
+    closeCampaign: (tx: Queryable, campaignId: string, type: 'cancelled' | 'expired', includeLeased: boolean) =>
+      closeCampaignQueue(tx, {
+        campaignId,
+        type,
+        reply: type === 'cancelled' ? 'the campaign was cancelled' : 'the campaign passed its send-by deadline',
+        now: clock.now(),
+        includeLeased,
+      }),
+
+    /** A campaign's failed messages, each queued once more (once only). */
+    requeueFailed: (tx: Queryable, campaignId: string) => requeueFailed(tx, campaignId, clock.now()),
+
+    campaignHasQueued: (q: Queryable, campaignId: string) => campaignHasQueued(q, campaignId),
+    campaignCounts: (q: Queryable, campaignId: string) => campaignDeliveryCounts(q, campaignId),
 
     /** The message's place in the queue: when it is next due and how often it was tried; undefined once done. */
     queueEntryOf: (q: Queryable, messageId: string) => findQueueRow(q, messageId),

@@ -22,11 +22,12 @@ import type { SuppressionService } from '../suppressions/service.js'
 import type { TemplateService } from '../templates/service.js'
 import { DeliveryEventType, type MessageKind } from '../vocabulary.js'
 import type { Mailer, OutgoingMessage } from './mailer.js'
-import { claimDue, deleteQueueRow, insertDeliveryEvent, postponeQueueRow } from './queries.js'
+import type { CampaignService } from '../campaigns/service.js'
+import { claimDue, deleteQueueRow, insertDeliveryEvent, markHandedOver, postponeQueueRow, releaseQueueRow, type ClaimedMessage } from './queries.js'
 import type { DeliveryService } from './service.js'
 import { readEnhancedStatus, type DeliveryOutcome } from './smtp-reply.js'
 
-/** How long a claim holds a message: a worker that dies lets it go after this. */
+/** How long a claim holds a message by default (DELIVERY_LEASE_SECONDS): a worker that dies lets it go after this. */
 export const LEASE_MS = 5 * 60_000
 /** Messages claimed at a time. */
 const BATCH_SIZE = 50
@@ -59,7 +60,16 @@ export interface WorkerDeps {
   clock: Clock
   config: Pick<
     Config,
-    'publicBaseUrl' | 'mailFrom' | 'courseMailFrom' | 'unsubscribeMailto' | 'linkSigningKeys' | 'controllerName' | 'controllerEmail' | 'deliveryMaxAttempts' | 'smtpMaxConnections'
+    | 'publicBaseUrl'
+    | 'mailFrom'
+    | 'courseMailFrom'
+    | 'unsubscribeMailto'
+    | 'linkSigningKeys'
+    | 'controllerName'
+    | 'controllerEmail'
+    | 'deliveryMaxAttempts'
+    | 'deliveryLeaseSeconds'
+    | 'smtpMaxConnections'
   >
   mailer: Mailer
   sends: Pick<SendService, 'messageById'>
@@ -67,26 +77,33 @@ export interface WorkerDeps {
   ledger: Pick<LedgerService, 'recordSendDecision'>
   lists: Pick<ListService, 'requireList'>
   suppressions: Pick<SuppressionService, 'suppressIn'>
-  delivery: Pick<DeliveryService, 'onQueued'>
+  delivery: Pick<DeliveryService, 'onQueued' | 'closeCampaign'>
+  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut'>
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
 export function createDeliveryWorker(deps: WorkerDeps) {
-  const { db, clock, config, mailer, sends, templates, ledger, lists, suppressions, log } = deps
+  const { db, clock, config, mailer, sends, templates, ledger, lists, suppressions, campaigns, log } = deps
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const host = new URL(config.publicBaseUrl).hostname
+  const leaseMs = config.deliveryLeaseSeconds * 1000
 
-  /** Records the end of a message's delivery, or its postponement, with the event that says why. */
-  async function settle(messageId: string, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
-    await db.transaction(async (tx) => {
-      await insertDeliveryEvent(tx, { id: newId(), messageId, type: outcome.type, attempt, reply: outcome.reply, occurredAt: clock.now() })
-      if (retryAt) await postponeQueueRow(tx, messageId, owner, retryAt)
-      else await deleteQueueRow(tx, messageId, owner)
-    })
-    log.info({ messageId, attempt, outcome: outcome.type }, 'delivery')
+  /** Records the end of a message's delivery, or its postponement, with the event that says why (in `q`'s transaction). */
+  async function settleIn(q: Queryable, message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
+    await insertDeliveryEvent(q, { id: newId(), messageId: message.id, campaignId: message.campaignId, type: outcome.type, attempt, reply: outcome.reply, occurredAt: clock.now() })
+    if (retryAt) await postponeQueueRow(q, message.id, owner, retryAt)
+    else await deleteQueueRow(q, message.id, owner)
   }
 
-  /** Decides again, in one transaction with the blocked event when the answer is no. */
+  async function settle(message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
+    await db.transaction((tx) => settleIn(tx, message, attempt, outcome, retryAt))
+    log.info({ messageId: message.id, attempt, outcome: outcome.type }, 'delivery')
+  }
+
+  /**
+   * Decides again, in one transaction with the blocked event when the answer
+   * is no — or, when it is yes, with the mark that the handover to SMTP begins.
+   */
   async function decideAtDelivery(message: MessageRow, templateRef: { id: string; kind: MessageKind; version: string }, attempt: number) {
     return db.transaction(async (tx: Queryable) => {
       const { outcome } = await ledger.recordSendDecision(
@@ -107,12 +124,15 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         await insertDeliveryEvent(tx, {
           id: newId(),
           messageId: message.id,
+          campaignId: message.campaignId,
           type: DeliveryEventType.blocked,
           attempt,
           reply: `blocked at delivery: ${outcome.answer.reason}`,
           occurredAt: clock.now(),
         })
         await deleteQueueRow(tx, message.id, owner)
+      } else {
+        await markHandedOver(tx, message.id, owner, clock.now())
       }
       return outcome
     })
@@ -149,22 +169,75 @@ export function createDeliveryWorker(deps: WorkerDeps) {
    * lift it). The note names the message and the status code, never the
    * server's words: those often quote the address, and a note outlives erasure.
    */
-  async function suppressBounce(message: MessageRow, reply: string) {
-    await db.transaction((tx) =>
-      suppressions.suppressIn(tx, deliveryActor, clock.now(), { contactId: message.contactId, addressHash: message.addressHash }, {
-        scope: 'all-mail',
-        reason: 'bounce',
-        note: `hard bounce (${readEnhancedStatus(reply) ?? 'no status code'}) of message ${message.id}`,
-      }),
-    )
+  async function suppressBounce(q: Queryable, message: MessageRow, reply: string) {
+    await suppressions.suppressIn(q, deliveryActor, clock.now(), { contactId: message.contactId, addressHash: message.addressHash }, {
+      scope: 'all-mail',
+      reason: 'bounce',
+      note: `hard bounce (${readEnhancedStatus(reply) ?? 'no status code'}) of message ${message.id}`,
+    })
   }
 
-  async function deliverOne(messageId: string, attempt: number): Promise<void> {
+  /** Hands the message to the mailer and records the outcome, in `q`'s transaction. */
+  async function handOver(q: Queryable, message: MessageRow, outgoing: OutgoingMessage, attempt: number): Promise<DeliveryEventType> {
+    const outcome: DeliveryOutcome = await mailer.send(outgoing)
+    if (outcome.type === 'deferred') {
+      if (attempt >= config.deliveryMaxAttempts) {
+        await settleIn(q, message, attempt, { type: DeliveryEventType.failed, reply: `gave up after ${attempt} attempts: ${outcome.reply}` })
+        return DeliveryEventType.failed
+      }
+      await settleIn(q, message, attempt, outcome, new Date(clock.now().getTime() + retryDelayMs(attempt)))
+      return outcome.type
+    }
+    if (outcome.type === 'bounced') await suppressBounce(q, message, outcome.reply)
+    await settleIn(q, message, attempt, outcome)
+    return outcome.type
+  }
+
+  /**
+   * A campaign's message goes out only while the campaign sends: the check
+   * and the handover share one transaction holding the campaign row shared,
+   * so a cancel (which takes it for update) waits for handovers in progress,
+   * and none begins after the cancel commits. Paused: put back untried.
+   * Past its send-by deadline: it and the rest of the waiting ones expire.
+   */
+  async function handOverForCampaign(message: MessageRow, outgoing: OutgoingMessage, attempt: number): Promise<DeliveryEventType | 'released' | 'cancelled'> {
+    return db.transaction(async (tx) => {
+      const campaign = await campaigns.requireCampaign(tx, message.campaignId!, 'share')
+      if (campaign.status === 'cancelled') return 'cancelled'
+      if (campaign.status !== 'sending') {
+        await releaseQueueRow(tx, message.id, owner, clock.now())
+        return 'released'
+      }
+      if (campaign.notAfter && campaign.notAfter.getTime() <= clock.now().getTime()) {
+        await settleIn(tx, message, attempt, { type: DeliveryEventType.expired, reply: 'the campaign passed its send-by deadline' })
+        await deps.delivery.closeCampaign(tx, campaign.id, 'expired', false)
+        return DeliveryEventType.expired
+      }
+      return handOver(tx, message, outgoing, attempt)
+    })
+  }
+
+  async function deliverOne(claimed: ClaimedMessage): Promise<void> {
+    const { messageId, attempts: attempt } = claimed
     const message = await sends.messageById(db, messageId)
     if (!message?.toAddress) {
       // Erased since it was queued: nothing to send, and no one to send it to.
-      await settle(messageId, attempt, { type: DeliveryEventType.blocked, reply: 'the recipient was erased' })
+      await settle({ id: messageId, campaignId: claimed.campaignId }, attempt, { type: DeliveryEventType.blocked, reply: 'the recipient was erased' })
       return
+    }
+    if (claimed.handedOverAt) {
+      // The last worker died handing it over: the server may have it. Marked, counted, and sent again.
+      await db.transaction((tx) =>
+        insertDeliveryEvent(tx, {
+          id: newId(),
+          messageId,
+          campaignId: message.campaignId,
+          type: DeliveryEventType.interrupted,
+          attempt: Math.max(1, attempt - 1),
+          reply: `a worker stopped while handing it to SMTP at ${claimed.handedOverAt!.toISOString()}; it may arrive twice`,
+          occurredAt: clock.now(),
+        }),
+      )
     }
     const template = await templates.requireTemplate(db, message.templateId)
     let decision
@@ -172,7 +245,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
       decision = await decideAtDelivery(message, { id: template.id, kind: template.kind, version: `${template.name}@${template.version}` }, attempt)
     } catch (error) {
       // The decision refused the question itself (its course or list is gone): the message cannot be sent.
-      await settle(messageId, attempt, { type: DeliveryEventType.failed, reply: `not decided at delivery: ${(error as Error).message}` })
+      await settle(message, attempt, { type: DeliveryEventType.failed, reply: `not decided at delivery: ${(error as Error).message}` })
       return
     }
     if (!decision.answer.allowed) {
@@ -184,31 +257,26 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     try {
       outgoing = await compose(message, decision.answer.lockedUntil)
     } catch (error) {
-      await settle(messageId, attempt, { type: DeliveryEventType.failed, reply: `could not render: ${(error as Error).message}` })
+      await settle(message, attempt, { type: DeliveryEventType.failed, reply: `could not render: ${(error as Error).message}` })
       return
     }
-    const outcome: DeliveryOutcome = await mailer.send(outgoing)
-    if (outcome.type === 'deferred') {
-      if (attempt >= config.deliveryMaxAttempts) {
-        await settle(messageId, attempt, { type: DeliveryEventType.failed, reply: `gave up after ${attempt} attempts: ${outcome.reply}` })
-      } else {
-        await settle(messageId, attempt, outcome, new Date(clock.now().getTime() + retryDelayMs(attempt)))
-      }
-      return
-    }
-    if (outcome.type === 'bounced') await suppressBounce(message, outcome.reply)
-    await settle(messageId, attempt, outcome)
+    const outcome = message.campaignId
+      ? await handOverForCampaign(message, outgoing, attempt)
+      : await db.transaction((tx) => handOver(tx, message, outgoing, attempt))
+    log.info({ messageId, attempt, outcome }, 'delivery')
   }
 
   /** Claims one batch and delivers it, a few at a time (as many as the SMTP pool has connections). Returns how many it took. */
   async function runOnce(limit = BATCH_SIZE): Promise<number> {
     const now = clock.now()
-    const claimed = await db.transaction((tx) => claimDue(tx, { owner, now, leaseUntil: new Date(now.getTime() + LEASE_MS), limit }))
+    const claimed = await db.transaction((tx) =>
+      claimDue(tx, { owner, now, leaseUntil: new Date(now.getTime() + leaseMs), limit, sendingCampaigns: campaigns.sendingCampaignIds() }),
+    )
     const pending = [...claimed]
     const lanes = Array.from({ length: Math.min(config.smtpMaxConnections, pending.length) }, async () => {
       for (let next = pending.shift(); next; next = pending.shift()) {
         try {
-          await deliverOne(next.messageId, next.attempts)
+          await deliverOne(next)
         } catch (error) {
           // Left leased: taken up again when the lease runs out.
           log.error({ messageId: next.messageId, err: { message: (error as Error).message } }, 'delivery failed unexpectedly')
@@ -216,12 +284,20 @@ export function createDeliveryWorker(deps: WorkerDeps) {
       }
     })
     await Promise.all(lanes)
+    for (const campaignId of new Set(claimed.map((c) => c.campaignId).filter((id) => id !== null))) await campaigns.finishIfDone(campaignId)
     return claimed.length
+  }
+
+  /** One turn of the loop: fan out campaigns for a while, then deliver a batch. Returns how much work it found. */
+  async function work(): Promise<number> {
+    const decided = await campaigns.fanOut(owner, leaseMs)
+    return decided + (await runOnce())
   }
 
   return {
     owner,
     runOnce,
+    work,
 
     /** Works until stopped: a batch after another while there is work, else a poll a second or a wake-up from a new send. */
     start() {
@@ -232,7 +308,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         while (!stopped) {
           let taken = 0
           try {
-            taken = await runOnce()
+            taken = await work()
           } catch (error) {
             log.error({ err: { message: (error as Error).message } }, 'delivery batch failed')
           }

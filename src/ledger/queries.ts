@@ -1,8 +1,8 @@
 // SQL for the send ledger. Inserts and reads only: the database refuses
 // deletes and every change but erasure's (trigger). Delivery is not here: it
 // is work, kept in src/delivery's own tables.
-import { and, asc, eq, gte, inArray, lt } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
+import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { sendLedger } from '../../db/schema/index.js'
 import type { Cursor } from '../lib/pagination.js'
@@ -64,4 +64,25 @@ export async function ledgerRowsOfMessages(db: Queryable, messageIds: string[]):
     .from(sendLedger)
     .where(inArray(sendLedger.messageId, messageIds))
     .orderBy(asc(sendLedger.decidedAt), asc(sendLedger.id))
+}
+
+/** A campaign's decisions counted by stage, outcome and reason (at delivery, one per message: its latest). */
+export async function countCampaignDecisions(
+  db: Queryable,
+  campaignId: string,
+): Promise<{ stage: DecisionStage; decision: DecisionOutcome; reason: string | null; count: number }[]> {
+  return selectRows(
+    db,
+    sql`select 'enqueue' as stage, decision, reason, count(*)::int as count
+        from send_ledger where campaign_id = ${campaignId}::uuid and stage = 'enqueue'
+        group by decision, reason
+        union all
+        select 'delivery', decision, reason, count(*)::int from (
+          select distinct on (message_id) decision, reason from send_ledger
+          where campaign_id = ${campaignId}::uuid and stage = 'delivery'
+          order by message_id, decided_at desc, id desc
+        ) latest
+        where decision = 'blocked'
+        group by decision, reason`,
+  )
 }

@@ -6,9 +6,9 @@ import type { Database, Queryable } from '../../db/client.js'
 import type { DecisionOutcome, DecisionRequest, DecisionService } from '../decision/service.js'
 import { ConflictError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
-import { decodeCursor, timeRange, toPage } from '../lib/pagination.js'
+import { decodeCursor, timeRange, toPage, type Cursor } from '../lib/pagination.js'
 import type { DecisionStage } from '../vocabulary.js'
-import { findLedgerRows, insertLedgerRow, ledgerRowsOfMessages, type LedgerRow } from './queries.js'
+import { countCampaignDecisions, findLedgerRows, insertLedgerRow, ledgerRowsOfMessages, type LedgerRow } from './queries.js'
 
 /** One message about to be sent: its id, the stage of the send path, its recipient and what it is. */
 export interface SendDecisionInput extends DecisionRequest {
@@ -73,6 +73,13 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
 
     /** Every decision about these messages, in decision order. */
     decisionsOf: (q: Queryable, messageIds: string[]) => ledgerRowsOfMessages(q, messageIds),
+
+    /** A campaign's decisions, counted: when queued by outcome and reason; at delivery, the blocks. */
+    campaignDecisionCounts: (q: Queryable, campaignId: string) => countCampaignDecisions(q, campaignId),
+
+    /** A page of a campaign's recipients: its decisions when queued, one per member, in decision order. */
+    campaignRecipients: (q: Queryable, campaignId: string, page: { after?: Cursor; limit: number }) =>
+      findLedgerRows(q, { campaignId, stage: 'enqueue', after: page.after, limit: page.limit }),
 
     /** A page of ledger rows in decision order, filtered. */
     async listLedger(query: LedgerQuery) {

@@ -44,6 +44,7 @@ export const ErrorCode = {
   revocationNotFound: 'revocation_not_found',
   templateNotFound: 'template_not_found',
   messageNotFound: 'message_not_found',
+  campaignNotFound: 'campaign_not_found',
   /** A subscriber link whose token does not verify: says nothing more. */
   linkInvalid: 'link_invalid',
   // What the domain refuses
@@ -88,6 +89,12 @@ export const ErrorCode = {
   templateDataMissing: 'template_data_missing',
   templateVersionConflict: 'template_version_conflict',
   idempotencyKeyReused: 'idempotency_key_reused',
+  /** A campaign goes to a newsletter or marketing list. */
+  campaignListKind: 'campaign_list_kind',
+  /** start, pause, resume, cancel or retry-failed where the campaign's state does not allow it. */
+  campaignTransitionInvalid: 'campaign_transition_invalid',
+  /** notAfter before scheduledAt, or a scheduledAt in the past. */
+  campaignScheduleInvalid: 'campaign_schedule_invalid',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

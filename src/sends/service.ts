@@ -194,7 +194,7 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
         createdById: message.createdById,
         createdByName: message.createdByName,
         nextAttemptAt: queued?.dueAt ?? null,
-        attempts: queued?.attempts ?? events.filter((e) => e.type !== 'blocked').length,
+        attempts: queued?.attempts ?? events.filter((e) => ATTEMPT_OUTCOMES.has(e.type)).length,
         decisions,
         events,
       }
@@ -202,6 +202,9 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
   }
 }
 export type SendService = ReturnType<typeof createSendService>
+
+/** The events that end an attempt at the SMTP server (the rest say what happened around the attempts). */
+const ATTEMPT_OUTCOMES: ReadonlySet<string> = new Set(['accepted', 'deferred', 'failed', 'bounced'])
 
 /** Where a message is: blocked by any decision, else as its latest delivery event says, else still queued. */
 export function messageStatus(decisions: { decision: string }[], events: { type: string }[]): MessageStatus {
@@ -217,6 +220,10 @@ export function messageStatus(decisions: { decision: string }[], events: { type:
       return MessageStatus.bounced
     case 'blocked':
       return MessageStatus.blocked
+    case 'expired':
+      return MessageStatus.expired
+    case 'cancelled':
+      return MessageStatus.cancelled
     default:
       return MessageStatus.queued
   }

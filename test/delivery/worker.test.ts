@@ -11,7 +11,7 @@ import { buildApp } from '../../src/app.js'
 import { claimDue } from '../../src/delivery/queries.js'
 import { LEASE_MS } from '../../src/delivery/worker.js'
 import { createList, putCourse, putEnrollment, uniqueEmail } from '../factories.js'
-import { build, freshDatabase, JWT_SECRET, LINK_SECRET, PEPPER, signTestToken, testConfig, TestClock, type TestApp } from '../helper.js'
+import { build, freshDatabase, processEnv, signTestToken, testConfig, TestClock, type TestApp } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
 
 function tempDir(t: Test): string {
@@ -92,8 +92,16 @@ t.test('a worker that dies leaves its batch to be taken over when the lease runs
   const { messageId } = await courseSend(app)
   // Another worker claims the message and is never heard from again.
   const now = app.clock.now()
-  const taken = await app.app.db.transaction((tx) => claimDue(tx, { owner: 'dead-worker', now, leaseUntil: new Date(now.getTime() + LEASE_MS), limit: 10 }))
-  t.same(taken, [{ messageId, attempts: 1 }])
+  const taken = await app.app.db.transaction((tx) =>
+    claimDue(tx, {
+      owner: 'dead-worker',
+      now,
+      leaseUntil: new Date(now.getTime() + LEASE_MS),
+      limit: 10,
+      sendingCampaigns: app.app.services.campaigns.sendingCampaignIds(),
+    }),
+  )
+  t.same(taken, [{ messageId, attempts: 1, campaignId: null, handedOverAt: null }])
   t.equal(await app.app.deliveryWorker.runOnce(), 0, 'not while the lease holds')
   app.clock.advance(LEASE_MS + 1000)
   t.equal(await app.app.deliveryWorker.runOnce(), 1, 'taken over once it ran out')
@@ -142,17 +150,7 @@ t.test('npm run worker delivers what the service queued, from a process of its o
   }
   const { email } = await courseSend(app)
 
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: database.url,
-    JWT_SECRET,
-    SUPPRESSION_PEPPER: PEPPER,
-    LINK_SIGNING_KEYS: `test:${LINK_SECRET}`,
-    SMTP_URL: sink.url,
-    DATA_DIR: tempDir(t),
-    LOG_LEVEL: 'warn',
-  }
-  delete env.NODE_OPTIONS
+  const env = processEnv({ databaseUrl: database.url, smtpUrl: sink.url, dataDir: tempDir(t) })
   const worker = spawn(resolve('node_modules/.bin/tsx'), ['src/cli/worker.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   worker.stderr.on('data', (chunk) => (stderr += chunk))

@@ -38,7 +38,8 @@ const CLOSE_GRACE_MS = 200
 /** Long enough for a slow CI machine, short enough that a missing message fails the test quickly. */
 const DEFAULT_WAIT_MS = 5000
 
-export async function startSmtpSink(): Promise<SmtpSink> {
+/** `delayMs`: how long the sink takes over each message before it answers (a slow server; for crash tests). */
+export async function startSmtpSink(options: { delayMs?: number } = {}): Promise<SmtpSink> {
   const received: ReceivedMessage[] = []
   const refusals: SmtpReply[] = []
   const arrivals = new Set<() => void>()
@@ -78,7 +79,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
               parsed,
             })
             for (const notify of arrivals) notify()
-            callback()
+            if (options.delayMs) setTimeout(() => callback(), options.delayMs)
+            else callback()
           },
           (error: Error) => callback(error),
         )

@@ -1,0 +1,72 @@
+// One fan-out batch as one statement: the decisions for a batch of members
+// (src/decision/sql.ts), written to the send ledger, with a message and a
+// queue row for everyone allowed — no round trip per recipient. It writes the
+// ledger's, the messages' and the delivery queue's tables, which their own
+// modules otherwise write alone: one statement is what makes a million
+// members a matter of seconds. The rows are the same ones those modules write
+// for a single send (src/sends/service.ts), a column for a column.
+import { sql } from 'drizzle-orm'
+import { selectRows, type Queryable } from '../../db/client.js'
+import { memberDecisionsSql, type Member } from '../decision/sql.js'
+import type { DecisionPolicy } from '../decision/types.js'
+import type { Actor } from '../lib/actor.js'
+import type { CampaignRow } from './queries.js'
+
+/** The one value each recipient's message has of its own: the person's name, from their contact. */
+export const RECIPIENT_NAME = 'name'
+
+export interface FanoutBatch {
+  campaign: CampaignRow
+  kind: 'newsletter' | 'marketing'
+  templateVersion: string
+  members: Member[]
+  now: Date
+  policy: DecisionPolicy
+  /** The host of our Message-IDs. */
+  messageIdHost: string
+  /** Who the messages are created by: the campaign's creator. */
+  actor: Actor
+}
+
+/** Decides, records and queues one batch; returns how many were decided and how many queued. */
+export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ decided: number; queued: number }> {
+  const { campaign, kind, now, actor } = batch
+  const at = sql`${now.toISOString()}::timestamptz`
+  const decisions = memberDecisionsSql({ listId: campaign.listId, members: batch.members, now, policy: batch.policy })
+  const [counts] = await selectRows<{ decided: number; queued: number }>(
+    q,
+    sql`
+    with decided as (
+      select d.*, samtykke_uuidv7() as message_id from (${decisions}) d
+    ),
+    ledger as (
+      insert into send_ledger (id, message_id, stage, contact_id, address_hash, kind, list_id, campaign_id, template_version,
+                               decision, basis, evidence_type, evidence_id, reason, decided_at)
+      select samtykke_uuidv7(), message_id, 'enqueue', contact_id, address_hash, ${kind}::message_kind, ${campaign.listId}::uuid,
+             ${campaign.id}::uuid, ${batch.templateVersion},
+             (case when allowed then 'allowed' else 'blocked' end)::decision_outcome, basis::legal_basis,
+             evidence_type::evidence_type, evidence_id, reason::block_reason, ${at}
+      from decided
+      returning 1
+    ),
+    message as (
+      insert into messages (id, kind, template_id, list_id, campaign_id, contact_id, to_address, address_hash, locale, data,
+                            header_message_id, created_at, created_by_id, created_by_name, created_by_role)
+      select d.message_id, ${kind}::message_kind, ${campaign.templateId}::uuid, ${campaign.listId}::uuid, ${campaign.id}::uuid,
+             d.contact_id, c.email, d.address_hash, c.locale,
+             ${JSON.stringify(campaign.data)}::jsonb || jsonb_build_object(${RECIPIENT_NAME}::text, coalesce(c.name, '')),
+             '<' || d.message_id || '@' || ${batch.messageIdHost} || '>', ${at}, ${actor.id}, ${actor.name}, ${actor.role}::actor_role
+      from decided d join contacts c on c.id = d.contact_id
+      where d.allowed
+      returning 1
+    ),
+    queued as (
+      insert into delivery_queue (message_id, due_at, campaign_id)
+      select message_id, ${at}, ${campaign.id}::uuid from decided where allowed
+      returning 1
+    )
+    select (select count(*) from ledger)::int as decided, (select count(*) from queued)::int as queued,
+           (select count(*) from message)::int as messages`,
+  )
+  return { decided: counts!.decided, queued: counts!.queued }
+}

@@ -1,0 +1,367 @@
+// Campaigns: one template version to every member of a newsletter or
+// marketing list. Staff create one, start it (now or at a time), pause,
+// resume, cancel it and queue its failed messages once more; each is
+// idempotent, and a change the state does not allow is a 409. Workers fan a
+// started campaign out in keyset batches — each batch's decisions, messages
+// and queue rows commit together with the fan-out's place — and deliver its
+// messages through the same queue as single sends. Knows nothing of HTTP.
+import type { Database, Queryable } from '../../db/client.js'
+import type { AuditRecorder } from '../audit/service.js'
+import type { Config } from '../config.js'
+import type { ContactService } from '../contacts/service.js'
+import { listMembersAfter } from '../decision/sql.js'
+import type { DecisionPolicy } from '../decision/types.js'
+import type { DeliveryService } from '../delivery/service.js'
+import type { LedgerService } from '../ledger/service.js'
+import type { Actor } from '../lib/actor.js'
+import type { Clock } from '../lib/clock.js'
+import { storedAddressHash } from '../lib/email.js'
+import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { newId } from '../lib/ids.js'
+import { decodeCursor, toPage } from '../lib/pagination.js'
+import type { ListService } from '../lists/service.js'
+import type { TemplateService } from '../templates/service.js'
+import { CampaignStatus, MessageStatus } from '../vocabulary.js'
+import { fanOutBatch, RECIPIENT_NAME } from './fanout-sql.js'
+import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
+
+export type { CampaignRow }
+
+/** Members decided per fan-out batch (one statement, one transaction). */
+export const FANOUT_BATCH = 1000
+/** How long one call of fanOut keeps at it before the worker delivers for a while. */
+const FANOUT_SLICE_MS = 2000
+
+export interface NewCampaign {
+  name: string
+  listId: string
+  template: string
+  templateVersion?: number
+  data?: Record<string, unknown>
+  scheduledAt?: string
+  notAfter?: string
+}
+
+export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel' | 'retry-failed'
+
+export interface CampaignDeps {
+  db: Database
+  clock: Clock
+  config: Pick<Config, 'publicBaseUrl' | 'marketingCustomerWindowMonths' | 'suppressionPepper'>
+  audit: AuditRecorder
+  lists: Pick<ListService, 'requireList'>
+  templates: Pick<TemplateService, 'resolveTemplate' | 'requireTemplate' | 'checkData'>
+  ledger: Pick<LedgerService, 'campaignDecisionCounts' | 'campaignRecipients' | 'decisionsOf'>
+  delivery: Pick<DeliveryService, 'closeCampaign' | 'requeueFailed' | 'campaignHasQueued' | 'campaignCounts' | 'eventsOf' | 'queueEntryOf' | 'notify'>
+}
+
+const conflict = (campaign: CampaignRow, action: CampaignAction) =>
+  new ConflictError('campaign_transition_invalid', `A ${campaign.status} campaign cannot be asked to ${action}`, {
+    campaignStatus: campaign.status,
+  })
+
+export function createCampaignService(deps: CampaignDeps) {
+  const { db, clock, config, audit, lists, templates, ledger, delivery } = deps
+  const policy: DecisionPolicy = { marketingCustomerWindowMonths: config.marketingCustomerWindowMonths }
+  const messageIdHost = new URL(config.publicBaseUrl).hostname
+
+  async function requireCampaign(q: Queryable, id: string, lock?: 'update' | 'share'): Promise<CampaignRow> {
+    const campaign = await findCampaign(q, id, lock)
+    if (!campaign) throw new NotFoundError('Campaign', 'campaign_not_found')
+    return campaign
+  }
+
+  /** Changes the state in a transaction holding the row, with its audit entry; returns the campaign as it is after. */
+  async function transition(id: string, actor: Actor, action: CampaignAction, change: (tx: Queryable, campaign: CampaignRow) => Promise<Partial<CampaignRow> | null>) {
+    const campaign = await db.transaction(async (tx) => {
+      const current = await requireCampaign(tx, id, 'update')
+      const patch = await change(tx, current)
+      // null: already where the action leads, nothing to do (each action is idempotent).
+      if (!patch) return current
+      const now = clock.now()
+      const updated = await updateCampaign(tx, id, { ...patch, updatedAt: now })
+      await audit.record(tx, actor, now, {
+        action: `campaign.${action}`,
+        entityType: 'campaign',
+        entityId: id,
+        changes: { status: { from: current.status, to: updated.status } },
+      })
+      return updated
+    })
+    if (campaign.status === CampaignStatus.sending) delivery.notify()
+    return campaign
+  }
+
+  /** A sending campaign ends when its fan-out is done and nothing of it waits in the queue. */
+  async function finishIfDone(id: string): Promise<void> {
+    await db.transaction(async (tx) => {
+      const campaign = await requireCampaign(tx, id, 'update')
+      if (campaign.status !== CampaignStatus.sending || !campaign.fanoutDoneAt) return
+      if (await delivery.campaignHasQueued(tx, id)) return
+      await updateCampaign(tx, id, { status: CampaignStatus.finished, finishedAt: clock.now(), updatedAt: clock.now() })
+    })
+  }
+
+  return {
+    requireCampaign,
+    finishIfDone,
+    sendingCampaignIds,
+
+    async create(input: NewCampaign, actor: Actor): Promise<CampaignRow> {
+      const now = clock.now()
+      const scheduledAt = input.scheduledAt ? new Date(input.scheduledAt) : null
+      const notAfter = input.notAfter ? new Date(input.notAfter) : null
+      if (notAfter && notAfter.getTime() <= (scheduledAt ?? now).getTime()) {
+        throw new UnprocessableError('campaign_schedule_invalid', 'notAfter must come after scheduledAt (or after now, when not scheduled)')
+      }
+      return db.transaction(async (tx) => {
+        const list = await lists.requireList(tx, input.listId)
+        if (list.kind !== 'newsletter' && list.kind !== 'marketing') {
+          throw new UnprocessableError('campaign_list_kind', `A campaign goes to a newsletter or marketing list; this list is ${list.kind}`)
+        }
+        if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived: nothing is sent to it')
+        const template = await templates.resolveTemplate(tx, input.template, input.templateVersion)
+        if (template.kind !== list.kind) {
+          throw new UnprocessableError('template_kind_mismatch', `Template ${template.name} makes ${template.kind} mail; the list is ${list.kind}`)
+        }
+        const data = input.data ?? {}
+        // Each recipient's own name is filled from their contact at fan-out.
+        templates.checkData(template, { ...data, [RECIPIENT_NAME]: '' })
+        const campaign = await insertCampaign(tx, {
+          id: newId(),
+          name: input.name,
+          listId: list.id,
+          templateId: template.id,
+          data,
+          status: CampaignStatus.draft,
+          scheduledAt,
+          notAfter,
+          createdAt: now,
+          createdById: actor.id,
+          createdByName: actor.name,
+          createdByRole: actor.role,
+          updatedAt: now,
+        })
+        await audit.record(tx, actor, now, {
+          action: 'campaign.created',
+          entityType: 'campaign',
+          entityId: campaign.id,
+          changes: { name: campaign.name, listId: list.id, templateId: template.id, scheduledAt, notAfter },
+        })
+        return campaign
+      })
+    },
+
+    /** draft → sending, or → scheduled when its time is still to come; a started one stays as it is. */
+    start: (id: string, actor: Actor) =>
+      transition(id, actor, 'start', async (tx, c) => {
+        if (c.status === 'sending' || c.status === 'scheduled' || c.status === 'finished') return null
+        if (c.status !== 'draft') throw conflict(c, 'start')
+        const list = await lists.requireList(tx, c.listId)
+        if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived: nothing is sent to it')
+        const now = clock.now()
+        if (c.scheduledAt && c.scheduledAt.getTime() > now.getTime()) return { status: CampaignStatus.scheduled }
+        return { status: CampaignStatus.sending, startedAt: now }
+      }),
+
+    pause: (id: string, actor: Actor) =>
+      transition(id, actor, 'pause', async (_tx, c) => {
+        if (c.status === 'paused') return null
+        if (c.status !== 'sending' && c.status !== 'scheduled') throw conflict(c, 'pause')
+        return { status: CampaignStatus.paused }
+      }),
+
+    resume: (id: string, actor: Actor) =>
+      transition(id, actor, 'resume', async (tx, c) => {
+        if (c.status === 'sending') return null
+        if (c.status !== 'paused') throw conflict(c, 'resume')
+        const list = await lists.requireList(tx, c.listId)
+        if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived: nothing is sent to it')
+        // A campaign paused before it began resumes as what it was: scheduled while its time is to come.
+        const now = clock.now()
+        if (!c.startedAt && c.scheduledAt && c.scheduledAt.getTime() > now.getTime()) return { status: CampaignStatus.scheduled }
+        return { status: CampaignStatus.sending, startedAt: c.startedAt ?? now }
+      }),
+
+    /**
+     * Nothing of the campaign leaves after this commits: the row lock waits
+     * for every handover in progress (they hold it shared), and every later
+     * one sees the campaign cancelled. What waited ends as cancelled.
+     */
+    cancel: (id: string, actor: Actor) =>
+      transition(id, actor, 'cancel', async (tx, c) => {
+        if (c.status === 'cancelled') return null
+        if (c.status === 'finished') throw conflict(c, 'cancel')
+        await delivery.closeCampaign(tx, c.id, 'cancelled', true)
+        return { status: CampaignStatus.cancelled, cancelledAt: clock.now() }
+      }),
+
+    /** Queues each message whose delivery failed once more (never a second time); the campaign sends again. */
+    retryFailed: (id: string, actor: Actor) =>
+      transition(id, actor, 'retry-failed', async (tx, c) => {
+        if (c.status !== 'finished' && c.status !== 'sending' && c.status !== 'paused') throw conflict(c, 'retry-failed')
+        const requeued = await delivery.requeueFailed(tx, c.id)
+        if (requeued === 0 || c.status !== 'finished') return null
+        return { status: CampaignStatus.sending, finishedAt: null }
+      }),
+
+    /** Scheduled campaigns whose time has come start sending (a pg-boss job, every minute). */
+    async startDue(actor: Actor): Promise<{ started: number }> {
+      const due = await findDueScheduled(db, clock.now())
+      for (const c of due) {
+        await transition(c.id, actor, 'start', async (_tx, current) =>
+          current.status === 'scheduled' ? { status: CampaignStatus.sending, startedAt: clock.now() } : null,
+        )
+      }
+      return { started: due.length }
+    },
+
+    /**
+     * Fans out a sending campaign for a while (a slice), batch by batch: each
+     * batch's decisions, messages and queue rows commit together with the
+     * fan-out's new place, under a lease, so a worker that dies mid-way
+     * leaves the place where its last batch committed and another takes over.
+     * Returns how many members were decided. `leaseMs`: how long the claim holds (DELIVERY_LEASE_SECONDS).
+     */
+    async fanOut(owner: string, leaseMs: number): Promise<number> {
+      const started = Date.now()
+      const leaseUntil = () => new Date(clock.now().getTime() + leaseMs)
+      const claimed = await db.transaction((tx) => claimFanout(tx, { owner, now: clock.now(), leaseUntil: leaseUntil() }))
+      if (!claimed) return 0
+      const list = await lists.requireList(db, claimed.listId)
+      const template = await templates.requireTemplate(db, claimed.templateId)
+      const kind = list.kind as 'newsletter' | 'marketing'
+      const creator: Actor = { id: claimed.createdById, name: claimed.createdByName, role: claimed.createdByRole }
+      let decided = 0
+      while (Date.now() - started < FANOUT_SLICE_MS) {
+        const now = clock.now()
+        const batch = await db.transaction(async (tx) => {
+          const campaign = await requireCampaign(tx, claimed.id, 'update')
+          // Paused, cancelled or taken over since: stop here; the place is where the last batch left it.
+          if (campaign.status !== 'sending' || campaign.fanoutOwner !== owner || campaign.fanoutDoneAt) return null
+          const members = await listMembersAfter(tx, { listId: list.id, kind, categories: list.categories, after: campaign.fanoutAfter, limit: FANOUT_BATCH, now, policy })
+          const counts =
+            members.length === 0
+              ? { decided: 0, queued: 0 }
+              : await fanOutBatch(tx, {
+                  campaign,
+                  kind,
+                  templateVersion: `${template.name}@${template.version}`,
+                  members: members.map((m) => ({ contactId: m.id, addressHash: storedAddressHash(m.email, config.suppressionPepper) })),
+                  now,
+                  policy,
+                  messageIdHost,
+                  actor: creator,
+                })
+          const done = members.length < FANOUT_BATCH
+          await updateCampaign(tx, campaign.id, {
+            fanoutAfter: members.at(-1)?.id ?? campaign.fanoutAfter,
+            fanoutDoneAt: done ? now : null,
+            fanoutLeaseUntil: leaseUntil(),
+          })
+          return { ...counts, done }
+        })
+        if (!batch) break
+        decided += batch.decided
+        if (batch.queued > 0) delivery.notify()
+        if (batch.done) {
+          await finishIfDone(claimed.id)
+          break
+        }
+      }
+      return decided
+    },
+
+    async getCampaign(id: string) {
+      const campaign = await requireCampaign(db, id)
+      return { ...campaign, counts: await countsOf(campaign) }
+    },
+
+    async listCampaigns(query: { status?: CampaignStatus; listId?: string; cursor?: string; limit?: number }) {
+      const limit = query.limit ?? 50
+      const rows = await listCampaignRows(db, { status: query.status, listId: query.listId, after: decodeCursor(query.cursor), limit: limit + 1 })
+      return toPage(rows, limit, (r) => ({ at: r.createdAt, id: r.id }))
+    },
+
+    /** Who got it, who did not and why: the decisions when queued, with what happened to each message since. */
+    async recipients(id: string, query: { cursor?: string; limit?: number }) {
+      await requireCampaign(db, id)
+      const limit = query.limit ?? 50
+      const rows = await ledger.campaignRecipients(db, id, { after: decodeCursor(query.cursor), limit: limit + 1 })
+      const page = toPage(rows, limit, (r) => ({ at: r.decidedAt, id: r.id }))
+      const allowedIds = page.items.filter((r) => r.decision === 'allowed').map((r) => r.messageId)
+      const events = await delivery.eventsOf(db, allowedIds)
+      const decisions = await ledger.decisionsOf(db, allowedIds)
+      const items = []
+      for (const row of page.items) {
+        const mine = events.filter((e) => e.messageId === row.messageId)
+        const blockedAtDelivery = decisions.filter((d) => d.messageId === row.messageId && d.stage === 'delivery' && d.decision === 'blocked').at(-1)
+        const last = mine.filter((e) => e.type !== 'interrupted').at(-1)
+        const queued = row.decision === 'allowed' ? await delivery.queueEntryOf(db, row.messageId) : undefined
+        items.push({
+          contactId: row.contactId,
+          messageId: row.messageId,
+          decision: row.decision,
+          basis: row.basis,
+          evidence: row.evidenceType ? { type: row.evidenceType, id: row.evidenceId! } : null,
+          reason: row.reason ?? blockedAtDelivery?.reason ?? null,
+          status: recipientStatus(row.decision, queued !== undefined, last?.type),
+          lastReply: last?.reply ?? null,
+          possibleDuplicate: mine.some((e) => e.type === 'interrupted'),
+          decidedAt: row.decidedAt,
+        })
+      }
+      return { items, nextCursor: page.nextCursor }
+    },
+  }
+
+  async function countsOf(campaign: CampaignRow) {
+    const decisions = await ledger.campaignDecisionCounts(db, campaign.id)
+    const deliveryCounts = await delivery.campaignCounts(db, campaign.id)
+    const blockedByReason: Record<string, number> = {}
+    let recipients = 0
+    for (const row of decisions) {
+      if (row.stage === 'enqueue') recipients += row.count
+      if (row.decision === 'blocked' && row.reason) blockedByReason[row.reason] = (blockedByReason[row.reason] ?? 0) + row.count
+    }
+    const ended = deliveryCounts.ended
+    const blocked = Object.values(blockedByReason).reduce((a, b) => a + b, 0)
+    const waiting = deliveryCounts.queued + deliveryCounts.deferred
+    return {
+      recipients,
+      queued: deliveryCounts.queued,
+      deferred: deliveryCounts.deferred,
+      sent: ended.accepted ?? 0,
+      failed: ended.failed ?? 0,
+      bounced: ended.bounced ?? 0,
+      expired: ended.expired ?? 0,
+      cancelled: ended.cancelled ?? 0,
+      blocked,
+      blockedByReason,
+      possibleDuplicates: deliveryCounts.interrupted,
+      fanoutDone: campaign.fanoutDoneAt !== null,
+      /** Share of recipients whose message is no longer waiting, 0–1; 0 until the fan-out has begun. */
+      progress: recipients === 0 ? (campaign.fanoutDoneAt ? 1 : 0) : campaign.fanoutDoneAt ? (recipients - waiting) / recipients : 0,
+    }
+  }
+}
+
+/** Where one recipient's message is. */
+function recipientStatus(decision: string, inQueue: boolean, lastEvent: string | undefined): MessageStatus {
+  if (decision === 'blocked') return MessageStatus.blocked
+  if (inQueue) return lastEvent === 'deferred' ? MessageStatus.deferred : MessageStatus.queued
+  switch (lastEvent) {
+    case 'accepted':
+      return MessageStatus.sent
+    case 'failed':
+    case 'bounced':
+    case 'blocked':
+    case 'expired':
+    case 'cancelled':
+      return lastEvent
+    default:
+      return MessageStatus.queued
+  }
+}
+
+export type CampaignService = ReturnType<typeof createCampaignService>

@@ -1,0 +1,221 @@
+// Crash tests with real processes, on PostgreSQL: a campaign to an in-process
+// SMTP server that counts per recipient, while `kill -9` takes out a worker
+// (and, separately, the whole service) at random points mid-send, it is
+// started again, two workers share the campaign, and it is paused and resumed
+// twice. Afterwards every allowed member received exactly one message — the
+// only exceptions being those marked as possible duplicates (accepted in the
+// instant before a kill) — every blocked member none, and the counts match
+// what the server received.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { consentEvents, contacts, subscriptions, suppressions } from '../../db/schema/index.js'
+import { buildApp } from '../../src/app.js'
+import { storedAddressHash } from '../../src/lib/email.js'
+import { createList } from '../factories.js'
+import { freshDatabase, PEPPER, processEnv, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
+
+const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): workers in processes of their own share one database'
+
+const ALLOWED = 240
+const UNSUBSCRIBED = 20
+const SUPPRESSED = 15
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
+
+async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(100)
+  }
+}
+
+interface World {
+  app: TestApp
+  sink: SmtpSink
+  databaseUrl: string
+  campaignId: string
+  allowed: Map<string, string>
+  blocked: Map<string, string>
+  spawnProcess(kind: 'worker' | 'service'): ChildProcess
+}
+
+/** A list with allowed, unsubscribed and suppressed members, a started campaign to it, and a way to start workers. */
+async function setUp(t: Test): Promise<World> {
+  const sink = await startSmtpSink({ delayMs: 20 })
+  t.teardown(() => sink.close())
+  const database = await freshDatabase(t)
+  if (database.engine !== 'postgres') throw new Error('unreachable')
+  // The processes decide on the real clock; so does this one.
+  const clock = { now: () => new Date() }
+  const config = testConfig({ smtpUrl: sink.url })
+  const api = await buildApp(config, { database, clock, logger: false })
+  t.teardown(() => api.close())
+  const app: TestApp = {
+    app: api,
+    clock: clock as TestApp['clock'],
+    config,
+    token: (role) => signTestToken(role, { config }),
+    as: (role) => (options) =>
+      api.inject({ ...options, headers: { ...(role ? { authorization: `Bearer ${signTestToken(role, { config })}` } : {}), ...options.headers } }),
+  }
+
+  const list = await createList(app, { kind: 'newsletter', name: 'Krasj' })
+  const total = ALLOWED + UNSUBSCRIBED + SUPPRESSED
+  const people = await api.db
+    .insert(contacts)
+    .values(Array.from({ length: total }, (_, i) => ({ email: `crash.${i}@example.no`, name: `Person ${i}` })))
+    .returning()
+  const allowed = new Map<string, string>()
+  const blocked = new Map<string, string>()
+  const past = new Date(Date.now() - 60_000)
+  for (const [i, person] of people.entries()) {
+    const unsubscribed = i >= ALLOWED && i < ALLOWED + UNSUBSCRIBED
+    const suppressed = i >= ALLOWED + UNSUBSCRIBED
+    ;(unsubscribed || suppressed ? blocked : allowed).set(person.id, person.email)
+    await api.db.insert(subscriptions).values({ contactId: person.id, listId: list.id, status: unsubscribed ? 'unsubscribed' : 'active', source: 'form' })
+    const addressHash = storedAddressHash(person.email, PEPPER)
+    await api.db.insert(consentEvents).values({
+      contactId: person.id,
+      addressHash,
+      listId: list.id,
+      purpose: list.purpose,
+      type: 'granted',
+      basis: 'consent',
+      source: 'form',
+      occurredAt: past,
+      actorId: 'test',
+    })
+    if (suppressed) {
+      await api.db.insert(suppressions).values({ contactId: person.id, addressHash, scope: 'all-mail', reason: 'manual', createdAt: past, createdById: 'test' })
+    }
+  }
+
+  const created = await app.as('staff')({
+    method: 'POST',
+    url: '/v1/campaigns',
+    payload: { name: 'Krasj', listId: list.id, template: 'newsletter', data: { headline: 'Hei', body: 'Tekst' } },
+  })
+  const campaignId = created.json().id as string
+  const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-crash-'))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+
+  const children = new Set<ChildProcess>()
+  t.teardown(() => {
+    for (const child of children) child.kill('SIGKILL')
+  })
+  return {
+    app,
+    sink,
+    databaseUrl: database.url,
+    campaignId,
+    allowed,
+    blocked,
+    spawnProcess(kind) {
+      const env = processEnv({
+        databaseUrl: database.url,
+        smtpUrl: sink.url,
+        dataDir,
+        SMTP_RATE_PER_SECOND: '150',
+        SMTP_MAX_CONNECTIONS: '4',
+        // A killed worker's claims are taken over after this; long enough for a batch to be sent.
+        DELIVERY_LEASE_SECONDS: '5',
+        PORT: '0',
+        RUN_JOBS: 'false',
+      })
+      const script = kind === 'worker' ? 'src/cli/worker.ts' : 'src/server.ts'
+      // node itself with tsx's loader, not the tsx command: that one runs node as a child, which a kill of the parent would leave running.
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+      children.add(child)
+      child.on('exit', () => children.delete(child))
+      return child
+    },
+  }
+}
+
+/** Lets a process send for a moment — a few messages at least — then kills it with SIGKILL at a random point. */
+async function killMidSend(world: World, child: ChildProcess) {
+  const before = world.sink.received.length
+  await waitUntil('the process to send', () => world.sink.received.length >= before + 5 || child.exitCode !== null)
+  await sleep(Math.floor(Math.random() * 250))
+  child.kill('SIGKILL')
+  await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)))
+}
+
+async function campaign(world: World) {
+  return (await world.app.as('staff')({ method: 'GET', url: `/v1/campaigns/${world.campaignId}` })).json()
+}
+
+/** Pauses in the middle; nothing arrives once the handovers in progress are done; then resumes. */
+async function pauseAndResume(t: Test, world: World) {
+  const paused = await world.app.as('staff')({ method: 'POST', url: `/v1/campaigns/${world.campaignId}/pause` })
+  t.equal(paused.json().status, 'paused')
+  // Handovers that began before the pause committed may still end.
+  await sleep(500)
+  const settled = world.sink.received.length
+  await sleep(1000)
+  t.equal(world.sink.received.length, settled, 'nothing arrives while paused')
+  t.equal((await world.app.as('staff')({ method: 'POST', url: `/v1/campaigns/${world.campaignId}/resume` })).json().status, 'sending')
+}
+
+/** Every allowed member exactly once (marked possible duplicates aside), blocked ones never, and the counts match the server. */
+async function checkOutcome(t: Test, world: World) {
+  await waitUntil('the campaign to finish', async () => (await campaign(world)).status === 'finished')
+  const received = new Map<string, number>()
+  for (const m of world.sink.received) for (const to of m.envelope.to) received.set(to, (received.get(to) ?? 0) + 1)
+
+  const rows: { contactId: string; possibleDuplicate: boolean; decision: string }[] = []
+  let cursor: string | null = null
+  do {
+    const page: { items: typeof rows; nextCursor: string | null } = (await world.app.as('staff')({
+      method: 'GET',
+      url: `/v1/campaigns/${world.campaignId}/recipients?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+    })).json()
+    rows.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor)
+  t.equal(rows.length, world.allowed.size + world.blocked.size, 'one ledger row per member')
+
+  const marked = new Set(rows.filter((r) => r.possibleDuplicate).map((r) => world.allowed.get(r.contactId)))
+  const missing = [...world.allowed.values()].filter((email) => !received.has(email))
+  const doubled = [...world.allowed.values()].filter((email) => (received.get(email) ?? 0) > 1)
+  t.same(missing, [], 'no allowed member was skipped')
+  t.same(doubled.filter((email) => !marked.has(email)), [], 'no one got it twice but those marked as possible duplicates')
+  t.same([...world.blocked.values()].filter((email) => received.has(email)), [], 'no blocked member got it')
+
+  const { counts } = await campaign(world)
+  t.equal(counts.sent, world.allowed.size, 'sent counts each allowed member once')
+  t.equal(counts.blocked, world.blocked.size)
+  t.same(counts.blockedByReason, { unsubscribed: UNSUBSCRIBED, manual_block: SUPPRESSED })
+  t.equal(counts.queued + counts.deferred, 0)
+  t.ok(world.sink.received.length - counts.sent <= counts.possibleDuplicates, `the server's extra messages (${world.sink.received.length - counts.sent}) are among the ${counts.possibleDuplicates} marked`)
+  t.equal(counts.possibleDuplicates, marked.size)
+}
+
+t.test('kill -9 of workers at random points, two workers side by side, pause and resume twice', { skip: onPostgres, timeout: 240_000 }, async (t) => {
+  const world = await setUp(t)
+  await world.app.as('staff')({ method: 'POST', url: `/v1/campaigns/${world.campaignId}/start` })
+  for (let i = 0; i < 3; i++) await killMidSend(world, world.spawnProcess('worker'))
+  const first = world.spawnProcess('worker')
+  const second = world.spawnProcess('worker')
+  await waitUntil('the two workers to send', () => world.sink.received.length > 80)
+  await pauseAndResume(t, world)
+  await waitUntil('more to be sent', () => world.sink.received.length > 130)
+  await pauseAndResume(t, world)
+  await checkOutcome(t, world)
+  first.kill('SIGTERM')
+  second.kill('SIGTERM')
+})
+
+t.test('kill -9 of the whole service at random points', { skip: onPostgres, timeout: 240_000 }, async (t) => {
+  const world = await setUp(t)
+  await world.app.as('staff')({ method: 'POST', url: `/v1/campaigns/${world.campaignId}/start` })
+  for (let i = 0; i < 3; i++) await killMidSend(world, world.spawnProcess('service'))
+  const service = world.spawnProcess('service')
+  await checkOutcome(t, world)
+  service.kill('SIGTERM')
+})

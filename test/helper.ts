@@ -75,6 +75,7 @@ const preparationInputs = [
   fileURLToPath(new URL('../node_modules/pg-boss/package.json', import.meta.url)),
   // The shipped templates are installed when a database is prepared.
   fileURLToPath(new URL('../src/templates/render.ts', import.meta.url)),
+  fileURLToPath(new URL('../src/templates/source-rules.ts', import.meta.url)),
   ...readdirSync(mjmlDir, { recursive: true })
     .map(String)
     .filter((file) => /\.(mjml|json)$/.test(file))

@@ -80,9 +80,7 @@ function openPostgres(url: string, max: number): DatabaseHandle {
   return {
     db,
     engine: 'postgres',
-    async rows<T>(query: SQL) {
-      return (await db.execute(query)) as unknown as T[]
-    },
+    rows: <T>(query: SQL) => selectRows<T>(db, query),
     close: () => client.end({ timeout: 5 }),
     async executeSql(text, values) {
       if (values?.length) return { rows: [...(await client.unsafe(text, values.map(toParameter) as never[]))] }
@@ -121,9 +119,7 @@ export function pgliteHandle(client: PGlite, onClose: () => void = () => {}): Da
   return {
     db,
     engine: 'pglite',
-    async rows<T>(query: SQL) {
-      return ((await db.execute(query)) as unknown as { rows: T[] }).rows
-    },
+    rows: <T>(query: SQL) => selectRows<T>(db, query),
     async close() {
       await client.close()
       onClose()

@@ -19,9 +19,10 @@ import { storedAddressHash } from '../lib/email.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import type { ListService } from '../lists/service.js'
+import { requireOpen, type ListService } from '../lists/service.js'
 import type { TemplateService } from '../templates/service.js'
-import { CampaignStatus, MessageStatus } from '../vocabulary.js'
+import { messageStatus } from '../sends/service.js'
+import { CampaignStatus } from '../vocabulary.js'
 import { fanOutBatch, RECIPIENT_NAME } from './fanout-sql.js'
 import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
 
@@ -52,7 +53,7 @@ export interface CampaignDeps {
   lists: Pick<ListService, 'requireList'>
   templates: Pick<TemplateService, 'resolveTemplate' | 'requireTemplate' | 'checkData'>
   ledger: Pick<LedgerService, 'campaignDecisionCounts' | 'campaignRecipients' | 'decisionsOf'>
-  delivery: Pick<DeliveryService, 'closeCampaign' | 'requeueFailed' | 'campaignHasQueued' | 'campaignCounts' | 'eventsOf' | 'queueEntryOf' | 'notify'>
+  delivery: Pick<DeliveryService, 'closeCampaign' | 'requeueFailed' | 'campaignHasQueued' | 'campaignCounts' | 'eventsOf' | 'notify'>
 }
 
 const conflict = (campaign: CampaignRow, action: CampaignAction) =>
@@ -119,7 +120,7 @@ export function createCampaignService(deps: CampaignDeps) {
         if (list.kind !== 'newsletter' && list.kind !== 'marketing') {
           throw new UnprocessableError('campaign_list_kind', `A campaign goes to a newsletter or marketing list; this list is ${list.kind}`)
         }
-        if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived: nothing is sent to it')
+        requireOpen(list)
         const template = await templates.resolveTemplate(tx, input.template, input.templateVersion)
         if (template.kind !== list.kind) {
           throw new UnprocessableError('template_kind_mismatch', `Template ${template.name} makes ${template.kind} mail; the list is ${list.kind}`)
@@ -157,8 +158,7 @@ export function createCampaignService(deps: CampaignDeps) {
       transition(id, actor, 'start', async (tx, c) => {
         if (c.status === 'sending' || c.status === 'scheduled' || c.status === 'finished') return null
         if (c.status !== 'draft') throw conflict(c, 'start')
-        const list = await lists.requireList(tx, c.listId)
-        if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived: nothing is sent to it')
+        requireOpen(await lists.requireList(tx, c.listId))
         const now = clock.now()
         if (c.scheduledAt && c.scheduledAt.getTime() > now.getTime()) return { status: CampaignStatus.scheduled }
         return { status: CampaignStatus.sending, startedAt: now }
@@ -175,8 +175,7 @@ export function createCampaignService(deps: CampaignDeps) {
       transition(id, actor, 'resume', async (tx, c) => {
         if (c.status === 'sending') return null
         if (c.status !== 'paused') throw conflict(c, 'resume')
-        const list = await lists.requireList(tx, c.listId)
-        if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived: nothing is sent to it')
+        requireOpen(await lists.requireList(tx, c.listId))
         // A campaign paused before it began resumes as what it was: scheduled while its time is to come.
         const now = clock.now()
         if (!c.startedAt && c.scheduledAt && c.scheduledAt.getTime() > now.getTime()) return { status: CampaignStatus.scheduled }
@@ -292,25 +291,23 @@ export function createCampaignService(deps: CampaignDeps) {
       const allowedIds = page.items.filter((r) => r.decision === 'allowed').map((r) => r.messageId)
       const events = await delivery.eventsOf(db, allowedIds)
       const decisions = await ledger.decisionsOf(db, allowedIds)
-      const items = []
-      for (const row of page.items) {
+      const items = page.items.map((row) => {
         const mine = events.filter((e) => e.messageId === row.messageId)
-        const blockedAtDelivery = decisions.filter((d) => d.messageId === row.messageId && d.stage === 'delivery' && d.decision === 'blocked').at(-1)
+        const atDelivery = decisions.filter((d) => d.messageId === row.messageId && d.stage === 'delivery')
         const last = mine.filter((e) => e.type !== 'interrupted').at(-1)
-        const queued = row.decision === 'allowed' ? await delivery.queueEntryOf(db, row.messageId) : undefined
-        items.push({
+        return {
           contactId: row.contactId,
           messageId: row.messageId,
           decision: row.decision,
           basis: row.basis,
           evidence: row.evidenceType ? { type: row.evidenceType, id: row.evidenceId! } : null,
-          reason: row.reason ?? blockedAtDelivery?.reason ?? null,
-          status: recipientStatus(row.decision, queued !== undefined, last?.type),
+          reason: row.reason ?? atDelivery.filter((d) => d.decision === 'blocked').at(-1)?.reason ?? null,
+          status: messageStatus([row, ...atDelivery], mine),
           lastReply: last?.reply ?? null,
           possibleDuplicate: mine.some((e) => e.type === 'interrupted'),
           decidedAt: row.decidedAt,
-        })
-      }
+        }
+      })
       return { items, nextCursor: page.nextCursor }
     },
   }
@@ -343,24 +340,6 @@ export function createCampaignService(deps: CampaignDeps) {
       /** Share of recipients whose message is no longer waiting, 0–1; 0 until the fan-out has begun. */
       progress: recipients === 0 ? (campaign.fanoutDoneAt ? 1 : 0) : campaign.fanoutDoneAt ? (recipients - waiting) / recipients : 0,
     }
-  }
-}
-
-/** Where one recipient's message is. */
-function recipientStatus(decision: string, inQueue: boolean, lastEvent: string | undefined): MessageStatus {
-  if (decision === 'blocked') return MessageStatus.blocked
-  if (inQueue) return lastEvent === 'deferred' ? MessageStatus.deferred : MessageStatus.queued
-  switch (lastEvent) {
-    case 'accepted':
-      return MessageStatus.sent
-    case 'failed':
-    case 'bounced':
-    case 'blocked':
-    case 'expired':
-    case 'cancelled':
-      return lastEvent
-    default:
-      return MessageStatus.queued
   }
 }
 

@@ -19,7 +19,7 @@ import type { ListRow } from '../lists/queries.js'
 import type { ListService } from '../lists/service.js'
 import type { MessageRow, SendService } from '../sends/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
-import type { TemplateService } from '../templates/service.js'
+import type { TemplateRow, TemplateService } from '../templates/service.js'
 import { DeliveryEventType, type MessageKind } from '../vocabulary.js'
 import type { Mailer, OutgoingMessage } from './mailer.js'
 import type { CampaignService } from '../campaigns/service.js'
@@ -139,8 +139,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   }
 
   /** The message as it goes out: rendered for its recipient, with the service's own values and headers. */
-  async function compose(message: MessageRow, lockedUntil: Date | null): Promise<OutgoingMessage> {
-    const template = await templates.requireTemplate(db, message.templateId)
+  async function compose(message: MessageRow, template: TemplateRow, lockedUntil: Date | null): Promise<OutgoingMessage> {
     const list: ListRow | null = message.listId ? await lists.requireList(db, message.listId) : null
     const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
     const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
@@ -255,7 +254,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
 
     let outgoing: OutgoingMessage
     try {
-      outgoing = await compose(message, decision.answer.lockedUntil)
+      outgoing = await compose(message, template, decision.answer.lockedUntil)
     } catch (error) {
       await settle(message, attempt, { type: DeliveryEventType.failed, reply: `could not render: ${(error as Error).message}` })
       return

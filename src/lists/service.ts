@@ -54,6 +54,12 @@ function checkCategories(kind: ListKind, categories: string[] | undefined) {
   }
 }
 
+/** The list, when it is not archived: nothing joins or is sent to an archived list (409 list_archived). */
+export function requireOpen(list: ListRow): ListRow {
+  if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived')
+  return list
+}
+
 export function createListService({ db, clock, audit }: { db: Database; clock: Clock; audit: AuditRecorder }) {
   /** The list named by id, or list_not_found. */
   async function requireList(q: Queryable, id: string): Promise<ListRow> {

@@ -11,7 +11,7 @@ import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
-import type { ListService } from '../lists/service.js'
+import { requireOpen, type ListService } from '../lists/service.js'
 import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../vocabulary.js'
 import {
   findContactDeferredUnsubscribes,
@@ -60,8 +60,7 @@ export function createSubscriptionService(deps: {
   }
 
   async function subscribeIn(tx: Queryable, listId: string, input: SubscribeInput, actor: Actor): Promise<SubscriptionChange> {
-    const list = await openChange(tx, input.contactId, listId)
-    if (list.archivedAt) throw new ConflictError('list_archived', 'The list is archived')
+    const list = requireOpen(await openChange(tx, input.contactId, listId))
     if (list.kind === ListKind.course) {
       throw new ConflictError('course_list_managed_by_enrollments', 'Course lists follow enrollments: PUT /v1/enrollments/{id}')
     }

@@ -70,3 +70,69 @@ export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ d
   )
   return { decided: counts!.decided, queued: counts!.queued }
 }
+
+export interface DeliveryBatch {
+  campaign: Pick<CampaignRow, 'id' | 'listId'>
+  kind: 'newsletter' | 'marketing'
+  templateVersion: string
+  /** The campaign's claimed messages, one per member (a campaign queues each address once). */
+  messages: { messageId: string; contactId: string; addressHash: string; attempt: number }[]
+  /** The worker holding them: only its claims are marked or taken out of the queue. */
+  owner: string
+  now: Date
+  policy: DecisionPolicy
+}
+
+/**
+ * The decision at delivery for a chunk of a campaign's claimed messages, as
+ * one statement: a delivery-stage ledger row each (the same row
+ * recordSendDecision writes), and for each blocked one its event and the end
+ * of its queue row; each allowed one is marked as handed over, all in the
+ * caller's transaction. Returns which were allowed.
+ */
+export async function decideDeliveryBatch(q: Queryable, batch: DeliveryBatch): Promise<{ messageId: string; allowed: boolean; reason: string | null }[]> {
+  const { campaign, kind, now, owner } = batch
+  const at = sql`${now.toISOString()}::timestamptz`
+  const members = batch.messages.map((m) => ({ contactId: m.contactId, addressHash: m.addressHash }))
+  const decisions = memberDecisionsSql({ listId: campaign.listId, members, now, policy: batch.policy })
+  const literal = (values: (string | number)[]) => `{${values.join(',')}}`
+  return selectRows(
+    q,
+    sql`
+    with input as (
+      select * from unnest(${literal(batch.messages.map((m) => m.messageId))}::uuid[], ${literal(batch.messages.map((m) => m.contactId))}::uuid[],
+                           ${literal(batch.messages.map((m) => m.attempt))}::int[]) as i(message_id, contact_id, attempt)
+    ),
+    decided as (
+      select i.message_id, i.attempt, d.* from (${decisions}) d join input i on i.contact_id = d.contact_id
+    ),
+    ledger as (
+      insert into send_ledger (id, message_id, stage, contact_id, address_hash, kind, list_id, campaign_id, template_version,
+                               decision, basis, evidence_type, evidence_id, reason, decided_at)
+      select samtykke_uuidv7(), message_id, 'delivery', contact_id, address_hash, ${kind}::message_kind, ${campaign.listId}::uuid,
+             ${campaign.id}::uuid, ${batch.templateVersion},
+             (case when allowed then 'allowed' else 'blocked' end)::decision_outcome, basis::legal_basis,
+             evidence_type::evidence_type, evidence_id, reason::block_reason, ${at}
+      from decided
+      returning 1
+    ),
+    blocked_event as (
+      insert into delivery_events (id, message_id, type, attempt, reply, occurred_at, campaign_id)
+      select samtykke_uuidv7(), message_id, 'blocked', attempt, 'blocked at delivery: ' || reason, ${at}, ${campaign.id}::uuid
+      from decided where not allowed
+      returning 1
+    ),
+    dequeued as (
+      delete from delivery_queue q using decided d
+      where q.message_id = d.message_id and not d.allowed and q.lease_owner = ${owner}
+      returning 1
+    ),
+    marked as (
+      update delivery_queue q set handed_over_at = ${at} from decided d
+      where q.message_id = d.message_id and d.allowed and q.lease_owner = ${owner}
+      returning 1
+    )
+    -- The writes above run to completion whether or not this reads them.
+    select message_id as "messageId", allowed, reason from decided`,
+  )
+}

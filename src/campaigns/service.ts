@@ -23,7 +23,7 @@ import { requireOpen, type ListService } from '../lists/service.js'
 import type { TemplateService } from '../templates/service.js'
 import { messageStatus } from '../sends/service.js'
 import { CampaignStatus } from '../vocabulary.js'
-import { fanOutBatch, RECIPIENT_NAME } from './fanout-sql.js'
+import { decideDeliveryBatch, fanOutBatch, RECIPIENT_NAME, type DeliveryBatch } from './fanout-sql.js'
 import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
 
 export type { CampaignRow }
@@ -270,6 +270,13 @@ export function createCampaignService(deps: CampaignDeps) {
       }
       return decided
     },
+
+    /**
+     * The decision at delivery for a chunk of one campaign's claimed messages,
+     * in one statement instead of a decide() per message (see fanout-sql.ts):
+     * recorded, the blocked ones ended, the allowed ones marked as handed over.
+     */
+    decideDeliveries: (tx: Queryable, batch: Omit<DeliveryBatch, 'now' | 'policy'>) => decideDeliveryBatch(tx, { ...batch, now: clock.now(), policy }),
 
     async getCampaign(id: string) {
       const campaign = await requireCampaign(db, id)

@@ -17,7 +17,7 @@ import type { ListService } from '../lists/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { EnrollmentStatus, LegalBasis } from '../vocabulary.js'
-import { findEnrollmentById, insertEnrollmentIfAbsent, updateEnrollmentRow, type EnrollmentRow } from './queries.js'
+import { findContactEnrollments, findEnrollmentById, insertEnrollmentIfAbsent, updateEnrollmentRow, type EnrollmentRow } from './queries.js'
 import type { CourseService } from './service.js'
 
 /** The purpose a declined marketing offer objects to: every marketing list (scope purpose covers a kind). */
@@ -36,7 +36,7 @@ export function createEnrollmentService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
-  contacts: Pick<ContactService, 'upsertContactIn' | 'recipientById'>
+  contacts: Pick<ContactService, 'upsertContactIn' | 'recipientById' | 'requireContact'>
   consent: Pick<ConsentService, 'recordEvent'>
   courses: Pick<CourseService, 'requireCourse'>
   lists: Pick<ListService, 'courseList'>
@@ -114,6 +114,34 @@ export function createEnrollmentService(deps: {
   return {
     upsertEnrollment: (enrollmentId: string, input: EnrollmentInput, actor: Actor) =>
       db.transaction((tx) => upsertIn(tx, enrollmentId, input, actor)),
+
+    /** The person's enrollments with their courses, oldest first. */
+    enrollmentsOf: (q: Queryable, contactId: string) => findContactEnrollments(q, contactId),
+
+    /**
+     * P1, from the person: keep my data for my next course, or delete it when
+     * my course ends — on every enrollment not cancelled. Audited. Returns how
+     * many enrollments changed.
+     */
+    setKeepDataAfterCourse: (contactId: string, keep: boolean, actor: Actor): Promise<number> =>
+      db.transaction(async (tx) => {
+        await contacts.requireContact(tx, contactId, { lock: true })
+        const now = clock.now()
+        let changed = 0
+        for (const { enrollment } of await findContactEnrollments(tx, contactId)) {
+          if (enrollment.status === EnrollmentStatus.cancelled || enrollment.keepDataAfterCourse === keep) continue
+          await updateEnrollmentRow(tx, enrollment.id, { keepDataAfterCourse: keep, updatedAt: now })
+          await audit.record(tx, actor, now, {
+            action: 'enrollment.updated',
+            entityType: 'enrollment',
+            entityId: enrollment.id,
+            subjectId: contactId,
+            changes: diffFields({ keepDataAfterCourse: enrollment.keepDataAfterCourse }, { keepDataAfterCourse: keep }),
+          })
+          changed++
+        }
+        return changed
+      }),
 
     async getEnrollment(enrollmentId: string): Promise<EnrollmentRow> {
       const enrollment = await findEnrollmentById(db, enrollmentId)

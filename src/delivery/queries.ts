@@ -67,6 +67,21 @@ export async function markHandedOver(db: Queryable, messageId: string, owner: st
     .where(and(eq(deliveryQueue.messageId, messageId), eq(deliveryQueue.leaseOwner, owner)))
 }
 
+/**
+ * Of these messages, those `owner` still holds, locked until the caller's
+ * transaction ends: a handover sends only what it holds, never a message
+ * whose lease ran out and another worker took, or that was ended meanwhile.
+ */
+export async function lockHeldQueueRows(db: Queryable, messageIds: string[], owner: string): Promise<Set<string>> {
+  if (messageIds.length === 0) return new Set()
+  const rows = await db
+    .select({ messageId: deliveryQueue.messageId })
+    .from(deliveryQueue)
+    .where(and(inArray(deliveryQueue.messageId, messageIds), eq(deliveryQueue.leaseOwner, owner)))
+    .for('update')
+  return new Set(rows.map((r) => r.messageId))
+}
+
 /** Put back untried (its campaign was paused before the handover): due now, held by no one, the attempt not counted. */
 export async function releaseQueueRow(db: Queryable, messageId: string, owner: string, now: Date): Promise<void> {
   await db
@@ -198,6 +213,12 @@ export async function deleteQueueRow(db: Queryable, messageId: string, owner: st
   return deleted.length > 0
 }
 
+/** Done with these messages: their rows go, those this owner still holds. */
+export async function deleteQueueRows(db: Queryable, messageIds: string[], owner: string): Promise<void> {
+  if (messageIds.length === 0) return
+  await db.delete(deliveryQueue).where(and(inArray(deliveryQueue.messageId, messageIds), eq(deliveryQueue.leaseOwner, owner)))
+}
+
 /** Tried again later: due at `dueAt`, held by no one. */
 export async function postponeQueueRow(db: Queryable, messageId: string, owner: string, dueAt: Date): Promise<void> {
   await db
@@ -214,6 +235,10 @@ export async function findQueueRow(db: Queryable, messageId: string): Promise<Qu
 export async function insertDeliveryEvent(db: Queryable, event: NewDeliveryEvent): Promise<DeliveryEventRow> {
   const [row] = await db.insert(deliveryEvents).values(event).returning()
   return row!
+}
+
+export async function insertDeliveryEvents(db: Queryable, events: NewDeliveryEvent[]): Promise<void> {
+  if (events.length > 0) await db.insert(deliveryEvents).values(events)
 }
 
 /** The events of these messages, in the order they happened. */

@@ -23,7 +23,7 @@ import type { TemplateRow, TemplateService } from '../templates/service.js'
 import { DeliveryEventType, type MessageKind } from '../vocabulary.js'
 import type { Mailer, OutgoingMessage } from './mailer.js'
 import type { CampaignService } from '../campaigns/service.js'
-import { claimDue, deleteQueueRow, insertDeliveryEvent, markHandedOver, postponeQueueRow, releaseQueueRow, type ClaimedMessage } from './queries.js'
+import { claimDue, deleteQueueRow, deleteQueueRows, insertDeliveryEvent, insertDeliveryEvents, lockHeldQueueRows, markHandedOver, postponeQueueRow, releaseQueueRow, type ClaimedMessage } from './queries.js'
 import type { DeliveryService } from './service.js'
 import { readEnhancedStatus, type DeliveryOutcome } from './smtp-reply.js'
 
@@ -31,6 +31,14 @@ import { readEnhancedStatus, type DeliveryOutcome } from './smtp-reply.js'
 export const LEASE_MS = 5 * 60_000
 /** Messages claimed at a time. */
 const BATCH_SIZE = 50
+/**
+ * Messages decided together at delivery (one statement per campaign) and then
+ * handed over together: fewer and cheaper statements per message, while a
+ * decision is never older than one chunk's sending (tens of milliseconds).
+ */
+const DECIDED_TOGETHER = 25
+/** Chunks of a batch in progress at once: one at the server while the next is decided and rendered. */
+const CHUNKS_IN_PROGRESS = 2
 /** How often an idle worker looks for work when nothing wakes it. */
 const POLL_MS = 1000
 
@@ -72,13 +80,13 @@ export interface WorkerDeps {
     | 'smtpMaxConnections'
   >
   mailer: Mailer
-  sends: Pick<SendService, 'messageById'>
+  sends: Pick<SendService, 'messagesByIds'>
   templates: Pick<TemplateService, 'requireTemplate' | 'render'>
   ledger: Pick<LedgerService, 'recordSendDecision'>
   lists: Pick<ListService, 'requireList'>
   suppressions: Pick<SuppressionService, 'suppressIn'>
   delivery: Pick<DeliveryService, 'onQueued' | 'closeCampaign'>
-  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut'>
+  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut' | 'decideDeliveries'>
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
@@ -139,8 +147,8 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   }
 
   /** The message as it goes out: rendered for its recipient, with the service's own values and headers. */
-  async function compose(message: MessageRow, template: TemplateRow, lockedUntil: Date | null): Promise<OutgoingMessage> {
-    const list: ListRow | null = message.listId ? await lists.requireList(db, message.listId) : null
+  async function compose(message: MessageRow, template: TemplateRow, lockedUntil: Date | null, context: BatchContext): Promise<OutgoingMessage> {
+    const list: ListRow | null = message.listId ? await listOf(context, message.listId) : null
     const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
     const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
     const rendered = await templates.render(template, message.locale, {
@@ -176,9 +184,8 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     })
   }
 
-  /** Hands the message to the mailer and records the outcome, in `q`'s transaction. */
-  async function handOver(q: Queryable, message: MessageRow, outgoing: OutgoingMessage, attempt: number): Promise<DeliveryEventType> {
-    const outcome: DeliveryOutcome = await mailer.send(outgoing)
+  /** Records what the mailer said about one message, in `q`'s transaction: retried later, given up, bounced (and suppressed), or done. */
+  async function recordOutcome(q: Queryable, message: MessageRow, attempt: number, outcome: DeliveryOutcome): Promise<DeliveryEventType> {
     if (outcome.type === 'deferred') {
       if (attempt >= config.deliveryMaxAttempts) {
         await settleIn(q, message, attempt, { type: DeliveryEventType.failed, reply: `gave up after ${attempt} attempts: ${outcome.reply}` })
@@ -193,36 +200,87 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   }
 
   /**
-   * A campaign's message goes out only while the campaign sends: the check
-   * and the handover share one transaction holding the campaign row shared,
-   * so a cancel (which takes it for update) waits for handovers in progress,
-   * and none begins after the cancel commits. Paused: put back untried.
-   * Past its send-by deadline: it and the rest of the waiting ones expire.
+   * Hands a chunk of one campaign's messages to the mailer at once. The check
+   * and the handovers share one transaction holding the campaign row shared,
+   * so a cancel (which takes it for update) waits for the handovers in
+   * progress, and none begins after the cancel commits. Paused: put back
+   * untried. Past its send-by deadline: they and the rest of the waiting ones
+   * expire. Only messages this worker still holds go (their queue rows locked
+   * for the transaction). What the server accepted is recorded in two
+   * statements for the whole chunk; anything else one message at a time.
    */
-  async function handOverForCampaign(message: MessageRow, outgoing: OutgoingMessage, attempt: number): Promise<DeliveryEventType | 'released' | 'cancelled'> {
+  async function handOverForCampaign(campaignId: string, handovers: Handover[]): Promise<(DeliveryEventType | 'released' | 'cancelled' | 'not held')[]> {
     return db.transaction(async (tx) => {
-      const campaign = await campaigns.requireCampaign(tx, message.campaignId!, 'share')
-      if (campaign.status === 'cancelled') return 'cancelled'
+      const campaign = await campaigns.requireCampaign(tx, campaignId, 'share')
+      const held = await lockHeldQueueRows(tx, handovers.map((h) => h.message.id), owner)
+      const chunk = handovers.filter((h) => held.has(h.message.id))
+      const each = (outcome: 'released' | 'cancelled' | DeliveryEventType) => handovers.map((h) => (held.has(h.message.id) ? outcome : 'not held'))
+      if (campaign.status === 'cancelled') return each('cancelled')
       if (campaign.status !== 'sending') {
-        await releaseQueueRow(tx, message.id, owner, clock.now())
-        return 'released'
+        for (const { message } of chunk) await releaseQueueRow(tx, message.id, owner, clock.now())
+        return each('released')
       }
       if (campaign.notAfter && campaign.notAfter.getTime() <= clock.now().getTime()) {
-        await settleIn(tx, message, attempt, { type: DeliveryEventType.expired, reply: 'the campaign passed its send-by deadline' })
+        for (const { message, attempt } of chunk) await settleIn(tx, message, attempt, { type: DeliveryEventType.expired, reply: 'the campaign passed its send-by deadline' })
         await deps.delivery.closeCampaign(tx, campaign.id, 'expired', false)
-        return DeliveryEventType.expired
+        return each(DeliveryEventType.expired)
       }
-      return handOver(tx, message, outgoing, attempt)
+      const sent = await Promise.all(chunk.map(async (h) => ({ ...h, outcome: await mailer.send(h.outgoing) })))
+      const accepted = sent.filter((h) => h.outcome.type === 'accepted')
+      const occurredAt = clock.now()
+      await insertDeliveryEvents(
+        tx,
+        accepted.map(({ message, attempt, outcome }) => ({ id: newId(), messageId: message.id, campaignId, type: DeliveryEventType.accepted, attempt, reply: outcome.reply, occurredAt })),
+      )
+      await deleteQueueRows(tx, accepted.map(({ message }) => message.id), owner)
+      const types = new Map<string, DeliveryEventType>()
+      for (const { message, attempt, outcome } of sent) {
+        types.set(message.id, outcome.type === 'accepted' ? DeliveryEventType.accepted : await recordOutcome(tx, message, attempt, outcome))
+      }
+      return handovers.map((h) => types.get(h.message.id) ?? 'not held')
     })
   }
 
-  async function deliverOne(claimed: ClaimedMessage): Promise<void> {
+  /** A message decided, marked and rendered: ready to go to the mailer. */
+  interface Handover {
+    message: MessageRow
+    attempt: number
+    outgoing: OutgoingMessage
+  }
+
+  /** What a batch reads once, not once per message: its messages, and the (immutable) template versions and lists they use. */
+  interface BatchContext {
+    messages: Map<string, MessageRow>
+    templates: Map<string, Promise<TemplateRow>>
+    lists: Map<string, Promise<ListRow>>
+  }
+
+  function templateOf(context: BatchContext, id: string): Promise<TemplateRow> {
+    let template = context.templates.get(id)
+    if (!template) context.templates.set(id, (template = templates.requireTemplate(db, id)))
+    return template
+  }
+
+  function listOf(context: BatchContext, id: string): Promise<ListRow> {
+    let list = context.lists.get(id)
+    if (!list) context.lists.set(id, (list = lists.requireList(db, id)))
+    return list
+  }
+
+  const versionOf = (template: TemplateRow) => `${template.name}@${template.version}`
+
+  /**
+   * Before the decision: a message whose recipient was erased ends here; one
+   * a dead worker was handing over gets its `interrupted` event. Returns the
+   * message when it goes on to be decided.
+   */
+  async function prepare(claimed: ClaimedMessage, context: BatchContext): Promise<MessageRow | null> {
     const { messageId, attempts: attempt } = claimed
-    const message = await sends.messageById(db, messageId)
+    const message = context.messages.get(messageId)
     if (!message?.toAddress) {
       // Erased since it was queued: nothing to send, and no one to send it to.
       await settle({ id: messageId, campaignId: claimed.campaignId }, attempt, { type: DeliveryEventType.blocked, reply: 'the recipient was erased' })
-      return
+      return null
     }
     if (claimed.handedOverAt) {
       // The last worker died handing it over: the server may have it. Marked, counted, and sent again.
@@ -238,51 +296,142 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         }),
       )
     }
-    const template = await templates.requireTemplate(db, message.templateId)
-    let decision
-    try {
-      decision = await decideAtDelivery(message, { id: template.id, kind: template.kind, version: `${template.name}@${template.version}` }, attempt)
-    } catch (error) {
-      // The decision refused the question itself (its course or list is gone): the message cannot be sent.
-      await settle(message, attempt, { type: DeliveryEventType.failed, reply: `not decided at delivery: ${(error as Error).message}` })
-      return
-    }
-    if (!decision.answer.allowed) {
-      log.info({ messageId, attempt, outcome: 'blocked', reason: decision.answer.reason }, 'delivery')
-      return
-    }
-
-    let outgoing: OutgoingMessage
-    try {
-      outgoing = await compose(message, template, decision.answer.lockedUntil)
-    } catch (error) {
-      await settle(message, attempt, { type: DeliveryEventType.failed, reply: `could not render: ${(error as Error).message}` })
-      return
-    }
-    const outcome = message.campaignId
-      ? await handOverForCampaign(message, outgoing, attempt)
-      : await db.transaction((tx) => handOver(tx, message, outgoing, attempt))
-    log.info({ messageId, attempt, outcome }, 'delivery')
+    return message
   }
 
-  /** Claims one batch and delivers it, a few at a time (as many as the SMTP pool has connections). Returns how many it took. */
+  /**
+   * Campaign messages decided together, one statement per campaign (the
+   * set-based decision, checked against decide() by its property test):
+   * allowed ones come back marked as handed over, blocked ones are ended.
+   * Returns each decided message's answer; those it could not decide are left
+   * to the decision one at a time.
+   */
+  async function decideCampaignMessages(batch: { claimed: ClaimedMessage; message: MessageRow }[], context: BatchContext) {
+    const answers = new Map<string, { allowed: boolean; reason: string | null }>()
+    const byCampaign = new Map<string, typeof batch>()
+    for (const item of batch) {
+      const { campaignId, contactId, listId, kind } = item.message
+      if (!campaignId || !contactId || !listId || (kind !== 'newsletter' && kind !== 'marketing')) continue
+      byCampaign.set(campaignId, [...(byCampaign.get(campaignId) ?? []), item])
+    }
+    for (const [campaignId, items] of byCampaign) {
+      const { message: first } = items[0]!
+      try {
+        const template = await templateOf(context, first.templateId)
+        const decided = await db.transaction((tx) =>
+          campaigns.decideDeliveries(tx, {
+            campaign: { id: campaignId, listId: first.listId! },
+            kind: first.kind as 'newsletter' | 'marketing',
+            templateVersion: versionOf(template),
+            messages: items.map(({ claimed, message }) => ({ messageId: message.id, contactId: message.contactId!, addressHash: message.addressHash, attempt: claimed.attempts })),
+            owner,
+          }),
+        )
+        for (const row of decided) answers.set(row.messageId, { allowed: row.allowed, reason: row.reason })
+      } catch (error) {
+        log.warn({ campaignId, err: { message: (error as Error).message } }, 'campaign messages decided one at a time')
+      }
+    }
+    return answers
+  }
+
+  /** Decides one message (unless its chunk decided it already) and renders it: what is left to do is its handover, or nothing. */
+  async function decideAndCompose(claimed: ClaimedMessage, message: MessageRow, context: BatchContext, decidedTogether?: { allowed: boolean; reason: string | null }): Promise<Handover | null> {
+    const { messageId, attempts: attempt } = claimed
+    const template = await templateOf(context, message.templateId)
+    let allowed: boolean
+    let lockedUntil: Date | null = null
+    if (decidedTogether) {
+      allowed = decidedTogether.allowed
+      if (!allowed) {
+        log.info({ messageId, attempt, outcome: 'blocked', reason: decidedTogether.reason }, 'delivery')
+        return null
+      }
+    } else {
+      let decision
+      try {
+        decision = await decideAtDelivery(message, { id: template.id, kind: template.kind, version: versionOf(template) }, attempt)
+      } catch (error) {
+        // The decision refused the question itself (its course or list is gone): the message cannot be sent.
+        await settle(message, attempt, { type: DeliveryEventType.failed, reply: `not decided at delivery: ${(error as Error).message}` })
+        return null
+      }
+      if (!decision.answer.allowed) {
+        log.info({ messageId, attempt, outcome: 'blocked', reason: decision.answer.reason }, 'delivery')
+        return null
+      }
+      lockedUntil = decision.answer.lockedUntil
+    }
+
+    try {
+      return { message, attempt, outgoing: await compose(message, template, lockedUntil, context) }
+    } catch (error) {
+      await settle(message, attempt, { type: DeliveryEventType.failed, reply: `could not render: ${(error as Error).message}` })
+      return null
+    }
+  }
+
+  /** A single send's message: its own transaction, with the decision's mark already committed. */
+  async function handOverOne({ message, outgoing, attempt }: Handover): Promise<void> {
+    const outcome = await db.transaction(async (tx) => recordOutcome(tx, message, attempt, await mailer.send(outgoing)))
+    log.info({ messageId: message.id, attempt, outcome }, 'delivery')
+  }
+
+  /**
+   * Claims one batch and delivers it a chunk at a time, each chunk decided
+   * together just before its handover. Returns how many it took.
+   */
   async function runOnce(limit = BATCH_SIZE): Promise<number> {
     const now = clock.now()
     const claimed = await db.transaction((tx) =>
       claimDue(tx, { owner, now, leaseUntil: new Date(now.getTime() + leaseMs), limit, sendingCampaigns: campaigns.sendingCampaignIds() }),
     )
-    const pending = [...claimed]
-    const lanes = Array.from({ length: Math.min(config.smtpMaxConnections, pending.length) }, async () => {
-      for (let next = pending.shift(); next; next = pending.shift()) {
-        try {
-          await deliverOne(next)
-        } catch (error) {
-          // Left leased: taken up again when the lease runs out.
-          log.error({ messageId: next.messageId, err: { message: (error as Error).message } }, 'delivery failed unexpectedly')
-        }
+    if (claimed.length === 0) return 0
+    const context: BatchContext = {
+      messages: new Map((await sends.messagesByIds(db, claimed.map((c) => c.messageId))).map((m) => [m.id, m])),
+      templates: new Map(),
+      lists: new Map(),
+    }
+    const failed = (messageId: string) => (error: unknown) => {
+      // Left leased: taken up again when the lease runs out.
+      log.error({ messageId, err: { message: (error as Error).message } }, 'delivery failed unexpectedly')
+    }
+    const deliverChunk = async (chunk: ClaimedMessage[]) => {
+      const prepared: { claimed: ClaimedMessage; message: MessageRow }[] = []
+      for (const c of chunk) {
+        const message = await prepare(c, context).catch(failed(c.messageId))
+        if (message) prepared.push({ claimed: c, message })
       }
-    })
-    await Promise.all(lanes)
+      const answers = await decideCampaignMessages(prepared, context)
+      const handovers = (
+        await Promise.all(prepared.map(({ claimed: c, message }) => decideAndCompose(c, message, context, answers.get(message.id)).catch(failed(c.messageId))))
+      ).filter((h): h is Handover => !!h)
+      const byCampaign = new Map<string, Handover[]>()
+      const single: Handover[] = []
+      for (const h of handovers) {
+        if (h.message.campaignId) byCampaign.set(h.message.campaignId, [...(byCampaign.get(h.message.campaignId) ?? []), h])
+        else single.push(h)
+      }
+      await Promise.all([
+        ...single.map((h) => handOverOne(h).catch(failed(h.message.id))),
+        ...[...byCampaign].map(async ([campaignId, handoversOfCampaign]) => {
+          try {
+            const outcomes = await handOverForCampaign(campaignId, handoversOfCampaign)
+            for (const [i, { message, attempt }] of handoversOfCampaign.entries()) log.info({ messageId: message.id, attempt, outcome: outcomes[i] }, 'delivery')
+          } catch (error) {
+            for (const h of handoversOfCampaign) failed(h.message.id)(error)
+          }
+        }),
+      ])
+    }
+    // Two chunks in progress at once: while one is at the server, the next is decided and rendered.
+    const chunks: ClaimedMessage[][] = []
+    for (let start = 0; start < claimed.length; start += DECIDED_TOGETHER) chunks.push(claimed.slice(start, start + DECIDED_TOGETHER))
+    await Promise.all(
+      Array.from({ length: CHUNKS_IN_PROGRESS }, async () => {
+        for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await deliverChunk(chunk)
+      }),
+    )
     for (const campaignId of new Set(claimed.map((c) => c.campaignId).filter((id) => id !== null))) await campaigns.finishIfDone(campaignId)
     return claimed.length
   }

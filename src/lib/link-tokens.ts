@@ -14,8 +14,13 @@ export interface SigningKey {
   secret: string
 }
 
-/** What a link may do: a token made for one purpose is refused for another. */
-export const LinkPurpose = { unsubscribe: 1 } as const
+/**
+ * What a link may do: a token made for one purpose is refused for another.
+ * `unsubscribe`: the link in every message — one-click, and the preference
+ * page for the person, opened on that list. `confirm`: a double opt-in
+ * confirmation for one list.
+ */
+export const LinkPurpose = { unsubscribe: 1, confirm: 2 } as const
 export type LinkPurpose = keyof typeof LinkPurpose
 
 /** For whom a link acts. */

@@ -1,6 +1,6 @@
 // SQL for messages and for the answers given to idempotency keys. Both are
 // written once (triggers); erasure alone may clear a message's personal columns.
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { messages, sendRequests } from '../../db/schema/index.js'
 
@@ -16,6 +16,11 @@ export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<
 export async function findMessageById(db: Queryable, id: string): Promise<MessageRow | undefined> {
   const [row] = await db.select().from(messages).where(eq(messages.id, id))
   return row
+}
+
+export async function findMessagesByIds(db: Queryable, ids: string[]): Promise<MessageRow[]> {
+  if (ids.length === 0) return []
+  return db.select().from(messages).where(inArray(messages.id, ids))
 }
 
 export async function findSendRequest(db: Queryable, clientId: string, idempotencyKey: string): Promise<SendRequestRow | undefined> {

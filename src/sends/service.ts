@@ -16,7 +16,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.
 import { newId } from '../lib/ids.js'
 import type { TemplateService } from '../templates/service.js'
 import { Locale, MessageStatus, Role, type MessageKind } from '../vocabulary.js'
-import { findMessageById, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
+import { findMessageById, findMessagesByIds, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
 
 export type { MessageRow }
 
@@ -163,6 +163,9 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
     },
 
     messageById: (q: Queryable, id: string) => findMessageById(q, id),
+
+    /** A delivery batch's messages, in one read (in no particular order). */
+    messagesByIds: (q: Queryable, ids: string[]) => findMessagesByIds(q, ids),
 
     /**
      * One message with its whole story: the decisions (when queued, and at

@@ -226,6 +226,36 @@ export function createOptOutService(deps: {
       })
     },
 
+    /**
+     * An objection to marketing (art. 21), from the person: in the consent
+     * ledger and as a suppression for the marketing purpose, which no
+     * existing-customer rule overrides. Repeating it changes nothing more.
+     */
+    objectToMarketing: (contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean }> =>
+      db.transaction(async (tx) => {
+        await contacts.requireContact(tx, contactId, { lock: true })
+        const now = clock.now()
+        const { created } = await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, contactId), {
+          scope: 'purpose',
+          purpose: ListKind.marketing,
+          reason: 'objection',
+          note: input.evidence ?? null,
+        })
+        if (!created) return { changed: false }
+        await consent.recordEvent(tx, actor, now, {
+          contactId,
+          listId: null,
+          purpose: ListKind.marketing,
+          type: 'objected',
+          basis: LegalBasis.legitimateInterest,
+          source: input.source,
+          ip: input.ip ?? null,
+          userAgent: input.userAgent ?? null,
+          evidence: input.evidence ?? null,
+        })
+        return { changed: true }
+      }),
+
     unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
       db.transaction(async (tx) => {
         await contacts.requireContact(tx, contactId, { lock: true })

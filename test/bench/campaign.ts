@@ -1,0 +1,288 @@
+// `npm run bench:campaign`: a newsletter campaign to a large list, end to end,
+// against a baseline measured in the same run on the same machine. Not part of
+// the test suite: it asserts nothing, it prints figures (docs/benchmarks.md).
+//
+//   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:campaign                     # PostgreSQL, 100,000 members
+//   TEST_DATABASE_URL=… npm run bench:campaign -- --members=1000000 [--fanout-only]                     # a million
+//   npm run bench:campaign                                                                               # embedded PGlite, 10,000 members
+//
+// The SMTP server is a sink in a process of its own (smtp-sink-process.ts).
+// Baseline: a bare nodemailer pool with the service's own transport options
+// (the same connections, and nodemailer 10's noDelay sockets) sending messages
+// of the same size to the same sink. Pipeline: a campaign created and started
+// through the API, fanned out (timed alone), then delivered by the service's
+// own delivery worker in this process — decision at delivery, rendering,
+// handover mark, SMTP, delivery event — until the campaign is finished.
+import { fork } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { sql } from 'drizzle-orm'
+import type { InjectOptions } from 'fastify'
+import nodemailer from 'nodemailer'
+import { selectRows } from '../../db/client.js'
+import { buildApp } from '../../src/app.js'
+import { buildSmtpTransportOptions } from '../../src/delivery/mailer.js'
+import { addressHash } from '../../src/lib/email.js'
+import { compiledVersionCount } from '../../src/templates/render.js'
+import { createList } from '../factories.js'
+import { freshDatabase, signTestToken, testConfig, type TestApp } from '../helper.js'
+import type { SinkStats } from './smtp-sink-process.js'
+
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+const engine = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'
+const MEMBERS = Number(flag('members') ?? (engine === 'postgres' ? 100_000 : 10_000))
+const FANOUT_ONLY = process.argv.includes('--fanout-only')
+/** SMTP connections, for the baseline and the pipeline alike (SMTP_MAX_CONNECTIONS). */
+const CONNECTIONS = Number(flag('connections') ?? 5)
+const TARGET_MESSAGE_BYTES = 12 * 1024
+
+const teardowns: (() => Promise<unknown> | unknown)[] = []
+const fakeTest = { teardown: (fn: () => unknown) => teardowns.push(fn) } as never
+const seconds = (ms: number) => (ms / 1000).toFixed(1)
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`
+
+/** The resident set's peak per phase, sampled every 50 ms. */
+const rss = (() => {
+  let peak = 0
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
+  timer.unref()
+  return {
+    /** The peak since the last call, and starts a new phase. */
+    phase() {
+      const p = Math.max(peak, process.memoryUsage().rss)
+      peak = 0
+      return p
+    },
+  }
+})()
+
+async function startSink() {
+  const child = fork(new URL('./smtp-sink-process.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  teardowns.push(() => child.kill('SIGKILL'))
+  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
+  const ask = <T>(message: string) =>
+    new Promise<T>((resolve) => {
+      child.once('message', (answer: T) => resolve(answer))
+      child.send(message)
+    })
+  return { url: `smtp://127.0.0.1:${port}`, stats: () => ask<SinkStats>('stats'), reset: () => ask<unknown>('reset') }
+}
+
+/**
+ * A newsletter list with a realistic mix of members, set-based: 6% unsubscribed
+ * (withdrawn), 3% pending confirmation, 3% suppressed (a bounce for all mail, a
+ * list unsubscribe, a manual block), 10% enrolled on a running course, the rest
+ * subscribed with consent. Every allowed member has a consent event of its own.
+ */
+async function seed(app: TestApp, listId: string, pepper: string) {
+  const q = app.app.db
+  await q.execute(sql`
+    insert into contacts (email, name, locale)
+    select 'bench.' || i || '@example.no', 'Person ' || i || ' Nordmann', (case when i % 7 = 0 then 'en' else 'nb' end)::locale
+    from generate_series(1, ${MEMBERS}) as i`)
+  // The keyed address hashes (HMAC with the pepper) are made here, as the service makes them, a page at a time.
+  await q.execute(sql`create temporary table bench_member (contact_id uuid primary key, address_hash text, bucket int)`)
+  for (let after = '00000000-0000-0000-0000-000000000000'; ; ) {
+    const page = await selectRows<{ id: string; email: string }>(q, sql`select id, email from contacts where id > ${after}::uuid order by id limit 20000`)
+    if (page.length === 0) break
+    await q.execute(sql`
+      insert into bench_member (contact_id, address_hash, bucket)
+      select id, hash, (row_number() over ()) % 100
+      from unnest(${`{${page.map((p) => p.id).join(',')}}`}::uuid[], ${`{${page.map((p) => addressHash(p.email, pepper)).join(',')}}`}::text[]) as x(id, hash)`)
+    after = page.at(-1)!.id
+  }
+  await q.execute(sql`
+    insert into subscriptions (contact_id, list_id, status, source, created_at, updated_at, confirmed_at, unsubscribed_at)
+    select contact_id, ${listId}, (case when bucket < 6 then 'unsubscribed' when bucket < 9 then 'pending' else 'active' end)::subscription_status,
+           'form', now() - interval '60 days', now(), case when bucket >= 6 and bucket < 9 then null else now() - interval '60 days' end,
+           case when bucket < 6 then now() - interval '5 days' end
+    from bench_member`)
+  await q.execute(sql`
+    insert into consent_events (contact_id, address_hash, list_id, purpose, type, basis, source, actor_id, occurred_at)
+    select contact_id, address_hash, ${listId}, 'newsletter', 'granted', 'consent', 'form', 'bench', now() - interval '60 days'
+    from bench_member where bucket < 6 or bucket >= 9`)
+  await q.execute(sql`
+    insert into consent_events (contact_id, address_hash, list_id, purpose, type, basis, source, actor_id, occurred_at)
+    select contact_id, address_hash, ${listId}, 'newsletter', 'withdrawn', 'consent', 'link', 'bench', now() - interval '5 days'
+    from bench_member where bucket < 6`)
+  await q.execute(sql`
+    insert into suppressions (contact_id, address_hash, scope, reason, list_id, created_at, created_by_id)
+    select contact_id, address_hash, (case when bucket = 10 then 'list' else 'all-mail' end)::suppression_scope,
+           (case bucket when 9 then 'bounce' when 10 then 'unsubscribe' else 'manual' end)::suppression_reason,
+           case when bucket = 10 then ${listId}::uuid end, now() - interval '1 day', 'bench'
+    from bench_member where bucket between 9 and 11`)
+  await q.execute(sql`
+    insert into enrollments (id, course_id, contact_id, status, marketing_opt_out, enrolled_at)
+    select 'bench-' || contact_id, 'BENCH-1', contact_id, 'active', false, now() - interval '10 days'
+    from bench_member where bucket between 12 and 21`)
+  await q.execute(sql`analyze`)
+}
+
+/** A newsletter body long enough that the whole message, headers and both parts, is about 12 KB. */
+async function newsletterData(app: TestApp) {
+  const paragraph =
+    'Påmeldingen til vårens kurs er åpen. Vi har nye kurs i yoga, keramikk og akvarell, på dagtid og om kvelden, ' +
+    'og flere av dem passer for nybegynnere. Plassene fordeles etter hvert som påmeldingene kommer inn.\n\n'
+  const template = await app.app.services.templates.requireTemplate(app.app.db, (await templateId(app))!)
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true })
+  for (let n = 1; ; n++) {
+    const data = { headline: 'Nye kurs i vår', body: paragraph.repeat(n).trim() }
+    const rendered = await app.app.services.templates.render(template, 'nb', {
+      ...data,
+      name: 'Person 1 Nordmann',
+      unsubscribeUrl: 'https://samtykke.example/unsubscribe/x'.padEnd(160, 'x'),
+      courseMailUntil: '',
+      listName: 'Nyhetsbrev',
+      controllerName: 'Kurs AS',
+      controllerEmail: 'personvern@kurs.example',
+    })
+    const info = await transport.sendMail({ from: 'a@example.no', to: 'b@example.no', subject: rendered.subject, html: rendered.html, text: rendered.text })
+    const size = (info.message as Buffer).length + 400 // the List-* headers, added by the worker
+    if (size >= TARGET_MESSAGE_BYTES) return { data, sample: rendered, size }
+  }
+}
+
+async function templateId(app: TestApp) {
+  const [row] = await selectRows<{ id: string }>(app.app.db, sql`select id from templates where name = 'newsletter' order by version desc limit 1`)
+  return row?.id
+}
+
+/** The bare nodemailer pool: `count` messages of the sample's size, kept queued so every connection stays busy. */
+async function baseline(sinkUrl: string, sample: { subject: string; html: string; text: string }, count: number) {
+  const transport = nodemailer.createTransport(buildSmtpTransportOptions(sinkUrl, { smtpRatePerSecond: 100_000, smtpMaxConnections: CONNECTIONS, dkim: undefined }))
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  let next = 0
+  const lane = async () => {
+    for (let i = next++; i < count; i = next++) {
+      await transport.sendMail({
+        from: 'Kurs AS <post@kurs.example>',
+        to: `baseline.${i}@example.no`,
+        subject: sample.subject,
+        html: sample.html,
+        text: sample.text,
+        headers: { 'List-Unsubscribe': `<https://samtykke.example/unsubscribe/${'x'.repeat(140)}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTIONS * 4 }, lane))
+  const ms = performance.now() - started
+  transport.close()
+  return { ms, rate: (count / ms) * 1000, cpu: cpuShare(cpu, ms) }
+}
+
+/** This process's CPU time since `since` as a share of one core over `ms`. */
+const cpuShare = (since: NodeJS.CpuUsage, ms: number) => {
+  const used = process.cpuUsage(since)
+  return (used.user + used.system) / 1000 / ms
+}
+
+async function transactionsSoFar(app: TestApp): Promise<number | null> {
+  if (engine !== 'postgres') return null
+  const [row] = await selectRows<{ n: string }>(app.app.db, sql`select xact_commit::text as n from pg_stat_database where datname = current_database()`)
+  return Number(row!.n)
+}
+
+async function main() {
+  console.log(`campaign benchmark: ${engine}, ${MEMBERS.toLocaleString('en')} members, ${CONNECTIONS} SMTP connections${FANOUT_ONLY ? ', fan-out only' : ''}`)
+  const sink = await startSink()
+  const config = testConfig({ smtpUrl: sink.url, smtpRatePerSecond: 100_000, smtpMaxConnections: CONNECTIONS })
+  const database = await freshDatabase(fakeTest)
+  const api = await buildApp(config, { database, clock: { now: () => new Date() }, logger: false })
+  teardowns.push(() => api.close())
+  const app = {
+    app: api,
+    config,
+    as: (role: 'staff' | 'course-system') => (options: InjectOptions) =>
+      api.inject({ ...options, headers: { authorization: `Bearer ${signTestToken(role, { config })}` } }),
+  } as unknown as TestApp
+
+  let started = performance.now()
+  const list = await createList(app, { kind: 'newsletter', name: 'Nyhetsbrev' })
+  const now = Date.now()
+  const course = await app.as('course-system')({
+    method: 'PUT',
+    url: '/v1/courses/BENCH-1',
+    payload: { name: 'Yoga vår', category: 'yoga', startsAt: new Date(now - 20 * 86_400_000).toISOString(), endsAt: new Date(now + 40 * 86_400_000).toISOString() },
+  })
+  if (course.statusCode >= 300) throw new Error(`course: ${course.statusCode} ${course.body}`)
+  await seed(app, list.id, config.suppressionPepper)
+  console.log(`seeded in ${seconds(performance.now() - started)} s (peak RSS ${mb(rss.phase())})`)
+
+  const { data, sample, size } = await newsletterData(app)
+  console.log(`message size: ~${(size / 1024).toFixed(1)} KB`)
+  const [allowedRow] = await selectRows<{ n: number }>(
+    app.app.db,
+    // Subscribed with consent, not suppressed: buckets 12–99.
+    sql`select count(*)::int as n from bench_member where bucket >= 12`,
+  )
+  const expectedAllowed = allowedRow!.n
+
+  let baselineResult: { ms: number; rate: number; cpu: number } | null = null
+  if (!FANOUT_ONLY) {
+    const count = Math.min(expectedAllowed, 20_000)
+    baselineResult = await baseline(sink.url, sample, count)
+    const received = await sink.stats()
+    console.log(`baseline: ${count} messages in ${seconds(baselineResult.ms)} s = ${baselineResult.rate.toFixed(0)} msg/s (sink got ${received.messages})`)
+    await sink.reset()
+  }
+  rss.phase()
+
+  const staff = app.as('staff')
+  const created = await staff({ method: 'POST', url: '/v1/campaigns', payload: { name: 'Vårkurs', listId: list.id, template: 'newsletter', data } })
+  if (created.statusCode !== 201) throw new Error(`create: ${created.statusCode} ${created.body}`)
+  const campaignId = created.json().id as string
+  await staff({ method: 'POST', url: `/v1/campaigns/${campaignId}/start` })
+
+  started = performance.now()
+  while ((await app.app.services.campaigns.fanOut('bench:fanout', 300_000)) > 0);
+  const fanoutMs = performance.now() - started
+  const fanoutRss = rss.phase()
+  const [ledger] = await selectRows<{ rows: number; queued: number }>(
+    app.app.db,
+    sql`select count(*)::int as rows, count(*) filter (where decision = 'allowed')::int as queued from send_ledger where campaign_id = ${campaignId}::uuid`,
+  )
+  console.log(`fan-out: ${MEMBERS.toLocaleString('en')} members decided in ${seconds(fanoutMs)} s (${((MEMBERS / fanoutMs) * 1000).toFixed(0)} members/s), ${ledger!.queued} queued (expected ${expectedAllowed}), peak RSS ${mb(fanoutRss)}`)
+
+  if (FANOUT_ONLY) {
+    await staff({ method: 'POST', url: `/v1/campaigns/${campaignId}/cancel` })
+  } else {
+    const transactionsBefore = await transactionsSoFar(app)
+    started = performance.now()
+    const cpu = process.cpuUsage()
+    const worker = app.app.deliveryWorker.start()
+    for (;;) {
+      const [row] = await selectRows<{ status: string }>(app.app.db, sql`select status from campaigns where id = ${campaignId}::uuid`)
+      if (row!.status === 'finished') break
+      await new Promise((done) => setTimeout(done, 200))
+    }
+    const sendMs = performance.now() - started
+    const sendCpu = cpuShare(cpu, sendMs)
+    await worker.stop()
+    const sendRss = rss.phase()
+    const transactions = await transactionsSoFar(app)
+    const received = await sink.stats()
+    const [after] = await selectRows<{ rows: number }>(app.app.db, sql`select count(*)::int as rows from send_ledger where campaign_id = ${campaignId}::uuid`)
+    const rate = (received.messages / sendMs) * 1000
+    console.log(`pipeline: ${received.messages} messages in ${seconds(sendMs)} s = ${rate.toFixed(0)} msg/s; ${received.doubled} recipients got it twice; average ${(received.bytes / received.messages / 1024).toFixed(1)} KB`)
+    console.log('')
+    console.log(`| measured | ${engine}, ${MEMBERS.toLocaleString('en')} members |`)
+    console.log('| --- | --- |')
+    console.log(`| baseline: bare nodemailer pool, ${CONNECTIONS} connections | ${baselineResult!.rate.toFixed(0)} msg/s |`)
+    console.log(`| pipeline: decision at delivery, render, SMTP, events | ${rate.toFixed(0)} msg/s |`)
+    console.log(`| pipeline / baseline | ${((rate / baselineResult!.rate) * 100).toFixed(0)}% |`)
+    console.log(`| this process's CPU, baseline / pipeline (share of one core) | ${(baselineResult!.cpu * 100).toFixed(0)}% / ${(sendCpu * 100).toFixed(0)}% |`)
+    console.log(`| fan-out (decide, ledger, messages, queue) | ${seconds(fanoutMs)} s |`)
+    console.log(`| ledger rows per recipient | ${(after!.rows / MEMBERS).toFixed(2)} |`)
+    if (transactions !== null && transactionsBefore !== null) console.log(`| transactions per delivered message | ${((transactions - transactionsBefore) / received.messages).toFixed(1)} |`)
+    console.log(`| peak RSS, fan-out / delivery | ${mb(fanoutRss)} / ${mb(sendRss)} |`)
+    // One version in use, first compiled to size the sample message: every later render reuses it.
+    console.log(`| MJML compiles in this process (one template version) | ${compiledVersionCount()} |`)
+  }
+  console.log(`peak RSS of the whole run (getrusage): ${mb(process.resourceUsage().maxRSS * 1024)}`)
+}
+
+try {
+  await main()
+} finally {
+  for (const fn of teardowns.reverse()) await fn()
+}

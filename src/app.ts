@@ -140,7 +140,7 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     await database.rows(sql`select 1`)
     return { status: 'ok', database: database.engine }
   })
-  await registerRoutes(app)
+  await registerRoutes(app, { config, now: () => clock.now() })
   await app.register(queuePlugin, { database, runJobs: config.runJobs })
   await app.register(deliveryPlugin, { config, clock })
   await app.ready()

@@ -30,6 +30,10 @@ export interface Config {
   anonymousRateLimitPerMinute: number
   /** Failed authentications per minute per IP address; beyond it every attempt is refused until the minute is over. */
   authFailureLimitPerMinute: number
+  /** Signups (POST /subscribe) per minute per IP address. */
+  signupRateLimitPerMinute: number
+  /** How long a double opt-in confirmation link stays good, in days. */
+  signupConfirmDays: number
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); false: none. */
   trustProxy: string[] | false
   publicBaseUrl: string
@@ -216,6 +220,8 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     rateLimitPerMinute: readInt(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
     anonymousRateLimitPerMinute: readInt(env, 'ANONYMOUS_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
     authFailureLimitPerMinute: readInt(env, 'AUTH_FAILURE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+    signupRateLimitPerMinute: readInt(env, 'SIGNUP_RATE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+    signupConfirmDays: readInt(env, 'SIGNUP_CONFIRM_DAYS', 7, 1, 365),
     trustProxy: readProxies(env, 'TRUST_PROXY'),
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
     smtpUrl: readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),

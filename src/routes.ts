@@ -14,7 +14,7 @@ import { decisionRoutes } from './decision/routes.js'
 import { decisionSchemas } from './decision/schemas.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { ledgerSchemas } from './ledger/schemas.js'
-import { pageRoutes } from './pages/routes.js'
+import { pageRoutes, type PageOptions } from './pages/routes.js'
 import { sendRoutes } from './sends/routes.js'
 import { campaignRoutes } from './campaigns/routes.js'
 import { campaignSchemas } from './campaigns/schemas.js'
@@ -24,13 +24,13 @@ import { templateSchemas } from './templates/schemas.js'
 import { listRoutes } from './lists/routes.js'
 import { listSchemas } from './lists/schemas.js'
 import { subscriptionRoutes } from './subscriptions/routes.js'
-import { subscriptionSchemas } from './subscriptions/schemas.js'
+import { signupSchemas, subscriptionSchemas } from './subscriptions/schemas.js'
 import { suppressionRoutes } from './suppressions/routes.js'
 import { suppressionSchemas } from './suppressions/schemas.js'
 import { tokenRoutes } from './tokens/routes.js'
 import { tokenSchemas } from './tokens/schemas.js'
 
-export async function registerRoutes(app: FastifyInstance): Promise<void> {
+export async function registerRoutes(app: FastifyInstance, pages: PageOptions): Promise<void> {
   await app.register(
     async (v1) => {
       await v1.register(contactRoutes)
@@ -49,7 +49,7 @@ export async function registerRoutes(app: FastifyInstance): Promise<void> {
     },
     { prefix: API_PREFIX },
   )
-  await app.register(pageRoutes)
+  await app.register(pageRoutes, pages)
 }
 
 /** Schemas with an $id: named in the OpenAPI components, referenced by name in routes (lib/schemas.ts ref). */
@@ -57,6 +57,7 @@ export const sharedSchemas = [
   ...contactSchemas,
   ...listSchemas,
   ...subscriptionSchemas,
+  ...signupSchemas,
   ...consentSchemas,
   ...courseSchemas,
   ...suppressionSchemas,

@@ -15,9 +15,11 @@ import { createDeliveryService } from './delivery/service.js'
 import { createLedgerService } from './ledger/service.js'
 import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
+import { createPreferencePages } from './pages/preferences.js'
 import { createUnsubscribeLinks } from './pages/unsubscribe.js'
 import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
+import { createSignups } from './subscriptions/signup.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
 import { createTemplateService } from './templates/service.js'
@@ -42,6 +44,8 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
   const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
+  const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
+  const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions })
   return {
     audit,
     contacts,
@@ -60,6 +64,8 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     sends,
     campaigns,
     unsubscribeLinks,
+    preferences,
+    signups,
   }
 }
 

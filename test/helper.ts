@@ -37,6 +37,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitPerMinute: 1_000_000,
     anonymousRateLimitPerMinute: 1_000_000,
     authFailureLimitPerMinute: 1_000_000,
+    signupRateLimitPerMinute: 1_000_000,
     ...overrides,
   }
 }

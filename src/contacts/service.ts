@@ -118,8 +118,8 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
      * overwrites or clears one (rectification is staff's, through updateContact).
      * A field it fills is recorded in the audit log as a rectification by it.
      */
-    async upsertContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
-      const { email } = validEmail(input.email, 'body.contact.email')
+    async upsertContactIn(tx: Queryable, input: NewContactInput, actor: Actor, emailField = 'body.contact.email'): Promise<ContactRow> {
+      const { email } = validEmail(input.email, emailField)
       const fields = cleanFields(input)
       const existing = await findContactByEmail(tx, email)
       if (!existing) {

@@ -150,11 +150,13 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   async function compose(message: MessageRow, template: TemplateRow, lockedUntil: Date | null, context: BatchContext): Promise<OutgoingMessage> {
     const list: ListRow | null = message.listId ? await listOf(context, message.listId) : null
     const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
+    // The header is RFC 8058 one-click; the link a person clicks opens the preference page, on this list.
     const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
+    const preferencesUrl = token ? `${config.publicBaseUrl}/u/${token}` : ''
     const rendered = await templates.render(template, message.locale, {
       ...message.data,
       // The service's values last: send data cannot forge a link or a sender.
-      unsubscribeUrl,
+      unsubscribeUrl: preferencesUrl,
       courseMailUntil: lockedUntil ? localDate(lockedUntil, message.locale) : '',
       listName: list?.name ?? '',
       controllerName: config.controllerName,

@@ -93,6 +93,14 @@ export const ErrorCode = {
   campaignListKind: 'campaign_list_kind',
   /** start, pause, resume, cancel or retry-failed where the campaign's state does not allow it. */
   campaignTransitionInvalid: 'campaign_transition_invalid',
+  /** A preference-page choice about a list the page does not offer the person. */
+  listNotOnPage: 'list_not_on_page',
+  /** Course mail follows enrollments; it cannot be joined from the preference page. */
+  listNotJoinable: 'list_not_joinable',
+  /** A form post without a valid form token from a page we served (CSRF). */
+  formExpired: 'form_expired',
+  /** A signup that names no public list, or a list that takes no signups. */
+  signupListUnknown: 'signup_list_unknown',
   /** notAfter before scheduledAt, or a scheduledAt in the past. */
   campaignScheduleInvalid: 'campaign_schedule_invalid',
 } as const

@@ -61,6 +61,21 @@ export async function findListByCourseId(db: Queryable, courseId: string): Promi
 }
 
 /** Every list that is not archived and gets mail on its own (not a course list), oldest first. */
+export async function findListBySlug(db: Queryable, slug: string): Promise<ListRow | undefined> {
+  const [row] = await db.select().from(lists).where(eq(lists.slug, slug))
+  return row
+}
+
+/** Open (not archived) public newsletter and marketing lists with these slugs: what a signup form may name. */
+export async function findSignupLists(db: Queryable, slugs: string[]): Promise<ListRow[]> {
+  if (slugs.length === 0) return []
+  return db
+    .select()
+    .from(lists)
+    .where(and(inArray(lists.slug, slugs), isNull(lists.archivedAt), eq(lists.public, true), inArray(lists.kind, ['newsletter', 'marketing'])))
+    .orderBy(asc(lists.createdAt), asc(lists.id))
+}
+
 export async function findOpenNonCourseLists(db: Queryable): Promise<ListRow[]> {
   return db
     .select()

@@ -11,8 +11,10 @@ import { LegalBasis, ListKind } from '../vocabulary.js'
 import {
   findListByCourseId,
   findListById,
+  findListBySlug,
   findListsByIds,
   findOpenNonCourseLists,
+  findSignupLists,
   insertList,
   listListRows,
   updateListRow,
@@ -33,6 +35,9 @@ export function basisForKind(kind: ListKind, transactionalBasis?: LegalBasis): L
       return transactionalBasis ?? LegalBasis.contract
   }
 }
+
+/** The slug of the list double opt-in confirmations go out on. */
+export const SIGNUP_CONFIRMATION_LIST = 'signup-confirmations'
 
 export interface CreateListInput {
   slug: string
@@ -107,6 +112,7 @@ export function createListService({ db, clock, audit }: { db: Database; clock: C
     createListIn,
     findListsByIds,
     findOpenNonCourseLists,
+    findSignupLists,
 
     /** The list of a course; every course has one, made with it. */
     async courseList(q: Queryable, courseId: string): Promise<ListRow> {
@@ -120,6 +126,30 @@ export function createListService({ db, clock, audit }: { db: Database; clock: C
       const list = await findListByCourseId(tx, courseId)
       if (!list) throw new Error(`course ${courseId} has no list`)
       if (!list.archivedAt) await updateListIn(tx, list.id, { name, description: `Course mail for ${name}` }, actor)
+    },
+
+    /**
+     * The transactional list double opt-in confirmations are sent on, made on
+     * first use: asking a person to confirm is how consent can be shown to be
+     * theirs (GDPR art. 7(1)), so it stands on legal obligation.
+     */
+    async signupConfirmationList(actor: Actor): Promise<ListRow> {
+      const existing = await findListBySlug(db, SIGNUP_CONFIRMATION_LIST)
+      if (existing) return existing
+      try {
+        return await db.transaction((tx) =>
+          createListIn(
+            tx,
+            { slug: SIGNUP_CONFIRMATION_LIST, name: 'Bekreftelse av påmelding', kind: ListKind.transactional, basis: LegalBasis.legalObligation },
+            actor,
+          ),
+        )
+      } catch (error) {
+        // Made by another request meanwhile.
+        const made = await findListBySlug(db, SIGNUP_CONFIRMATION_LIST)
+        if (made) return made
+        throw error
+      }
     },
 
     getList: (id: string) => requireList(db, id),

@@ -1,11 +1,11 @@
 // The unsubscribe page, in the person's language: small, readable without
-// scripts or outside resources, and every value escaped. It grows into the
-// preference page later.
+// scripts or outside resources, and every value escaped; and the page shell
+// every subscriber page shares.
 import { localDate } from '../lib/local-date.js'
 import type { Locale } from '../vocabulary.js'
 import type { LinkUnsubscribe, LinkView } from './unsubscribe.js'
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 
@@ -38,7 +38,8 @@ const TEXT = {
   },
 } as const
 
-function page(locale: Locale, title: string, body: string): string {
+/** The page around every subscriber page: readable without scripts or anything loaded from elsewhere. */
+export function page(locale: Locale, title: string, body: string): string {
   return `<!doctype html>
 <html lang="${locale === 'nb' ? 'nb' : 'en'}">
 <head>
@@ -49,6 +50,17 @@ function page(locale: Locale, title: string, body: string): string {
 <style>
 body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
 button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem; background: #1d4e89; color: #fff; cursor: pointer; }
+button.secondary { background: #fff; color: #1d4e89; border: 2px solid #1d4e89; }
+:focus-visible { outline: 3px solid #b35900; outline-offset: 2px; }
+a { color: #1d4e89; }
+.lists { list-style: none; padding: 0; }
+.lists > li { border-top: 1px solid #c8c8c8; padding: .8rem 0; }
+.lists h3 { margin: 0 0 .3rem; font-size: 1.1rem; }
+.state { font-weight: 600; }
+.result { border-left: 4px solid #1d4e89; padding: .4rem .8rem; background: #eef3f9; }
+fieldset { border: 1px solid #c8c8c8; border-radius: .3rem; }
+label { display: block; margin: .3rem 0; }
+form { margin: .5rem 0; }
 </style>
 </head>
 <body>

@@ -30,6 +30,7 @@ const TAGS = [
   { name: 'ledger', description: 'One immutable row per decision taken on the send path: when queued, and at each delivery attempt' },
   { name: 'templates', description: 'Message templates: MJML versions per locale, previews' },
   { name: 'sends', description: 'Single sends from a template, and the story of each message: decisions and delivery' },
+  { name: 'signup', description: 'Public: signup from the company’s web forms, with double opt-in where a list asks for it' },
   { name: 'campaigns', description: 'One template version to a whole list: fan-out, pause, resume, cancel, and who got it and why' },
   { name: 'tokens', description: 'Revoking bearer tokens' },
   { name: 'audit', description: 'Who changed what, and when' },

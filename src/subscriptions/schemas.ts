@@ -105,3 +105,29 @@ export const subscriptionSchemas = [
   MemberPage,
   ContactSubscriptionList,
 ]
+
+const Slug = Type.String({ minLength: 1, maxLength: 100 })
+
+export const SignupBody = Type.Object(
+  {
+    email: Type.String({ minLength: 1, maxLength: 320, description: 'The address to sign up' }),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    lists: Type.Union([Slug, Type.Array(Slug, { minItems: 1, maxItems: 20 })], { description: 'Slugs of public newsletter or marketing lists: one, or several' }),
+    noticeKey: Type.String({ minLength: 1, maxLength: 100, description: 'The consent text the form showed: its key…' }),
+    noticeVersion: Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,8}$' })], { description: '…and version (a number, or its digits from a form)' }),
+    website: Type.Optional(Type.String({ maxLength: 1000, description: 'A honeypot: a form hides this field from people; a request that fills it is answered as usual and does nothing' })),
+    lang: Type.Optional(Type.Union([Type.Literal('nb'), Type.Literal('en')], { description: 'The language of the answer page and the confirmation mail' })),
+  },
+  {
+    $id: 'SignupRequest',
+    additionalProperties: false,
+    description: 'A signup from a web form: as JSON, or as the form itself (application/x-www-form-urlencoded), answered then with a page',
+  },
+)
+
+export const SignupReceived = Type.Object(
+  { status: Type.Literal('received') },
+  { $id: 'SignupReceived', description: 'The same answer whether or not the address was known: a confirmation mail follows where a list asks for it' },
+)
+
+export const signupSchemas = [SignupBody, SignupReceived]

@@ -191,7 +191,8 @@ t.test('single sends and delivery', async (t) => {
     t.ok(match, `List-Unsubscribe is the HTTPS link and the mailto: ${header}`)
     t.equal(rawHeader(mail, 'List-Unsubscribe-Post'), 'List-Unsubscribe=One-Click')
     t.equal(rawHeader(mail, 'List-Id'), '<maanedsbrev.localhost>')
-    t.match(String(mail.parsed.html), new RegExp(`href="${match![1]!.replaceAll('.', '\\.')}"`), 'the visible link is the same URL')
+    const preferences = `http://localhost:3000/u/${match![2]}`
+    t.match(String(mail.parsed.html), new RegExp(`href="${preferences.replaceAll('.', '\\.')}"`), 'the visible link opens the preference page, with the same token')
     t.match(mail.parsed.text, /Unsubscribe/)
 
     const post = await app.as(null)({

@@ -39,8 +39,8 @@ const samples: Record<string, { values: Record<string, string>; variables: strin
     variables: ['name', 'offer', 'offerUrl'],
   },
   'double-opt-in': {
-    values: { name: 'Kari Nordmann', confirmUrl: 'https://post.example.org/c/xyz789' },
-    variables: ['confirmUrl', 'name'],
+    values: { name: 'Kari Nordmann', signupList: 'Nyheter', confirmUrl: 'https://post.example.org/c/xyz789' },
+    variables: ['confirmUrl', 'name', 'signupList'],
   },
   'data-subject-answer': {
     values: { name: 'Kari Nordmann', requestType: 'innsyn', answer: 'Vi har disse opplysningene om deg: navn og e-postadresse.' },

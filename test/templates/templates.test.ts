@@ -22,7 +22,7 @@ t.test('templates', async (t) => {
     const shipped = Object.fromEntries(items.filter((i: { createdById: string }) => i.createdById === 'system:installer').map((i: { name: string }) => [i.name, i]))
     t.same(Object.keys(shipped).sort(), ['course-message', 'data-subject-answer', 'double-opt-in', 'marketing-offer', 'newsletter'])
     t.match(shipped['course-message'], { version: 1, kind: 'course', variables: ['courseName', 'message', 'name'], createdByRole: 'admin' })
-    t.match(shipped['double-opt-in'], { kind: 'transactional', variables: ['confirmUrl', 'name'] })
+    t.match(shipped['double-opt-in'], { kind: 'transactional', variables: ['confirmUrl', 'name', 'signupList'] })
     for (const template of Object.values(shipped) as { subjects: object; bodies: object }[]) {
       t.same(Object.keys(template.subjects).sort(), ['en', 'nb'])
       t.same(Object.keys(template.bodies).sort(), ['en', 'nb'])

@@ -9,7 +9,7 @@ import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { Config } from '../config.js'
 import type { ContactService } from '../contacts/service.js'
-import { listMembersAfter } from '../decision/sql.js'
+import { decideMembers, listMembersAfter } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
 import type { DeliveryService } from '../delivery/service.js'
 import type { LedgerService } from '../ledger/service.js'
@@ -277,6 +277,17 @@ export function createCampaignService(deps: CampaignDeps) {
      * recorded, the blocked ones ended, the allowed ones marked as handed over.
      */
     decideDeliveries: (tx: Queryable, batch: Omit<DeliveryBatch, 'now' | 'policy'>) => decideDeliveryBatch(tx, { ...batch, now: clock.now(), policy }),
+
+    /**
+     * The decision again, read-only, inside a handover that holds its
+     * recipients (contacts and suppression locks): the members it no longer
+     * allows. Whatever they said after the chunk was decided stops their message.
+     */
+    async noLongerAllowed(tx: Queryable, input: { listId: string; members: { contactId: string; addressHash: string }[] }): Promise<Set<string>> {
+      if (input.members.length === 0) return new Set()
+      const rows = await decideMembers(tx, { listId: input.listId, members: input.members, now: clock.now(), policy })
+      return new Set(rows.filter((r) => !r.allowed).map((r) => r.contact_id))
+    },
 
     async getCampaign(id: string) {
       const campaign = await requireCampaign(db, id)

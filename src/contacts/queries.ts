@@ -46,6 +46,16 @@ export async function updateContactRow(db: Queryable, id: string, patch: Partial
   }
 }
 
+/**
+ * Holds these contacts shared until the transaction ends: a change to what a
+ * person said (every opt-out and consent locks their contact row for update)
+ * waits for it, and it waits for one in progress.
+ */
+export async function holdContacts(db: Queryable, ids: string[]): Promise<void> {
+  if (ids.length === 0) return
+  await db.select({ id: contacts.id }).from(contacts).where(inArray(contacts.id, ids)).orderBy(asc(contacts.id)).for('share')
+}
+
 export async function findContactById(db: Queryable, id: string): Promise<ContactRow | undefined> {
   const [row] = await db.select().from(contacts).where(eq(contacts.id, id))
   return row

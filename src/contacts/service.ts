@@ -15,6 +15,7 @@ import {
   findContactByEmail,
   findContactById,
   findContactsByIds,
+  holdContacts,
   insertContact,
   insertContactIfAbsent,
   listContactRows,
@@ -97,6 +98,9 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
 
   return {
     requireContact,
+
+    /** Holds the contacts shared for the transaction: a handover to SMTP and a change to what they said never overlap. */
+    holdForHandover: (tx: Queryable, ids: string[]) => holdContacts(tx, ids),
 
     /** The recipient a contact is. */
     async recipientById(q: Queryable, contactId: string): Promise<Recipient> {

@@ -23,6 +23,7 @@ import type { TemplateRow, TemplateService } from '../templates/service.js'
 import { DeliveryEventType, type MessageKind } from '../vocabulary.js'
 import type { Mailer, OutgoingMessage } from './mailer.js'
 import type { CampaignService } from '../campaigns/service.js'
+import type { ContactService } from '../contacts/service.js'
 import { claimDue, deleteQueueRow, deleteQueueRows, insertDeliveryEvent, insertDeliveryEvents, lockHeldQueueRows, markHandedOver, postponeQueueRow, releaseQueueRow, type ClaimedMessage } from './queries.js'
 import type { DeliveryService } from './service.js'
 import { readEnhancedStatus, type DeliveryOutcome } from './smtp-reply.js'
@@ -32,9 +33,10 @@ export const LEASE_MS = 5 * 60_000
 /** Messages claimed at a time. */
 const BATCH_SIZE = 50
 /**
- * Messages decided together at delivery (one statement per campaign) and then
- * handed over together: fewer and cheaper statements per message, while a
- * decision is never older than one chunk's sending (tens of milliseconds).
+ * Messages decided together at delivery (one statement per campaign), then
+ * handed over a pool's width at a time: fewer and cheaper statements per
+ * message. The handover asks the decision again while it holds the
+ * recipients, so a decision's age never lets a message past an opt-out.
  */
 const DECIDED_TOGETHER = 25
 /** Chunks of a batch in progress at once: one at the server while the next is decided and rendered. */
@@ -84,9 +86,10 @@ export interface WorkerDeps {
   templates: Pick<TemplateService, 'requireTemplate' | 'render'>
   ledger: Pick<LedgerService, 'recordSendDecision'>
   lists: Pick<ListService, 'requireList'>
-  suppressions: Pick<SuppressionService, 'suppressIn'>
+  suppressions: Pick<SuppressionService, 'suppressIn' | 'holdForHandover'>
+  contacts: Pick<ContactService, 'holdForHandover'>
   delivery: Pick<DeliveryService, 'onQueued' | 'closeCampaign'>
-  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut' | 'decideDeliveries'>
+  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut' | 'decideDeliveries' | 'noLongerAllowed'>
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
@@ -215,7 +218,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     return db.transaction(async (tx) => {
       const campaign = await campaigns.requireCampaign(tx, campaignId, 'share')
       const held = await lockHeldQueueRows(tx, handovers.map((h) => h.message.id), owner)
-      const chunk = handovers.filter((h) => held.has(h.message.id))
+      let chunk = handovers.filter((h) => held.has(h.message.id))
       const each = (outcome: 'released' | 'cancelled' | DeliveryEventType) => handovers.map((h) => (held.has(h.message.id) ? outcome : 'not held'))
       if (campaign.status === 'cancelled') return each('cancelled')
       if (campaign.status !== 'sending') {
@@ -227,6 +230,17 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         await deps.delivery.closeCampaign(tx, campaign.id, 'expired', false)
         return each(DeliveryEventType.expired)
       }
+      // Hold the recipients, then ask again: an opt-out or suppression that committed since the chunk was
+      // decided stops its message (it goes back, to be decided and recorded as blocked), and one that
+      // comes now waits until the server has answered — none commits and is then overtaken.
+      await deps.contacts.holdForHandover(tx, chunk.flatMap((h) => (h.message.contactId ? [h.message.contactId] : [])))
+      await suppressions.holdForHandover(tx, chunk.map((h) => h.message.addressHash))
+      const stopped = await campaigns.noLongerAllowed(tx, {
+        listId: campaign.listId,
+        members: chunk.map((h) => ({ contactId: h.message.contactId!, addressHash: h.message.addressHash })),
+      })
+      for (const h of chunk.filter((h) => stopped.has(h.message.contactId!))) await releaseQueueRow(tx, h.message.id, owner, clock.now())
+      chunk = chunk.filter((h) => !stopped.has(h.message.contactId!))
       const sent = await Promise.all(chunk.map(async (h) => ({ ...h, outcome: await mailer.send(h.outgoing) })))
       const accepted = sent.filter((h) => h.outcome.type === 'accepted')
       const occurredAt = clock.now()
@@ -239,7 +253,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
       for (const { message, attempt, outcome } of sent) {
         types.set(message.id, outcome.type === 'accepted' ? DeliveryEventType.accepted : await recordOutcome(tx, message, attempt, outcome))
       }
-      return handovers.map((h) => types.get(h.message.id) ?? 'not held')
+      return handovers.map((h) => types.get(h.message.id) ?? (stopped.has(h.message.contactId!) ? 'released' : 'not held'))
     })
   }
 
@@ -417,11 +431,16 @@ export function createDeliveryWorker(deps: WorkerDeps) {
       await Promise.all([
         ...single.map((h) => handOverOne(h).catch(failed(h.message.id))),
         ...[...byCampaign].map(async ([campaignId, handoversOfCampaign]) => {
-          try {
-            const outcomes = await handOverForCampaign(campaignId, handoversOfCampaign)
-            for (const [i, { message, attempt }] of handoversOfCampaign.entries()) log.info({ messageId: message.id, attempt, outcome: outcomes[i] }, 'delivery')
-          } catch (error) {
-            for (const h of handoversOfCampaign) failed(h.message.id)(error)
+          // Handed over a pool's width at a time, each group in its own transaction: what a kill
+          // can leave accepted but unrecorded (a possible duplicate) is one group, not the chunk.
+          for (let start = 0; start < handoversOfCampaign.length; start += config.smtpMaxConnections) {
+            const group = handoversOfCampaign.slice(start, start + config.smtpMaxConnections)
+            try {
+              const outcomes = await handOverForCampaign(campaignId, group)
+              for (const [i, { message, attempt }] of group.entries()) log.info({ messageId: message.id, attempt, outcome: outcomes[i] }, 'delivery')
+            } catch (error) {
+              for (const h of group) failed(h.message.id)(error)
+            }
           }
         }),
       ])

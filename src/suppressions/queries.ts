@@ -30,6 +30,14 @@ export async function lockRecipientSuppressions(db: Queryable, addressHash: stri
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`suppression:${addressHash}`}, 0))`)
 }
 
+/** The same locks taken shared, for several addresses (in one order, so holders never deadlock): a new suppression of any of them waits. */
+export async function holdRecipientSuppressions(db: Queryable, addressHashes: string[]): Promise<void> {
+  if (addressHashes.length === 0) return
+  const sorted = [...new Set(addressHashes)].sort()
+  await db.execute(sql`select pg_advisory_xact_lock_shared(hashtextextended('suppression:' || h, 0))
+    from unnest(${`{${sorted.join(',')}}`}::text[]) with ordinality as x(h, n) order by n`)
+}
+
 export async function insertSuppression(db: Queryable, row: NewSuppression): Promise<SuppressionRow> {
   const [inserted] = await db.insert(suppressions).values(row).returning()
   return inserted!

@@ -22,6 +22,7 @@ import {
   findSuppressionsForRecipient,
   insertSuppression,
   listSuppressionRows,
+  holdRecipientSuppressions,
   lockRecipientSuppressions,
   updateSuppressionRow,
   type SuppressionRow,
@@ -147,6 +148,9 @@ export function createSuppressionService(deps: {
 
   return {
     suppressIn,
+
+    /** Holds the addresses' suppression locks shared for the transaction: a handover to SMTP and a new suppression never overlap. */
+    holdForHandover: (tx: Queryable, addressHashes: string[]) => holdRecipientSuppressions(tx, addressHashes),
 
     /** Every suppression of a person (by contact or address hash), lifted and expired ones included, oldest first. */
     suppressionsOf: (q: Queryable, recipient: Recipient) => findSuppressionsForRecipient(q, recipient),

@@ -20,6 +20,9 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
 
 const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): workers in processes of their own share one database'
 
+// Two tests of up to four minutes each: more than the suite's two minutes a file.
+t.setTimeout(8 * 60_000)
+
 const ALLOWED = 240
 const UNSUBSCRIBED = 20
 const SUPPRESSED = 15

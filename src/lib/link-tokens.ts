@@ -56,6 +56,8 @@ export function verifyLink(keys: SigningKey[], purpose: LinkPurpose, token: stri
   const key = keys.find((k) => k.id === kid)
   if (!key) return null
   const given = Buffer.from(signature, 'base64url')
+  // Only the one spelling of the MAC: base64url's last character carries spare bits that decoding ignores.
+  if (given.toString('base64url') !== signature) return null
   if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(key.secret, `${kid}.${payload}`))) return null
   const bytes = Buffer.from(payload, 'base64url')
   if (bytes.length !== 33 || bytes[0] !== LinkPurpose[purpose]) return null

@@ -285,6 +285,16 @@ export function createDeliveryWorker(deps: WorkerDeps) {
 
   const versionOf = (template: TemplateRow) => `${template.name}@${template.version}`
 
+  /** Campaign messages by their campaign, in the order given; messages of no campaign are left out. */
+  function byCampaign<T extends { message: MessageRow }>(items: T[]): Map<string, T[]> {
+    const groups = new Map<string, T[]>()
+    for (const item of items) {
+      const id = item.message.campaignId
+      if (id) groups.set(id, [...(groups.get(id) ?? []), item])
+    }
+    return groups
+  }
+
   /**
    * Before the decision: a message whose recipient was erased ends here; one
    * a dead worker was handing over gets its `interrupted` event. Returns the
@@ -324,13 +334,8 @@ export function createDeliveryWorker(deps: WorkerDeps) {
    */
   async function decideCampaignMessages(batch: { claimed: ClaimedMessage; message: MessageRow }[], context: BatchContext) {
     const answers = new Map<string, { allowed: boolean; reason: string | null }>()
-    const byCampaign = new Map<string, typeof batch>()
-    for (const item of batch) {
-      const { campaignId, contactId, listId, kind } = item.message
-      if (!campaignId || !contactId || !listId || (kind !== 'newsletter' && kind !== 'marketing')) continue
-      byCampaign.set(campaignId, [...(byCampaign.get(campaignId) ?? []), item])
-    }
-    for (const [campaignId, items] of byCampaign) {
+    const decidable = batch.filter(({ message: m }) => m.contactId && m.listId && (m.kind === 'newsletter' || m.kind === 'marketing'))
+    for (const [campaignId, items] of byCampaign(decidable)) {
       const { message: first } = items[0]!
       try {
         const template = await templateOf(context, first.templateId)
@@ -355,11 +360,9 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   async function decideAndCompose(claimed: ClaimedMessage, message: MessageRow, context: BatchContext, decidedTogether?: { allowed: boolean; reason: string | null }): Promise<Handover | null> {
     const { messageId, attempts: attempt } = claimed
     const template = await templateOf(context, message.templateId)
-    let allowed: boolean
     let lockedUntil: Date | null = null
     if (decidedTogether) {
-      allowed = decidedTogether.allowed
-      if (!allowed) {
+      if (!decidedTogether.allowed) {
         log.info({ messageId, attempt, outcome: 'blocked', reason: decidedTogether.reason }, 'delivery')
         return null
       }
@@ -422,15 +425,9 @@ export function createDeliveryWorker(deps: WorkerDeps) {
       const handovers = (
         await Promise.all(prepared.map(({ claimed: c, message }) => decideAndCompose(c, message, context, answers.get(message.id)).catch(failed(c.messageId))))
       ).filter((h): h is Handover => !!h)
-      const byCampaign = new Map<string, Handover[]>()
-      const single: Handover[] = []
-      for (const h of handovers) {
-        if (h.message.campaignId) byCampaign.set(h.message.campaignId, [...(byCampaign.get(h.message.campaignId) ?? []), h])
-        else single.push(h)
-      }
       await Promise.all([
-        ...single.map((h) => handOverOne(h).catch(failed(h.message.id))),
-        ...[...byCampaign].map(async ([campaignId, handoversOfCampaign]) => {
+        ...handovers.filter((h) => !h.message.campaignId).map((h) => handOverOne(h).catch(failed(h.message.id))),
+        ...[...byCampaign(handovers)].map(async ([campaignId, handoversOfCampaign]) => {
           // Handed over a pool's width at a time, each group in its own transaction: what a kill
           // can leave accepted but unrecorded (a possible duplicate) is one group, not the chunk.
           for (let start = 0; start < handoversOfCampaign.length; start += config.smtpMaxConnections) {

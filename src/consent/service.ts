@@ -48,6 +48,8 @@ export interface ConsentInput {
 
 export interface ConsentEventInput {
   contactId: string
+  /** The keyed hash of the contact's address, when the caller has it already (saves reading the contact). */
+  addressHash?: string
   listId: string | null
   purpose: string
   type: ConsentEventType
@@ -81,7 +83,7 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
   return {
     /** Appends an event in the caller's transaction, with the keyed hash of the person's address. */
     async recordEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
-      const { addressHash } = await contacts.recipientById(tx, input.contactId)
+      const addressHash = input.addressHash ?? (await contacts.recipientById(tx, input.contactId)).addressHash
       return insertConsentEvent(tx, { ...input, addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
     },
 

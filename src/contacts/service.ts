@@ -80,6 +80,8 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
     return contact
   }
 
+  const recipientOf = (contact: ContactRow): Recipient => ({ contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) })
+
   /** Creates a contact inside an open transaction. */
   async function createContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {
     const { email } = validEmail(input.email, 'body.email')
@@ -104,9 +106,11 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
 
     /** The recipient a contact is. */
     async recipientById(q: Queryable, contactId: string): Promise<Recipient> {
-      const contact = await requireContact(q, contactId)
-      return { contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) }
+      return recipientOf(await requireContact(q, contactId))
     },
+
+    /** The recipient a contact already read is (no query). */
+    recipientOf,
 
     /** The recipient an address is: the contact with it if there is one, and its keyed hash either way. */
     async recipientByEmail(q: Queryable, email: string, field = 'body.email'): Promise<Recipient> {

@@ -100,9 +100,10 @@ export async function pageRoutes(app: FastifyInstance, options: PageOptions) {
     handler: async (request, reply) => {
       const { token } = request.params as { token: string }
       const body = (request.body ?? {}) as Record<string, unknown>
-      const view = await unsubscribeLinks.view(token)
-      if (!view) return sendPage(reply, 404, invalidLinkPage())
-      if (body['List-Unsubscribe'] !== 'One-Click') return sendPage(reply, 400, badUnsubscribeRequestPage(view.locale))
+      if (body['List-Unsubscribe'] !== 'One-Click') {
+        const view = await unsubscribeLinks.view(token)
+        return view ? sendPage(reply, 400, badUnsubscribeRequestPage(view.locale)) : sendPage(reply, 404, invalidLinkPage())
+      }
       const result = await unsubscribeLinks.unsubscribe(token, {
         via: body.via === 'page' ? 'page' : 'one-click',
         ip: request.ip,

@@ -69,7 +69,7 @@ export function createUnsubscribeLinks(deps: {
       if (!found) return null
       const { contact, list } = found
       const result = await optOut.unsubscribeByLink(
-        list.id,
+        list,
         contact.id,
         {
           source: 'link',

@@ -7,7 +7,7 @@
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
-import type { ContactService } from '../contacts/service.js'
+import type { ContactService, Recipient } from '../contacts/service.js'
 import type { DecisionService } from '../decision/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
@@ -53,7 +53,7 @@ export function createOptOutService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
-  contacts: Pick<ContactService, 'requireContact' | 'recipientById'>
+  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientOf'>
   lists: Pick<ListService, 'requireList' | 'findListsByIds'>
   consent: Pick<ConsentService, 'recordEvent'>
   suppressions: Pick<SuppressionService, 'suppressIn'>
@@ -84,12 +84,13 @@ export function createOptOutService(deps: {
   }
 
   /** Unsubscribes at once: the status, the withdrawal in the ledger, and a list suppression. */
-  async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, input: ChangeInput, actor: Actor) {
+  async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, recipient: Recipient, input: ChangeInput, actor: Actor) {
     const now = clock.now()
     const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.unsubscribed, updatedAt: now, unsubscribedAt: now })
     await consent.recordEvent(tx, actor, now, {
       contactId: existing.contactId,
       listId: list.id,
+      addressHash: recipient.addressHash,
       purpose: list.purpose,
       type: 'withdrawn',
       basis: list.basis,
@@ -99,7 +100,7 @@ export function createOptOutService(deps: {
       evidence: input.evidence ?? null,
     })
     if (SUPPRESSIBLE.has(list.kind)) {
-      await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, existing.contactId), {
+      await suppressions.suppressIn(tx, actor, now, recipient, {
         scope: 'list',
         reason: 'unsubscribe',
         listId: list.id,
@@ -113,12 +114,14 @@ export function createOptOutService(deps: {
     const wishes = await findOpenDeferredUnsubscribes(tx, contactId)
     const listsById = new Map((await lists.findListsByIds(tx, wishes.map((w) => w.listId))).map((l) => [l.id, l]))
     const applied: string[] = []
+    const recipient = wishes.length > 0 ? await contacts.recipientById(tx, contactId) : null
     for (const wish of wishes) {
       const list = listsById.get(wish.listId)!
       if (await lockedUntil(tx, list, contactId)) continue
       const existing = await lockSubscription(tx, contactId, list.id)
       if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
-        await unsubscribeNow(tx, list, existing, { source: wish.source, evidence: `deferred opt-out of ${wish.requestedAt.toISOString()}` }, actor)
+        const input = { source: wish.source, evidence: `deferred opt-out of ${wish.requestedAt.toISOString()}` }
+        await unsubscribeNow(tx, list, existing, recipient!, input, actor)
       }
       await markDeferredUnsubscribeApplied(tx, wish.id, clock.now())
       applied.push(list.id)
@@ -134,6 +137,7 @@ export function createOptOutService(deps: {
   async function unsubscribeAllIn(tx: Queryable, contactId: string, input: ChangeInput, actor: Actor) {
     const effectiveNow: { listId: string; slug: string; kind: ListKind }[] = []
     const deferred: { listId: string; slug: string; courseId: string; takesEffectAt: Date }[] = []
+    const recipient = await contacts.recipientById(tx, contactId)
     const subscriptions = await findContactSubscriptions(tx, contactId)
     const listsById = new Map((await lists.findListsByIds(tx, subscriptions.map((s) => s.listId))).map((l) => [l.id, l]))
     for (const subscription of subscriptions) {
@@ -144,10 +148,10 @@ export function createOptOutService(deps: {
         deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: until })
         continue
       }
-      await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, input, actor)
+      await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, recipient, input, actor)
       effectiveNow.push({ listId: list.id, slug: list.slug, kind: list.kind })
     }
-    const { suppression } = await suppressions.suppressIn(tx, actor, clock.now(), await contacts.recipientById(tx, contactId), {
+    const { suppression } = await suppressions.suppressIn(tx, actor, clock.now(), recipient, {
       scope: 'global',
       reason: 'unsubscribe',
       note: input.evidence ?? null,
@@ -183,14 +187,14 @@ export function createOptOutService(deps: {
      */
     async unsubscribe(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<SubscriptionChange> {
       const result = await db.transaction(async (tx): Promise<UnsubscribeResult> => {
-        await contacts.requireContact(tx, contactId, { lock: true })
+        const recipient = contacts.recipientOf(await contacts.requireContact(tx, contactId, { lock: true }))
         const list = await lists.requireList(tx, listId)
         const existing = await lockSubscription(tx, contactId, listId)
         if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
         if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false, lockedUntil: null }
         const until = await deferIfLocked(tx, list, contactId, input, actor)
         if (until) return { subscription: existing, changed: false, lockedUntil: until }
-        return { ...(await unsubscribeNow(tx, list, existing, input, actor)), lockedUntil: null }
+        return { ...(await unsubscribeNow(tx, list, existing, recipient, input, actor)), lockedUntil: null }
       })
       // Thrown after the transaction committed: the wish is kept.
       if (result.lockedUntil) throw optOutLocked(result.lockedUntil)
@@ -204,19 +208,18 @@ export function createOptOutService(deps: {
      * suppression alone says no. From a locked course list the wish is kept
      * and `lockedUntil` says until when. Repeating it changes nothing more.
      */
-    async unsubscribeByLink(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean; lockedUntil: Date | null }> {
+    async unsubscribeByLink(list: ListRow, contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean; lockedUntil: Date | null }> {
       return db.transaction(async (tx) => {
-        await contacts.requireContact(tx, contactId, { lock: true })
-        const list = await lists.requireList(tx, listId)
-        const existing = await lockSubscription(tx, contactId, listId)
+        const recipient = contacts.recipientOf(await contacts.requireContact(tx, contactId, { lock: true }))
+        const existing = await lockSubscription(tx, contactId, list.id)
         if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
           const until = await deferIfLocked(tx, list, contactId, input, actor)
           if (until) return { changed: false, lockedUntil: until }
-          await unsubscribeNow(tx, list, existing, input, actor)
+          await unsubscribeNow(tx, list, existing, recipient, input, actor)
           return { changed: true, lockedUntil: null }
         }
         if (!SUPPRESSIBLE.has(list.kind)) return { changed: false, lockedUntil: null }
-        const { created } = await suppressions.suppressIn(tx, actor, clock.now(), await contacts.recipientById(tx, contactId), {
+        const { created } = await suppressions.suppressIn(tx, actor, clock.now(), recipient, {
           scope: 'list',
           reason: 'unsubscribe',
           listId: list.id,
@@ -233,9 +236,9 @@ export function createOptOutService(deps: {
      */
     objectToMarketing: (contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean }> =>
       db.transaction(async (tx) => {
-        await contacts.requireContact(tx, contactId, { lock: true })
+        const recipient = contacts.recipientOf(await contacts.requireContact(tx, contactId, { lock: true }))
         const now = clock.now()
-        const { created } = await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, contactId), {
+        const { created } = await suppressions.suppressIn(tx, actor, now, recipient, {
           scope: 'purpose',
           purpose: ListKind.marketing,
           reason: 'objection',
@@ -244,6 +247,7 @@ export function createOptOutService(deps: {
         if (!created) return { changed: false }
         await consent.recordEvent(tx, actor, now, {
           contactId,
+          addressHash: recipient.addressHash,
           listId: null,
           purpose: ListKind.marketing,
           type: 'objected',

@@ -724,6 +724,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/processing-register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The record of processing activities (GDPR art. 30): purposes, bases, categories, retention, processors
+         * @description Read from the configuration the service runs on: list purposes, retention runs and the access export use the same register.
+         *
+         *     Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["getProcessingRegister"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sends": {
         parameters: {
             query?: never;
@@ -1736,7 +1760,7 @@ export interface components {
             kind: "newsletter" | "marketing" | "course" | "transactional";
             name: string;
             public?: boolean;
-            /** @description The processing purpose; defaults to the kind */
+            /** @description A purpose in the processing register (GET /v1/processing-register) that serves this kind of list on its basis; by default the first that does */
             purpose?: string;
             /** @description Lower-case letters, digits and dashes */
             slug: string;
@@ -1841,7 +1865,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -1861,6 +1885,88 @@ export interface components {
             type: string;
         } & {
             [key: string]: unknown;
+        };
+        /** @description The record of processing activities: purposes, legal bases, categories of people and data, retention, processors */
+        ProcessingRegister: {
+            controller: {
+                /** @description Where people send requests about their data (CONTROLLER_EMAIL, P12) */
+                email: string;
+                name: string;
+            };
+            dataCategories: {
+                id: string;
+                /** @description Norwegian and English */
+                name: {
+                    en: string;
+                    nb: string;
+                };
+            }[];
+            dataSubjects: {
+                id: string;
+                /** @description Norwegian and English */
+                name: {
+                    en: string;
+                    nb: string;
+                };
+            }[];
+            processors: {
+                dataCategories: string[];
+                id: string;
+                name: string;
+                notify: {
+                    /** @enum {string} */
+                    type: "manual";
+                } | {
+                    /** @description The environment variable holding the HMAC secret (never the secret itself) */
+                    secretEnv: string;
+                    /** @enum {string} */
+                    type: "webhook";
+                    url: string;
+                };
+                /** @description Norwegian and English */
+                role: {
+                    en: string;
+                    nb: string;
+                };
+            }[];
+            purposes: {
+                dataCategories: string[];
+                dataSubjects: string[];
+                /** @description Norwegian and English */
+                description: {
+                    en: string;
+                    nb: string;
+                };
+                id: string;
+                /** @enum {string} */
+                legalBasis: "consent" | "legitimate_interest" | "contract" | "legal_obligation";
+                /** @description The kinds of list that may serve this purpose */
+                listKinds: ("newsletter" | "marketing" | "course" | "transactional")[];
+                /** @description Norwegian and English */
+                name: {
+                    en: string;
+                    nb: string;
+                };
+                /** @description Processors that receive data for this purpose */
+                recipients: string[];
+                retention: {
+                    days?: number;
+                    /** @enum {string} */
+                    rule: "after_course_end" | "while_related" | "while_subscribed" | "unconfirmed_after" | "after_withdrawal_period" | "years" | "redact_after";
+                    /** @description Norwegian and English */
+                    text: {
+                        en: string;
+                        nb: string;
+                    };
+                    years?: number;
+                };
+            }[];
+            /** @description Norwegian and English */
+            security: {
+                en: string;
+                nb: string;
+            };
+            version: string;
         };
         /** @description A message as its recipient gets it */
         RenderedMessage: {
@@ -5317,6 +5423,62 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProcessingRegister: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The processing register */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessingRegister"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseDurationSeconds } from './lib/duration.js'
+import { DEFAULT_REGISTER_FILE, loadRegister, type ProcessingRegister } from './register/register.js'
 
 export interface Config {
   port: number
@@ -59,6 +60,8 @@ export interface Config {
   deliveryLeaseSeconds: number
   controllerName: string
   controllerEmail: string
+  /** The processing register (art. 30), loaded and checked at start from PROCESSING_REGISTER_FILE or the one in the repo. */
+  processingRegister: ProcessingRegister
   suppressionPepper: string
   /** Existing-customer rule (marketing act § 15): how far back a purchase counts. */
   marketingCustomerWindowMonths: number
@@ -239,6 +242,7 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     deliveryLeaseSeconds: readInt(env, 'DELIVERY_LEASE_SECONDS', 300, 5, 86_400),
     controllerName: env.CONTROLLER_NAME || 'The data controller',
     controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
+    processingRegister: loadRegister(env.PROCESSING_REGISTER_FILE ? resolve(env.PROCESSING_REGISTER_FILE) : DEFAULT_REGISTER_FILE),
     suppressionPepper,
     marketingCustomerWindowMonths: readInt(env, 'MARKETING_CUSTOMER_WINDOW_MONTHS', 24, 1, 120),
     logLevel,

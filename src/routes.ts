@@ -15,6 +15,8 @@ import { decisionSchemas } from './decision/schemas.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { ledgerSchemas } from './ledger/schemas.js'
 import { pageRoutes, type PageOptions } from './pages/routes.js'
+import { processingRegisterRoutes } from './register/routes.js'
+import { registerSchemas } from './register/schemas.js'
 import { sendRoutes } from './sends/routes.js'
 import { campaignRoutes } from './campaigns/routes.js'
 import { campaignSchemas } from './campaigns/schemas.js'
@@ -46,6 +48,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(campaignRoutes)
       await v1.register(tokenRoutes)
       await v1.register(auditRoutes)
+      await v1.register(processingRegisterRoutes)
     },
     { prefix: API_PREFIX },
   )
@@ -68,4 +71,5 @@ export const sharedSchemas = [
   ...campaignSchemas,
   ...tokenSchemas,
   ...auditSchemas,
+  ...registerSchemas,
 ]

@@ -17,6 +17,7 @@ import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
 import { createPreferencePages } from './pages/preferences.js'
 import { createUnsubscribeLinks } from './pages/unsubscribe.js'
+import { createRegisterService } from './register/service.js'
 import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSignups } from './subscriptions/signup.js'
@@ -27,9 +28,10 @@ import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
 
 export function createServices({ db, config, clock }: { db: Database; config: Config; clock: Clock }) {
+  const register = createRegisterService(config)
   const audit = createAuditService({ db })
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
-  const lists = createListService({ db, clock, audit })
+  const lists = createListService({ db, clock, audit, register: register.register })
   const consent = createConsentService({ db, clock, contacts })
   const courses = createCourseService({ db, clock, audit, lists })
   const subscriptions = createSubscriptionService({ db, clock, contacts, lists, consent })
@@ -66,6 +68,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     unsubscribeLinks,
     preferences,
     signups,
+    register,
   }
 }
 

@@ -103,6 +103,10 @@ export const ErrorCode = {
   signupListUnknown: 'signup_list_unknown',
   /** notAfter before scheduledAt, or a scheduledAt in the past. */
   campaignScheduleInvalid: 'campaign_schedule_invalid',
+  /** A list purpose the processing register does not know. */
+  purposeUnknown: 'purpose_unknown',
+  /** A purpose the register does not let serve this kind of list, or on another legal basis. */
+  purposeMismatch: 'purpose_mismatch',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -5,7 +5,7 @@ import { LegalBasis, ListKind } from '../vocabulary.js'
 export const ListKindSchema = enumOf(ListKind, { description: 'newsletter: consent; marketing: legitimate interest (email needs consent or the existing-customer rule); course: contract, bound to one course; transactional: contract or legal obligation' })
 export const LegalBasisSchema = enumOf(LegalBasis)
 const Slug = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Lower-case letters, digits and dashes' })
-const Purpose = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'The processing purpose; defaults to the kind' })
+const Purpose = Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'A purpose in the processing register (GET /v1/processing-register) that serves this kind of list on its basis; by default the first that does' })
 
 export const List = Type.Object(
   {

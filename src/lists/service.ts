@@ -7,6 +7,7 @@ import type { Clock } from '../lib/clock.js'
 import { diffFields } from '../lib/diff.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
+import { defaultPurpose, findPurpose, type ProcessingRegister } from '../register/register.js'
 import { LegalBasis, ListKind } from '../vocabulary.js'
 import {
   findListByCourseId,
@@ -38,6 +39,8 @@ export function basisForKind(kind: ListKind, transactionalBasis?: LegalBasis): L
 
 /** The slug of the list double opt-in confirmations go out on. */
 export const SIGNUP_CONFIRMATION_LIST = 'signup-confirmations'
+/** Its purpose in the processing register. */
+export const SIGNUP_CONFIRMATION_PURPOSE = 'signup-confirmation'
 
 export interface CreateListInput {
   slug: string
@@ -65,7 +68,30 @@ export function requireOpen(list: ListRow): ListRow {
   return list
 }
 
-export function createListService({ db, clock, audit }: { db: Database; clock: Clock; audit: AuditRecorder }) {
+/**
+ * The register's purpose for a new list: the one named, or the first that
+ * serves the kind on its basis. A list whose purpose the register does not
+ * know, or does not let serve this kind on this basis, is refused.
+ */
+function purposeFromRegister(register: ProcessingRegister, kind: ListKind, basis: LegalBasis, named: string | undefined): string {
+  const purpose = named ? findPurpose(register, named) : defaultPurpose(register, kind, basis)
+  if (!purpose) {
+    throw new UnprocessableError(
+      'purpose_unknown',
+      named ? `The processing register has no purpose "${named}"` : `The processing register has no purpose for ${kind} lists on ${basis}`,
+      { purposes: register.purposes.filter((p) => p.listKinds.includes(kind)).map((p) => p.id) },
+    )
+  }
+  if (!purpose.listKinds.includes(kind) || purpose.legalBasis !== basis) {
+    throw new UnprocessableError(
+      'purpose_mismatch',
+      `The processing register's purpose "${purpose.id}" stands on ${purpose.legalBasis} and serves ${purpose.listKinds.join(', ') || 'no'} lists; this is a ${kind} list on ${basis}`,
+    )
+  }
+  return purpose.id
+}
+
+export function createListService({ db, clock, audit, register }: { db: Database; clock: Clock; audit: AuditRecorder; register: ProcessingRegister }) {
   /** The list named by id, or list_not_found. */
   async function requireList(q: Queryable, id: string): Promise<ListRow> {
     const list = await findListById(q, id)
@@ -82,11 +108,13 @@ export function createListService({ db, clock, audit }: { db: Database; clock: C
     if (input.basis && input.basis !== LegalBasis.contract && input.basis !== LegalBasis.legalObligation) {
       throw new UnprocessableError('basis_not_transactional', 'A transactional list stands on contract or legal obligation')
     }
+    const basis = basisForKind(input.kind, input.basis)
+    const purpose = purposeFromRegister(register, input.kind, basis, input.purpose)
     const now = clock.now()
     const list = await insertList(tx, {
       ...input,
-      purpose: input.purpose ?? input.kind,
-      basis: basisForKind(input.kind, input.basis),
+      purpose,
+      basis,
       createdAt: now,
       updatedAt: now,
     })
@@ -140,7 +168,13 @@ export function createListService({ db, clock, audit }: { db: Database; clock: C
         return await db.transaction((tx) =>
           createListIn(
             tx,
-            { slug: SIGNUP_CONFIRMATION_LIST, name: 'Bekreftelse av påmelding', kind: ListKind.transactional, basis: LegalBasis.legalObligation },
+            {
+              slug: SIGNUP_CONFIRMATION_LIST,
+              name: 'Bekreftelse av påmelding',
+              kind: ListKind.transactional,
+              basis: LegalBasis.legalObligation,
+              purpose: SIGNUP_CONFIRMATION_PURPOSE,
+            },
             actor,
           ),
         )

@@ -34,6 +34,7 @@ const TAGS = [
   { name: 'campaigns', description: 'One template version to a whole list: fan-out, pause, resume, cancel, and who got it and why' },
   { name: 'tokens', description: 'Revoking bearer tokens' },
   { name: 'audit', description: 'Who changed what, and when' },
+  { name: 'register', description: 'The record of processing activities (GDPR art. 30) the service runs on' },
 ]
 
 const DESCRIPTION = `Samtykke decides whether an email may be sent to a person, sends it, and can prove afterwards why.

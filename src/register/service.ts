@@ -1,0 +1,17 @@
+// The processing register for the other services and the API: the register
+// the service was started with, and the record of processing activities
+// (art. 30) it answers with, with the controller from configuration (P12).
+import type { Config } from '../config.js'
+import type { ProcessingRegister } from './register.js'
+
+export function createRegisterService(config: Pick<Config, 'processingRegister' | 'controllerName' | 'controllerEmail'>) {
+  const register: ProcessingRegister = config.processingRegister
+  const controller = { name: config.controllerName, email: config.controllerEmail }
+  return {
+    register,
+    controller,
+    /** The record of processing activities: the controller and the register. */
+    record: () => ({ controller, ...register }),
+  }
+}
+export type RegisterService = ReturnType<typeof createRegisterService>

@@ -36,6 +36,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   // Redaction (setting the values to null) comes with erasure requests; until then, append only.
   audit_personal_values: appendOnly,
   token_revocations: appendOnly,
+  // Status changes as a request is handled; never deleted (erasure clears its free text).
+  data_subject_requests: changeable,
 }
 
 /** Every table the Drizzle schema defines. */

@@ -344,6 +344,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contacts/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about a person, for an access or portability request (GDPR art. 15, 20)
+         * @description One JSON document: profile, subscriptions, consent history with the notices seen, enrollments, kept opt-outs, suppressions, messages with their decisions and delivery events, requests and audit entries, and from the processing register the purposes, bases, categories, recipients and retention that apply. `format=html` answers the same as a page in the person’s language, which can be sent as the answer. Every export is recorded in the audit log.
+         *
+         *     Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["exportContact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contacts/{id}/subscriptions": {
         parameters: {
             query?: never;
@@ -748,6 +772,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List requests: all as received, or the open or overdue ones soonest due first
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["listRequests"];
+        put?: never;
+        /**
+         * Register a data-subject request received by mail, letter, phone or in person
+         * @description The due date is the earlier of the 14th Norwegian working day after the day of receipt (Sundays and public holidays do not count, Saturdays do) and the same date a month later, in Europe/Oslo.
+         *
+         *     Roles: staff, admin.
+         */
+        post: operations["createRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A request
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["getRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a request with its outcome, carrying it out where the service can
+         * @description A restriction puts an all-mail restriction in force (every message is blocked with reason `restricted` until it is lifted); an objection records the person’s objection to marketing. An erasure request is completed by the erasure itself (409 `erasure_by_erase`).
+         *
+         *     Roles: staff, admin.
+         */
+        post: operations["completeRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/lift-restriction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift the restriction a completed restriction request put in force (tell the person first: art. 18(3))
+         * @description Roles: admin.
+         */
+        post: operations["liftRestriction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/refuse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refuse a request, with the reasons the person is told (GDPR art. 12(4))
+         * @description Roles: staff, admin.
+         */
+        post: operations["refuseRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/requests/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a request as being worked on
+         * @description Starting a started request changes nothing; a completed or refused one is a 409.
+         *
+         *     Roles: staff, admin.
+         */
+        post: operations["startRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sends": {
         parameters: {
             query?: never;
@@ -787,7 +945,7 @@ export interface paths {
         put?: never;
         /**
          * Suppress a person (by contact or address) in a scope
-         * @description Answers 201 with the new suppression, or 200 with the one already in force when the same suppression (scope, reason, list, purpose, lasting at least as long) is written again, at once or later. Erasure suppressions come from erasure requests only.
+         * @description Answers 201 with the new suppression, or 200 with the one already in force when the same suppression (scope, reason, list, purpose, lasting at least as long) is written again, at once or later. Erasure and restriction suppressions come from data-subject requests only (/v1/requests).
          *
          *     Roles: staff, admin.
          */
@@ -1054,7 +1212,7 @@ export interface components {
             /** @description A worker died handing it over: it may have arrived twice */
             possibleDuplicate: boolean;
             /** @description Why not: when queued, or at delivery */
-            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived") | null;
+            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived" | "restricted") | null;
             /** @enum {string} */
             status: "queued" | "sent" | "deferred" | "failed" | "bounced" | "blocked" | "expired" | "cancelled";
         };
@@ -1173,6 +1331,65 @@ export interface components {
             name?: string | null;
             phone?: string | null;
         };
+        /** @description Everything held about a person, and what the processing register says applies to them (GDPR art. 15, 20) */
+        ContactExport: {
+            /** @description Audit log entries about the person */
+            auditEntries: {
+                [key: string]: unknown;
+            }[];
+            /** @description The consent ledger about the person, each with the notice they saw */
+            consentEvents: {
+                [key: string]: unknown;
+            }[];
+            /** @description The contact as stored */
+            contact: {
+                [key: string]: unknown;
+            };
+            controller: {
+                email: string;
+                name: string;
+            };
+            /** @description Opt-outs kept until a course lock ends */
+            deferredUnsubscribes: {
+                [key: string]: unknown;
+            }[];
+            /** @description Enrollments, each with its course */
+            enrollments: {
+                [key: string]: unknown;
+            }[];
+            /** Format: date-time */
+            generatedAt: string;
+            locale: string;
+            /** @description Every message to the person, with its status, its decisions (send ledger) and its delivery events */
+            messages: {
+                [key: string]: unknown;
+            }[];
+            /** @description From the processing register */
+            processing: {
+                /** @description The register purposes that apply, in the person’s language: basis, categories, recipients, retention (art. 15(1)) */
+                purposes: {
+                    [key: string]: unknown;
+                }[];
+                /** @description Processors that receive the person’s data */
+                recipients: {
+                    [key: string]: unknown;
+                }[];
+                registerVersion: string;
+                security: string;
+            };
+            /** @description Data-subject requests about the person */
+            requests: {
+                [key: string]: unknown;
+            }[];
+            /** @description Every subscription, with its list */
+            subscriptions: {
+                [key: string]: unknown;
+            }[];
+            /** @description Suppressions by contact or by address hash, lifted and expired ones included */
+            suppressions: {
+                [key: string]: unknown;
+            }[];
+        };
         /** @description A page of Contact items, in order */
         ContactPage: {
             items: components["schemas"]["Contact"][];
@@ -1246,6 +1463,64 @@ export interface components {
             /** Format: date-time */
             startsAt: string;
         };
+        /** @description A request about a person’s data: when it came, when it is due, where it is */
+        DataSubjectRequest: {
+            /** @enum {string} */
+            channel: "email" | "letter" | "phone" | "in_person" | "preference_page";
+            /** Format: date-time */
+            closedAt: string | null;
+            closedById: string | null;
+            closedByName: string | null;
+            /** @description null when we hold no contact for the address, or once erased */
+            contactId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            createdById: string;
+            createdByName: string | null;
+            createdByRole: ("course-system" | "staff" | "admin" | "subscriber") | null;
+            /** @description What the person asked, in their words; cleared on erasure */
+            details: string | null;
+            /** Format: date-time */
+            dueAt: string;
+            /**
+             * @description Which limit set the due date: the 14th Norwegian working day after receipt, or one month (GDPR art. 12(3))
+             * @enum {string}
+             */
+            dueLimit: "working_days" | "one_month";
+            /**
+             * Format: date
+             * @description The last day to answer on, in Europe/Oslo
+             */
+            dueOn: string;
+            /** @description Open and due within REQUEST_DUE_SOON_DAYS */
+            dueSoon: boolean;
+            /** Format: date-time */
+            dueSoonAt: string | null;
+            /** Format: uuid */
+            id: string;
+            outcome: string | null;
+            /** @description Open and past its due date */
+            overdue: boolean;
+            /** Format: date-time */
+            receivedAt: string;
+            /** @description A restriction request: the all-mail suppression that holds it */
+            restrictionId: string | null;
+            /** @enum {string} */
+            status: "open" | "in_progress" | "completed" | "refused";
+            /**
+             * @description access (art. 15), portability (20), rectification (16), erasure (17), restriction (18), objection (21)
+             * @enum {string}
+             */
+            type: "access" | "portability" | "rectification" | "erasure" | "restriction" | "objection";
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description A page of DataSubjectRequest items, in order */
+        DataSubjectRequestPage: {
+            items: components["schemas"]["DataSubjectRequest"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
         /** @description Allowed, with the basis and the evidence; or blocked, with the reason */
         Decision: {
             allowed: boolean;
@@ -1262,7 +1537,7 @@ export interface components {
              */
             lockedUntil: string | null;
             /** @description Why not, when blocked */
-            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived") | null;
+            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived" | "restricted") | null;
             /**
              * @description The rule of the decision table that decided
              * @enum {string}
@@ -1375,7 +1650,7 @@ export interface components {
              */
             lockedUntil: string | null;
             /** @description Why not, when blocked */
-            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived") | null;
+            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived" | "restricted") | null;
             /**
              * @description The rule of the decision table that decided
              * @enum {string}
@@ -1408,7 +1683,7 @@ export interface components {
             note: string | null;
             purpose: string | null;
             /** @enum {string} */
-            reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual";
+            reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
             /**
              * @description global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)
              * @enum {string}
@@ -1488,7 +1763,7 @@ export interface components {
                     overriddenBy: string | null;
                     purpose: string | null;
                     /** @enum {string} */
-                    reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual";
+                    reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
                     /**
                      * @description global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)
                      * @enum {string}
@@ -1526,7 +1801,7 @@ export interface components {
             /** Format: uuid */
             messageId: string;
             /** @description Why it was blocked (see POST /v1/decisions) */
-            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived") | null;
+            reason: ("hard_bounce" | "erased" | "manual_block" | "objection" | "complaint" | "unsubscribed" | "not_enrolled" | "enrollment_ended" | "enrollment_cancelled" | "not_subscribed" | "subscription_pending" | "no_consent" | "consent_withdrawn" | "no_marketing_basis" | "not_transactional" | "list_archived" | "restricted") | null;
             /**
              * @description enqueue: when the message was queued; delivery: again, just before it was handed to SMTP
              * @enum {string}
@@ -1738,6 +2013,35 @@ export interface components {
             phone?: string | null;
         };
         /**
+         * @description Name the person by contactId or by email, not both. receivedAt defaults to now and may not be in the future.
+         * @example {
+         *       "type": "access",
+         *       "channel": "email",
+         *       "email": "kari@example.no",
+         *       "receivedAt": "2026-11-25T09:12:00Z",
+         *       "details": "Ber om kopi av alt dere har om meg"
+         *     }
+         */
+        NewDataSubjectRequest: {
+            /**
+             * @description How it reached us
+             * @enum {string}
+             */
+            channel: "email" | "letter" | "phone" | "in_person" | "preference_page";
+            /** Format: uuid */
+            contactId?: string;
+            details?: string;
+            /** @description When we hold no contact, or staff know only the address */
+            email?: string;
+            /** Format: date-time */
+            receivedAt?: string;
+            /**
+             * @description access (art. 15), portability (20), rectification (16), erasure (17), restriction (18), objection (21)
+             * @enum {string}
+             */
+            type: "access" | "portability" | "rectification" | "erasure" | "restriction" | "objection";
+        };
+        /**
          * @example {
          *       "slug": "nyhetsbrev",
          *       "name": "Nyhetsbrev",
@@ -1801,7 +2105,7 @@ export interface components {
             note?: string;
             purpose?: string;
             /** @enum {string} */
-            reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual";
+            reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
             /**
              * @description global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)
              * @enum {string}
@@ -1865,7 +2169,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -1979,6 +2283,15 @@ export interface components {
             subject: string;
             /** @description The plain-text part, derived from the HTML */
             text: string;
+        };
+        /**
+         * @example {
+         *       "outcome": "Export sent by email on 27 November"
+         *     }
+         */
+        RequestOutcome: {
+            /** @description What was done, or why not: what the person is told */
+            outcome: string;
         };
         /**
          * @description One token by its jti, or every token of a subject issued until now
@@ -2175,7 +2488,7 @@ export interface components {
             note: string | null;
             purpose: string | null;
             /** @enum {string} */
-            reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual";
+            reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
             /**
              * @description global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce)
              * @enum {string}
@@ -3597,6 +3910,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Explanation"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportContact: {
+        parameters: {
+            query?: {
+                /** @description html: the same, as a page in the person’s language */
+                format?: "json" | "html";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export (or, with format=html, the page) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContactExport"];
                 };
             };
             /** @description The request is not valid; `errors` names the fields at fault */
@@ -5497,6 +5880,607 @@ export interface operations {
             };
         };
     };
+    listRequests: {
+        parameters: {
+            query?: {
+                contactId?: string;
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+                /** @description Only those not completed or refused, soonest due first */
+                open?: boolean;
+                /** @description Only open ones past their due date, soonest due first */
+                overdue?: boolean;
+                status?: "open" | "in_progress" | "completed" | "refused";
+                /** @description access (art. 15), portability (20), rectification (16), erasure (17), restriction (18), objection (21) */
+                type?: "access" | "portability" | "rectification" | "erasure" | "restriction" | "objection";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequestPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDataSubjectRequest"];
+            };
+        };
+        responses: {
+            /** @description The request; Location is its address */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestOutcome"];
+            };
+        };
+        responses: {
+            /** @description The completed request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    liftRestriction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftRequest"];
+            };
+        };
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refuseRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestOutcome"];
+            };
+        };
+        responses: {
+            /** @description The refused request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     send: {
         parameters: {
             query?: never;
@@ -5622,7 +6606,7 @@ export interface operations {
                 /** @description Matched through its keyed hash; never stored in clear */
                 email?: string;
                 limit?: number;
-                reason?: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual";
+                reason?: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
                 /** @description global: every list but course and transactional mail; list; purpose (e.g. all marketing); all-mail: everything (a hard bounce) */
                 scope?: "global" | "list" | "purpose" | "all-mail";
             };

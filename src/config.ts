@@ -62,6 +62,8 @@ export interface Config {
   controllerEmail: string
   /** The processing register (art. 30), loaded and checked at start from PROCESSING_REGISTER_FILE or the one in the repo. */
   processingRegister: ProcessingRegister
+  /** Calendar days before its due date that an open data-subject request is flagged as due soon. */
+  requestDueSoonDays: number
   suppressionPepper: string
   /** Existing-customer rule (marketing act § 15): how far back a purchase counts. */
   marketingCustomerWindowMonths: number
@@ -242,6 +244,7 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     deliveryLeaseSeconds: readInt(env, 'DELIVERY_LEASE_SECONDS', 300, 5, 86_400),
     controllerName: env.CONTROLLER_NAME || 'The data controller',
     controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
+    requestDueSoonDays: readInt(env, 'REQUEST_DUE_SOON_DAYS', 3, 0, 30),
     processingRegister: loadRegister(env.PROCESSING_REGISTER_FILE ? resolve(env.PROCESSING_REGISTER_FILE) : DEFAULT_REGISTER_FILE),
     suppressionPepper,
     marketingCustomerWindowMonths: readInt(env, 'MARKETING_CUSTOMER_WINDOW_MONTHS', 24, 1, 120),

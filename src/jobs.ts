@@ -28,4 +28,10 @@ export const periodicJobs: PeriodicJob[] = [
     cron: '* * * * *',
     run: (services) => services.campaigns.startDue(systemActor),
   },
+  {
+    // P8: open data-subject requests close to their due date are flagged once, in the audit log.
+    name: 'flag-requests-due-soon',
+    cron: '0 6 * * *',
+    run: (services) => services.requests.flagDueSoon(systemActor),
+  },
 ]

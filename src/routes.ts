@@ -17,6 +17,8 @@ import { ledgerSchemas } from './ledger/schemas.js'
 import { pageRoutes, type PageOptions } from './pages/routes.js'
 import { processingRegisterRoutes } from './register/routes.js'
 import { registerSchemas } from './register/schemas.js'
+import { requestRoutes } from './requests/routes.js'
+import { requestSchemas } from './requests/schemas.js'
 import { sendRoutes } from './sends/routes.js'
 import { campaignRoutes } from './campaigns/routes.js'
 import { campaignSchemas } from './campaigns/schemas.js'
@@ -49,6 +51,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(tokenRoutes)
       await v1.register(auditRoutes)
       await v1.register(processingRegisterRoutes)
+      await v1.register(requestRoutes)
     },
     { prefix: API_PREFIX },
   )
@@ -72,4 +75,5 @@ export const sharedSchemas = [
   ...tokenSchemas,
   ...auditSchemas,
   ...registerSchemas,
+  ...requestSchemas,
 ]

@@ -18,6 +18,8 @@ import { createListService } from './lists/service.js'
 import { createPreferencePages } from './pages/preferences.js'
 import { createUnsubscribeLinks } from './pages/unsubscribe.js'
 import { createRegisterService } from './register/service.js'
+import { createExportService } from './requests/export.js'
+import { createRequestService } from './requests/service.js'
 import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSignups } from './subscriptions/signup.js'
@@ -45,9 +47,26 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const delivery = createDeliveryService({ clock })
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
   const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery })
+  const requests = createRequestService({ db, clock, audit, dueSoonDays: config.requestDueSoonDays, contacts, suppressions, optOut })
+  const exports = createExportService({
+    db,
+    clock,
+    audit,
+    register,
+    contacts,
+    lists,
+    subscriptions,
+    consent,
+    enrollments,
+    suppressions,
+    sends,
+    ledger,
+    delivery,
+    requests,
+  })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
-  const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions })
+  const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests })
   return {
     audit,
     contacts,
@@ -69,6 +88,8 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     preferences,
     signups,
     register,
+    requests,
+    exports,
   }
 }
 

@@ -84,6 +84,8 @@ export const SuppressionReason = {
   bounce: 'bounce',
   erasure: 'erasure',
   manual: 'manual',
+  /** Art. 18: processing restricted (all mail stops) while a request says so; only that request lifts it. */
+  restriction: 'restriction',
 } as const
 export type SuppressionReason = (typeof SuppressionReason)[keyof typeof SuppressionReason]
 
@@ -108,6 +110,8 @@ export const BlockReason = {
   noMarketingBasis: 'no_marketing_basis',
   notTransactional: 'not_transactional',
   listArchived: 'list_archived',
+  /** The person's processing is restricted (GDPR art. 18). */
+  restricted: 'restricted',
 } as const
 export type BlockReason = (typeof BlockReason)[keyof typeof BlockReason]
 
@@ -203,3 +207,36 @@ export const CampaignStatus = {
   cancelled: 'cancelled',
 } as const
 export type CampaignStatus = (typeof CampaignStatus)[keyof typeof CampaignStatus]
+
+/** What a data-subject request asks for (GDPR art. 15–18, 20, 21). */
+export const RequestType = {
+  access: 'access',
+  portability: 'portability',
+  rectification: 'rectification',
+  erasure: 'erasure',
+  /** Art. 18: stop all processing but storage. */
+  restriction: 'restriction',
+  /** Art. 21: to direct marketing, absolute. */
+  objection: 'objection',
+} as const
+export type RequestType = (typeof RequestType)[keyof typeof RequestType]
+
+/** Where a request is: open → in_progress → completed or refused. */
+export const RequestStatus = {
+  open: 'open',
+  inProgress: 'in_progress',
+  completed: 'completed',
+  refused: 'refused',
+} as const
+export type RequestStatus = (typeof RequestStatus)[keyof typeof RequestStatus]
+
+/** How the request reached us. */
+export const RequestChannel = {
+  email: 'email',
+  letter: 'letter',
+  phone: 'phone',
+  inPerson: 'in_person',
+  /** The person asked on the preference page (from a link in a message). */
+  preferencePage: 'preference_page',
+} as const
+export type RequestChannel = (typeof RequestChannel)[keyof typeof RequestChannel]

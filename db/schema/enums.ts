@@ -16,6 +16,9 @@ import {
   ListKind,
   Locale,
   MessageKind,
+  RequestChannel,
+  RequestStatus,
+  RequestType,
   SubscriptionStatus,
   SuppressionReason,
   SuppressionScope,
@@ -39,3 +42,6 @@ export const evidenceTypeEnum = pgEnum('evidence_type', valuesOf(EvidenceType))
 export const decisionStageEnum = pgEnum('decision_stage', valuesOf(DecisionStage))
 export const deliveryEventTypeEnum = pgEnum('delivery_event_type', valuesOf(DeliveryEventType))
 export const campaignStatusEnum = pgEnum('campaign_status', valuesOf(CampaignStatus))
+export const requestTypeEnum = pgEnum('request_type', valuesOf(RequestType))
+export const requestStatusEnum = pgEnum('request_status', valuesOf(RequestStatus))
+export const requestChannelEnum = pgEnum('request_channel', valuesOf(RequestChannel))

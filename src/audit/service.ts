@@ -54,6 +54,17 @@ export function createAuditService({ db }: { db: Queryable }) {
       )
     },
 
+    /** Every entry about a contact (the contact itself and every change about them), oldest first: the access export. */
+    async entriesAbout(q: Queryable, contactId: string) {
+      const entries: (Awaited<ReturnType<typeof findAuditEvents>>[number]['event'] & { changes: Record<string, FieldChange> | null })[] = []
+      for (let afterSeq: number | undefined; ; ) {
+        const rows = await findAuditEvents(q, { contactId, afterSeq, limit: 1000 })
+        entries.push(...rows.map(({ event, changes }) => ({ ...event, changes })))
+        if (rows.length < 1000) return entries
+        afterSeq = rows.at(-1)!.event.seq
+      }
+    },
+
     /** A page of entries in the order they were written, filtered; `changes` is null once redacted. */
     async listAudit(query: AuditQuery) {
       const { from, to } = timeRange(query)

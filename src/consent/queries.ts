@@ -95,6 +95,12 @@ export async function findNoticeById(db: Queryable, id: string): Promise<NoticeR
   return row
 }
 
+/** The notices with these ids (those a person's consent events name). */
+export async function findNoticesByIds(db: Queryable, ids: string[]): Promise<NoticeRow[]> {
+  if (ids.length === 0) return []
+  return db.select().from(notices).where(inArray(notices.id, ids))
+}
+
 export async function findNoticeByKeyVersion(db: Queryable, key: string, version: number): Promise<NoticeRow | undefined> {
   const [row] = await db.select().from(notices).where(and(eq(notices.key, key), eq(notices.version, version)))
   return row

@@ -18,6 +18,7 @@ import {
   findContactConsentEvents,
   findLatestGrantToList,
   findNoticeById,
+  findNoticesByIds,
   findNoticeByKeyVersion,
   findNoticeVersions,
   insertConsentEvent,
@@ -106,6 +107,9 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
 
     /** Every event of a contact, oldest first (the decision reads which bear on a list). */
     eventsOf: (q: Queryable, contactId: string) => findContactConsentEvents(q, contactId),
+
+    /** The notices with these ids: what the person was shown when they consented. */
+    noticesByIds: (q: Queryable, ids: string[]) => findNoticesByIds(q, ids),
 
     /** The contact's consent grants to lists made after `since`, oldest first. */
     grantsSince: (q: Queryable, contactId: string, since: Date) => findConsentGrantsSince(q, contactId, since),

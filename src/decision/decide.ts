@@ -85,6 +85,7 @@ const ref = (type: Evidence['type'], id: string): Evidence => ({ type, id })
 const suppressionBlockReason: Record<SuppressionReason, BlockReason> = {
   bounce: BlockReason.hardBounce,
   erasure: BlockReason.erased,
+  restriction: BlockReason.restricted,
   manual: BlockReason.manualBlock,
   objection: BlockReason.objection,
   complaint: BlockReason.complaint,
@@ -98,11 +99,12 @@ const suppressionBlockReason: Record<SuppressionReason, BlockReason> = {
  */
 const suppressionRank: Record<SuppressionReason, number> = {
   erasure: 0,
-  objection: 1,
-  complaint: 2,
-  unsubscribe: 3,
-  manual: 4,
-  bounce: 5,
+  restriction: 1,
+  objection: 2,
+  complaint: 3,
+  unsubscribe: 4,
+  manual: 5,
+  bounce: 6,
 }
 
 /** In force at `now`: not lifted, already created, not yet expired. */
@@ -139,7 +141,7 @@ function compareSuppressions(a: SuppressionFacts, b: SuppressionFacts): number {
 
 /**
  * The suppression that blocks among those given: all-mail first, then by
- * reason (erasure, objection, complaint, unsubscribe, manual, bounce); ties go
+ * reason (erasure, restriction, objection, complaint, unsubscribe, manual, bounce); ties go
  * to the newest — the person's latest word is the one in force, an older one
  * may have been spoken over since — then the smallest id, so input order never matters.
  */

@@ -92,8 +92,8 @@ export function memberDecisionsSql(input: { listId: string; members: Member[]; n
       where not (g.id is not null and sup.scope <> 'all-mail' and g.occurred_at > sup.created_at
                  and sup.reason in ('unsubscribe', 'objection', 'complaint', 'erasure') and g.source in ('form', 'link'))
       order by sup.contact_id, (sup.scope <> 'all-mail'),
-        case sup.reason when 'erasure' then 0 when 'objection' then 1 when 'complaint' then 2
-                        when 'unsubscribe' then 3 when 'manual' then 4 else 5 end,
+        case sup.reason when 'erasure' then 0 when 'restriction' then 1 when 'objection' then 2 when 'complaint' then 3
+                        when 'unsubscribe' then 4 when 'manual' then 5 else 6 end,
         sup.created_at desc, sup.id
     ),
     -- Marketing: the latest purchase in the list's categories within the window, not opted out at collection.
@@ -152,6 +152,7 @@ export function memberDecisionsSql(input: { listId: string; members: Member[]; n
         when verdict in ('consent', 'customer') then null
         when verdict = 'suppressed' then
           case suppression_reason when 'bounce' then 'hard_bounce' when 'erasure' then 'erased' when 'manual' then 'manual_block'
+                                  when 'restriction' then 'restricted'
                                   when 'objection' then 'objection' when 'complaint' then 'complaint' else 'unsubscribed' end
         else verdict
       end as reason

@@ -56,6 +56,11 @@ export async function findLedgerRows(db: Queryable, filter: LedgerFilter): Promi
     .limit(filter.limit)
 }
 
+/** Every decision about a contact, in decision order (the access export). */
+export async function findLedgerRowsOfContact(db: Queryable, contactId: string): Promise<LedgerRow[]> {
+  return db.select().from(sendLedger).where(eq(sendLedger.contactId, contactId)).orderBy(asc(sendLedger.decidedAt), asc(sendLedger.id))
+}
+
 /** The decisions about these messages (at most one per stage each), in decision order. */
 export async function ledgerRowsOfMessages(db: Queryable, messageIds: string[]): Promise<LedgerRow[]> {
   if (messageIds.length === 0) return []

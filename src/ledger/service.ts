@@ -8,7 +8,8 @@ import { ConflictError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor, timeRange, toPage, type Cursor } from '../lib/pagination.js'
 import type { DecisionStage } from '../vocabulary.js'
-import { countCampaignDecisions, findLedgerRows, insertLedgerRow, ledgerRowsOfMessages, type LedgerRow } from './queries.js'
+import { countCampaignDecisions, findLedgerRows, insertLedgerRow, ledgerRowsOfMessages,
+  findLedgerRowsOfContact, type LedgerRow } from './queries.js'
 
 /** One message about to be sent: its id, the stage of the send path, its recipient and what it is. */
 export interface SendDecisionInput extends DecisionRequest {
@@ -73,6 +74,9 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
 
     /** Every decision about these messages, in decision order. */
     decisionsOf: (q: Queryable, messageIds: string[]) => ledgerRowsOfMessages(q, messageIds),
+
+    /** Every decision about a contact (the access export). */
+    decisionsAbout: (q: Queryable, contactId: string) => findLedgerRowsOfContact(q, contactId),
 
     /** A campaign's decisions, counted: when queued by outcome and reason; at delivery, the blocks. */
     campaignDecisionCounts: (q: Queryable, campaignId: string) => countCampaignDecisions(q, campaignId),

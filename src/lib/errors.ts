@@ -107,6 +107,17 @@ export const ErrorCode = {
   purposeUnknown: 'purpose_unknown',
   /** A purpose the register does not let serve this kind of list, or on another legal basis. */
   purposeMismatch: 'purpose_mismatch',
+  requestNotFound: 'request_not_found',
+  /** A step on a request that was completed or refused already. */
+  requestClosed: 'request_closed',
+  /** A request registered with a receipt time in the future. */
+  receivedInFuture: 'received_in_future',
+  /** An erasure request is completed by POST /v1/contacts/{id}/erase, not by completing it. */
+  erasureByErase: 'erasure_by_erase',
+  requestTypeMismatch: 'request_type_mismatch',
+  requestContactMismatch: 'request_contact_mismatch',
+  /** Lifting a restriction where no restriction request put one in force. */
+  noRestriction: 'no_restriction',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

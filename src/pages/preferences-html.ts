@@ -54,7 +54,7 @@ const TEXT = {
     objectedNow: 'Du får ingen markedsføring fra oss.',
     keepData: 'Vi tar vare på dataene dine til neste kurs.',
     deleteData: 'Vi sletter dataene dine når kurset er over.',
-    copyRequested: 'Vi har fått forespørselen din og sender en kopi av dataene dine innen 14 virkedager.',
+    copyRequested: (by: string) => `Vi har fått forespørselen din og sender en kopi av dataene dine senest ${by} (innen 14 virkedager).`,
     reasonNoted: 'Takk for svaret.',
     reasonLegend: 'Vil du si hvorfor du meldte deg av? (Frivillig)',
     reasons: { too_many: 'For mange e-poster', not_relevant: 'Innholdet passer ikke for meg', never_signed_up: 'Jeg meldte meg aldri på', other: 'Annet' } as Record<LeaveReason, string>,
@@ -108,7 +108,7 @@ const TEXT = {
     objectedNow: 'You will get no marketing from us.',
     keepData: 'We will keep your data until your next course.',
     deleteData: 'We will delete your data when your course ends.',
-    copyRequested: 'We have your request and will send a copy of your data within 14 working days.',
+    copyRequested: (by: string) => `We have your request and will send a copy of your data by ${by} (within 14 working days).`,
     reasonNoted: 'Thank you for telling us.',
     reasonLegend: 'Would you tell us why you left? (Optional)',
     reasons: { too_many: 'Too many emails', not_relevant: 'The content is not for me', never_signed_up: 'I never signed up', other: 'Something else' } as Record<LeaveReason, string>,
@@ -234,7 +234,7 @@ export function describeOutcome(outcome: PreferenceOutcome, locale: Locale): str
     case 'keep-data':
       return escapeHtml(outcome.keep ? t.keepData : t.deleteData)
     case 'copy-requested':
-      return escapeHtml(t.copyRequested)
+      return escapeHtml(t.copyRequested(localDate(outcome.dueAt, locale)))
     case 'reason-noted':
       return escapeHtml(t.reasonNoted)
   }

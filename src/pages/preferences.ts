@@ -17,10 +17,11 @@ import { NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { verifyLink } from '../lib/link-tokens.js'
 import type { ListRow } from '../lists/queries.js'
 import type { ListService } from '../lists/service.js'
+import type { RequestService } from '../requests/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { ChangeInput, SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
-import { ListKind, type Locale } from '../vocabulary.js'
+import { ListKind, RequestType, type Locale } from '../vocabulary.js'
 
 /** The text beside the join buttons: the notice a person sees when joining a list here, stored with their consent. */
 export const JOIN_NOTICE: Record<Locale, { key: string; version: number; text: string }> = {
@@ -86,7 +87,7 @@ export type PreferenceOutcome =
   | { type: 'left-all'; leftNow: string[]; courseMailUntil: { list: string; until: Date }[] }
   | { type: 'objected'; changed: boolean }
   | { type: 'keep-data'; keep: boolean }
-  | { type: 'copy-requested' }
+  | { type: 'copy-requested'; dueAt: Date }
   | { type: 'reason-noted' }
 
 export interface RequestContext {
@@ -108,8 +109,9 @@ export function createPreferencePages(deps: {
   decisions: Pick<DecisionService, 'courseLockUntil'>
   enrollments: Pick<EnrollmentService, 'enrollmentsOf' | 'setKeepDataAfterCourse'>
   suppressions: Pick<SuppressionService, 'suppressionsOf'>
+  requests: Pick<RequestService, 'requestFromPage'>
 }) {
-  const { db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions } = deps
+  const { db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests } = deps
 
   /** The contact and the list the token names, or null: a token that does not verify, or names what is gone. */
   async function resolve(token: string) {
@@ -229,18 +231,11 @@ export function createPreferencePages(deps: {
       case 'keep-data':
         await enrollments.setKeepDataAfterCourse(page.contactId, action.keep, actor)
         return { type: 'keep-data', keep: action.keep }
-      case 'request-copy':
-        // Recorded for staff until data-subject requests have their own place.
-        await db.transaction((tx) =>
-          audit.record(tx, actor, clock.now(), {
-            action: 'contact.copy_requested',
-            entityType: 'contact',
-            entityId: page.contactId,
-            subjectId: page.contactId,
-            changes: { requestedVia: { from: null, to: 'preference page' } },
-          }),
-        )
-        return { type: 'copy-requested' }
+      case 'request-copy': {
+        // An access request (art. 15), due like any other; asking again while it is open answers the same one.
+        const request = await requests.requestFromPage(page.contactId, RequestType.access, actor)
+        return { type: 'copy-requested', dueAt: request.dueAt }
+      }
       case 'leave-reason':
         listOnPage(page, action.listId)
         await db.transaction((tx) =>

@@ -34,6 +34,7 @@ const TAGS = [
   { name: 'campaigns', description: 'One template version to a whole list: fan-out, pause, resume, cancel, and who got it and why' },
   { name: 'tokens', description: 'Revoking bearer tokens' },
   { name: 'audit', description: 'Who changed what, and when' },
+  { name: 'requests', description: 'Data-subject requests (access, portability, rectification, erasure, restriction, objection) with their due dates' },
   { name: 'register', description: 'The record of processing activities (GDPR art. 30) the service runs on' },
 ]
 

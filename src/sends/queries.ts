@@ -1,6 +1,6 @@
 // SQL for messages and for the answers given to idempotency keys. Both are
 // written once (triggers); erasure alone may clear a message's personal columns.
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { messages, sendRequests } from '../../db/schema/index.js'
 
@@ -16,6 +16,11 @@ export async function insertMessage(db: Queryable, row: NewMessageRow): Promise<
 export async function findMessageById(db: Queryable, id: string): Promise<MessageRow | undefined> {
   const [row] = await db.select().from(messages).where(eq(messages.id, id))
   return row
+}
+
+/** Every message to a contact, oldest first (the access export). */
+export async function findMessagesOfContact(db: Queryable, contactId: string): Promise<MessageRow[]> {
+  return db.select().from(messages).where(eq(messages.contactId, contactId)).orderBy(asc(messages.createdAt), asc(messages.id))
 }
 
 export async function findMessagesByIds(db: Queryable, ids: string[]): Promise<MessageRow[]> {

@@ -16,7 +16,8 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.
 import { newId } from '../lib/ids.js'
 import type { TemplateService } from '../templates/service.js'
 import { Locale, MessageStatus, Role, type MessageKind } from '../vocabulary.js'
-import { findMessageById, findMessagesByIds, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
+import { findMessageById, findMessagesByIds,
+  findMessagesOfContact, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
 
 export type { MessageRow }
 
@@ -166,6 +167,9 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
 
     /** A delivery batch's messages, in one read (in no particular order). */
     messagesByIds: (q: Queryable, ids: string[]) => findMessagesByIds(q, ids),
+
+    /** Every message to a contact (the access export). */
+    messagesTo: (q: Queryable, contactId: string) => findMessagesOfContact(q, contactId),
 
     /**
      * One message with its whole story: the decisions (when queued, and at

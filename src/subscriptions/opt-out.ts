@@ -159,6 +159,36 @@ export function createOptOutService(deps: {
     return { effectiveNow, deferred, suppressionId: suppression.id }
   }
 
+  /**
+   * An objection to marketing (art. 21), from the person: in the consent
+   * ledger and as a suppression for the marketing purpose, which no
+   * existing-customer rule overrides. Repeating it changes nothing more.
+   */
+  async function objectToMarketingIn(tx: Queryable, contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean }> {
+    const recipient = contacts.recipientOf(await contacts.requireContact(tx, contactId, { lock: true }))
+    const now = clock.now()
+    const { created } = await suppressions.suppressIn(tx, actor, now, recipient, {
+      scope: 'purpose',
+      purpose: ListKind.marketing,
+      reason: 'objection',
+      note: input.evidence ?? null,
+    })
+    if (!created) return { changed: false }
+    await consent.recordEvent(tx, actor, now, {
+      contactId,
+      addressHash: recipient.addressHash,
+      listId: null,
+      purpose: ListKind.marketing,
+      type: 'objected',
+      basis: LegalBasis.legitimateInterest,
+      source: input.source,
+      ip: input.ip ?? null,
+      userAgent: input.userAgent ?? null,
+      evidence: input.evidence ?? null,
+    })
+    return { changed: true }
+  }
+
   return {
     applyDueDeferredIn,
 
@@ -229,36 +259,11 @@ export function createOptOutService(deps: {
       })
     },
 
-    /**
-     * An objection to marketing (art. 21), from the person: in the consent
-     * ledger and as a suppression for the marketing purpose, which no
-     * existing-customer rule overrides. Repeating it changes nothing more.
-     */
+    /** An objection to marketing (art. 21) in its own transaction. */
     objectToMarketing: (contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean }> =>
-      db.transaction(async (tx) => {
-        const recipient = contacts.recipientOf(await contacts.requireContact(tx, contactId, { lock: true }))
-        const now = clock.now()
-        const { created } = await suppressions.suppressIn(tx, actor, now, recipient, {
-          scope: 'purpose',
-          purpose: ListKind.marketing,
-          reason: 'objection',
-          note: input.evidence ?? null,
-        })
-        if (!created) return { changed: false }
-        await consent.recordEvent(tx, actor, now, {
-          contactId,
-          addressHash: recipient.addressHash,
-          listId: null,
-          purpose: ListKind.marketing,
-          type: 'objected',
-          basis: LegalBasis.legitimateInterest,
-          source: input.source,
-          ip: input.ip ?? null,
-          userAgent: input.userAgent ?? null,
-          evidence: input.evidence ?? null,
-        })
-        return { changed: true }
-      }),
+      db.transaction((tx) => objectToMarketingIn(tx, contactId, input, actor)),
+
+    objectToMarketingIn,
 
     unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
       db.transaction(async (tx) => {

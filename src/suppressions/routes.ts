@@ -18,7 +18,7 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description:
         'Answers 201 with the new suppression, or 200 with the one already in force when the same suppression ' +
         '(scope, reason, list, purpose, lasting at least as long) is written again, at once or later. ' +
-        'Erasure suppressions come from erasure requests only.',
+        'Erasure and restriction suppressions come from data-subject requests only (/v1/requests).',
       tags,
       body: ref(CreateSuppressionBody),
       response: {

@@ -15,7 +15,7 @@ import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { ListService } from '../lists/service.js'
-import { SuppressionScope, type SuppressionReason } from '../vocabulary.js'
+import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
 import {
   findSameActiveSuppression,
   findSuppressionById,
@@ -28,6 +28,9 @@ import {
   type SuppressionRow,
 } from './queries.js'
 
+
+/** Reasons only data-subject requests write: an erasure, and a restriction of processing (art. 18). */
+const RESERVED_REASONS: ReadonlySet<SuppressionReason> = new Set([SuppressionReason.erasure, SuppressionReason.restriction])
 export interface SuppressInput {
   scope: SuppressionScope
   reason: SuppressionReason
@@ -91,6 +94,14 @@ export function createSuppressionService(deps: {
    * least as long, and not spoken over since). Writers for one person take
    * turns, so the same suppression sent twice at once is one row.
    */
+  async function liftIn(tx: Queryable, row: SuppressionRow, reason: string, actor: Actor): Promise<SuppressionRow> {
+    if (row.liftedAt) throw new ConflictError('suppression_already_lifted', 'This suppression was lifted already')
+    const now = clock.now()
+    const lifted = await updateSuppressionRow(tx, row.id, { liftedAt: now, liftedById: actor.id, liftedByName: actor.name, liftReason: reason })
+    await audit.record(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: row.id, subjectId: row.contactId, changes: { reason } })
+    return lifted
+  }
+
   async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionWrite> {
     await lockRecipientSuppressions(tx, recipient.addressHash)
     const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
@@ -131,8 +142,8 @@ export function createSuppressionService(deps: {
   }
 
   async function checkShape(tx: Queryable, input: SuppressInput, now: Date) {
-    if (input.reason === 'erasure') {
-      throw new UnprocessableError('reason_reserved', 'Erasure suppressions are written by erasure requests only')
+    if (RESERVED_REASONS.has(input.reason)) {
+      throw new UnprocessableError('reason_reserved', `${input.reason} suppressions are written by data-subject requests only (/v1/requests)`)
     }
     if ((input.scope === SuppressionScope.list) !== Boolean(input.listId)) {
       throw new UnprocessableError('list_scope_needs_list', 'Scope "list" needs listId, and only it takes one')
@@ -182,12 +193,18 @@ export function createSuppressionService(deps: {
             `A suppression for ${row.reason} records what the person said; staff never lift it, only the person's own new consent speaks over it`,
           )
         }
-        if (row.liftedAt) throw new ConflictError('suppression_already_lifted', 'This suppression was lifted already')
-        const now = clock.now()
-        const lifted = await updateSuppressionRow(tx, id, { liftedAt: now, liftedById: actor.id, liftedByName: actor.name, liftReason: reason })
-        await audit.record(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: id, subjectId: row.contactId, changes: { reason } })
-        return lifted
+        if (row.reason === SuppressionReason.restriction) {
+          throw new ConflictError('suppression_not_liftable', 'A restriction is lifted through the request that made it (POST /v1/requests/{id}/lift-restriction)')
+        }
+        return liftIn(tx, row, reason, actor)
       })
+    },
+
+    /** Lifts a suppression inside the caller's transaction (a restriction, from its request); refuses one lifted already. */
+    async liftByIdIn(tx: Queryable, id: string, reason: string, actor: Actor): Promise<SuppressionRow> {
+      const row = await findSuppressionById(tx, id, true)
+      if (!row) throw new NotFoundError('Suppression', 'suppression_not_found')
+      return liftIn(tx, row, reason, actor)
     },
 
     /**

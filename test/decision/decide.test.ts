@@ -396,6 +396,23 @@ const transactionalCases: Case[] = [
     expect: blocked('list_archived'),
   },
   {
+    name: 'a restriction of processing (art. 18) stops transactional mail',
+    facts: transactionalFacts({ suppressions: [suppression({ scope: 'all-mail', reason: 'restriction' })] }),
+    now: NOW,
+    expect: bySuppression('restricted'),
+  },
+  {
+    name: 'a restriction speaks before a hard bounce, both all-mail',
+    facts: transactionalFacts({
+      suppressions: [
+        suppression({ id: 'sup-bounce', scope: 'all-mail', reason: 'bounce', createdAt: days(-1) }),
+        suppression({ id: 'sup-restriction', scope: 'all-mail', reason: 'restriction', createdAt: days(-5) }),
+      ],
+    }),
+    now: NOW,
+    expect: bySuppression('restricted', 'sup-restriction'),
+  },
+  {
     name: 'a hard bounce stops transactional mail',
     facts: transactionalFacts({ suppressions: [suppression({ scope: 'all-mail', reason: 'bounce' })] }),
     now: NOW,

@@ -30,7 +30,7 @@ const eventArb = fc.record({
 
 const suppressionArb = fc.record({
   scope: fc.constantFrom('global', 'list', 'purpose', 'all-mail'),
-  reason: fc.constantFrom('unsubscribe', 'objection', 'complaint', 'bounce', 'erasure', 'manual'),
+  reason: fc.constantFrom('unsubscribe', 'objection', 'complaint', 'bounce', 'erasure', 'manual', 'restriction'),
   otherList: fc.boolean(),
   purpose: purposeArb,
   byAddressOnly: fc.boolean(),

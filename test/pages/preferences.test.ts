@@ -173,7 +173,10 @@ t.test('the preference page', async (t) => {
     t.equal(enrollment.keepDataAfterCourse, true)
 
     page = (await post(app, path, formOf(page, 'Be om en kopi'))).body
-    t.match(page, /sender en kopi av dataene dine innen 14 virkedager/)
-    t.equal((await auditTrail(app, 'contact', contactId)).at(-1)?.action, 'contact.copy_requested', 'recorded for staff')
+    t.match(page, /sender en kopi av dataene dine senest \d+\. \p{L}+ \d{4} \(innen 14 virkedager\)/u)
+    const requested = (await staff({ method: 'GET', url: `/v1/requests?contactId=${contactId}` })).json().items
+    t.match(requested, [{ type: 'access', channel: 'preference_page', status: 'open', contactId }], 'an access request for staff, with its due date')
+    await post(app, path, formOf(page, 'Be om en kopi'))
+    t.equal((await staff({ method: 'GET', url: `/v1/requests?contactId=${contactId}` })).json().items.length, 1, 'asking again while it is open is the same request')
   })
 })

@@ -11,30 +11,33 @@ type Privilege = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE'
 
 const appendOnly: Privilege[] = ['SELECT', 'INSERT']
 const changeable: Privilege[] = ['SELECT', 'INSERT', 'UPDATE']
+/** Append-only records whose personal columns an erasure sets to null: the UPDATE is policed by a trigger that allows only that. */
+const redactable: Privilege[] = ['SELECT', 'INSERT', 'UPDATE']
+/** Rows that go when the person is erased. */
+const erasable: Privilege[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE']
 
 export const servicePrivileges: Record<string, Privilege[]> = {
-  contacts: changeable,
+  contacts: erasable,
   lists: changeable,
-  subscriptions: changeable,
+  subscriptions: erasable,
   courses: changeable,
   enrollments: changeable,
-  deferred_unsubscribes: changeable,
+  deferred_unsubscribes: erasable,
   // Rows are lifted (UPDATE of the lift columns, which a trigger polices), never deleted.
   suppressions: changeable,
   // State changes (start, pause, cancel…) and the fan-out's place; never deleted.
   campaigns: changeable,
-  send_ledger: appendOnly,
+  send_ledger: redactable,
   templates: appendOnly,
-  messages: appendOnly,
+  messages: redactable,
   send_requests: appendOnly,
-  delivery_events: appendOnly,
+  delivery_events: redactable,
   // The work still to do: claimed (UPDATE of the lease) and removed once done.
   delivery_queue: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
-  consent_events: appendOnly,
+  consent_events: redactable,
   notices: appendOnly,
   audit_events: appendOnly,
-  // Redaction (setting the values to null) comes with erasure requests; until then, append only.
-  audit_personal_values: appendOnly,
+  audit_personal_values: redactable,
   token_revocations: appendOnly,
   // Status changes as a request is handled; never deleted (erasure clears its free text).
   data_subject_requests: changeable,

@@ -320,6 +320,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/contacts/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person: their data goes everywhere, proof keeps only the keyed address hash (GDPR art. 17)
+         * @description The contact, subscriptions and kept opt-outs go; consent events, send decisions, messages, delivery events, suppressions, requests and audit entries stay as proof with their personal values set to null; enrollments stay as sales records (bookkeeping, P11); an erasure suppression keeps the address from marketing for good. The answer says what was kept and why. Erasing again answers `already_erased`. During a running course it is a 409 `erasure_during_enrollment` with `courseEndsAt`, or, with `scheduleAtCourseEnd` and the erasure `requestId`, a 202: carried out when the course is over.
+         *
+         *     Roles: admin.
+         */
+        post: operations["eraseContact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contacts/{id}/explain": {
         parameters: {
             query?: never;
@@ -1580,8 +1602,8 @@ export interface components {
             type: "accepted" | "deferred" | "failed" | "bounced" | "blocked" | "expired" | "cancelled" | "interrupted" | "requeued";
         };
         Enrollment: {
-            /** Format: uuid */
-            contactId: string;
+            /** @description null once the person was erased: the enrollment stays as a sales record (P11) */
+            contactId: string | null;
             courseId: string;
             /** Format: date-time */
             createdAt: string;
@@ -1594,6 +1616,8 @@ export interface components {
             /** @description The person asked to keep their data until their next course */
             keepDataAfterCourse: boolean;
             marketingOptOut: boolean;
+            /** @description The payment processor’s reference; removed once the withdrawal period has run out (P10) */
+            paymentReference: string | null;
             /** @enum {string} */
             status: "active" | "completed" | "cancelled";
             /** Format: date-time */
@@ -1628,8 +1652,52 @@ export interface components {
             keepDataAfterCourse?: boolean;
             /** @description The person was offered an opt-out from marketing when the address was collected; true: they took it (recorded as an objection) */
             marketingOptOut: boolean;
+            /** @description The payment processor’s reference for the purchase; kept until the withdrawal period has run out (P10) */
+            paymentReference?: string;
             /** @enum {string} */
             status: "active" | "completed" | "cancelled";
+        };
+        /**
+         * @example {
+         *       "requestId": "0193a5b0-4f6e-7c1a-9d2b-1e3f4a5b6c7d"
+         *     }
+         */
+        EraseRequest: {
+            /** Format: uuid */
+            requestId?: string;
+            /** @description During a running course: schedule the erasure for its end instead of refusing it (needs requestId) */
+            scheduleAtCourseEnd?: boolean;
+        };
+        /** @description What an erasure removed, redacted and kept, and why */
+        ErasureAnswer: {
+            /** Format: uuid */
+            contactId: string;
+            /** Format: date-time */
+            eraseAfter?: string;
+            /** Format: date-time */
+            erasedAt?: string;
+            /** @description What stays, and why (the law, or the proof that the erasure holds) */
+            kept?: {
+                count: number;
+                reason: string;
+                records: string;
+                /** Format: date-time */
+                until: string | null;
+            }[];
+            /** @description Rows kept as proof with their personal values set to null, by kind */
+            redacted?: {
+                [key: string]: number;
+            };
+            /** @description Rows deleted, by kind */
+            removed?: {
+                [key: string]: number;
+            };
+            /** Format: uuid */
+            requestId?: string;
+            /** @enum {string} */
+            status: "erased" | "already_erased" | "scheduled";
+            /** Format: uuid */
+            suppressionId?: string;
         };
         /** @description The row the answer stands on: a consent event, an enrollment, the list, a suppression, a subscription */
         Evidence: {
@@ -2169,7 +2237,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -3874,6 +3942,122 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    eraseContact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseRequest"];
+            };
+        };
+        responses: {
+            /** @description Erased now, or already */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureAnswer"];
+                };
+            };
+            /** @description Scheduled for the end of the running course */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureAnswer"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

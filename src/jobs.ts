@@ -34,4 +34,10 @@ export const periodicJobs: PeriodicJob[] = [
     cron: '0 6 * * *',
     run: (services) => services.requests.flagDueSoon(systemActor),
   },
+  {
+    // Erasures refused during a running course and scheduled for its end are carried out once it is over.
+    name: 'carry-out-scheduled-erasures',
+    cron: '15 * * * *',
+    run: (services) => services.erasure.eraseScheduled(systemActor),
+  },
 ]

@@ -18,6 +18,7 @@ import { createListService } from './lists/service.js'
 import { createPreferencePages } from './pages/preferences.js'
 import { createUnsubscribeLinks } from './pages/unsubscribe.js'
 import { createRegisterService } from './register/service.js'
+import { createErasureService } from './requests/erasure.js'
 import { createExportService } from './requests/export.js'
 import { createRequestService } from './requests/service.js'
 import { createSendService } from './sends/service.js'
@@ -64,6 +65,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     delivery,
     requests,
   })
+  const erasure = createErasureService({ db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
   const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests })
@@ -90,6 +92,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     register,
     requests,
     exports,
+    erasure,
   }
 }
 

@@ -24,7 +24,12 @@ export const enrollments = pgTable(
   {
     id: text('id').primaryKey(),
     courseId: text('course_id').notNull().references(() => courses.id),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id),
+    /** Null once the person was erased: the enrollment stays as a sales record (P11), keyed by `addressHash`. */
+    contactId: uuid('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    /** Set when the person is erased: the keyed hash that still names the buyer in the sales record. */
+    addressHash: text('address_hash'),
+    /** The payment processor's reference for the purchase (P10): removed once the withdrawal period has run out. */
+    paymentReference: text('payment_reference'),
     status: enrollmentStatusEnum('status').notNull(),
     /** P1: the person asked us to keep their data until their next course. */
     keepDataAfterCourse: boolean('keep_data_after_course').notNull().default(false),
@@ -36,5 +41,10 @@ export const enrollments = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   },
-  (t) => [index('enrollments_contact_idx').on(t.contactId), index('enrollments_course_idx').on(t.courseId, t.status)],
+  (t) => [
+    index('enrollments_contact_idx').on(t.contactId),
+    index('enrollments_course_idx').on(t.courseId, t.status),
+    index('enrollments_payment_reference_idx').on(t.enrolledAt).where(sql`${t.paymentReference} is not null`),
+    check('enrollments_person', sql`${t.contactId} is not null or ${t.addressHash} is not null`),
+  ],
 )

@@ -36,6 +36,8 @@ export const dataSubjectRequests = pgTable(
      * trigger that refuses it, not a constraint.
      */
     restrictionId: uuid('restriction_id'),
+    /** An erasure refused during an active enrollment and scheduled: carried out after this time (the course's end). */
+    eraseAfter: timestamp('erase_after', { withTimezone: true, mode: 'date' }),
     outcome: text('outcome'),
     closedAt: timestamp('closed_at', { withTimezone: true, mode: 'date' }),
     closedById: text('closed_by_id'),
@@ -51,6 +53,7 @@ export const dataSubjectRequests = pgTable(
     index('data_subject_requests_created_idx').on(t.createdAt, t.id),
     index('data_subject_requests_contact_idx').on(t.contactId),
     index('data_subject_requests_address_hash_idx').on(t.addressHash),
+    index('data_subject_requests_erase_after_idx').on(t.eraseAfter).where(sql`${t.eraseAfter} is not null and ${t.closedAt} is null`),
     check('data_subject_requests_closed', sql`(${t.status} in ('completed', 'refused')) = (${t.closedAt} is not null)`),
     check('data_subject_requests_due_limit', sql`${t.dueLimit} in ('working_days', 'one_month')`),
   ],

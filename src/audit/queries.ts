@@ -64,3 +64,13 @@ export async function findAuditEvents(db: Queryable, filter: AuditFilter) {
     .orderBy(asc(auditEvents.seq))
     .limit(filter.limit)
 }
+
+/** Erasure: the values of every entry about the person are set to null; the entries (who did what, when, to which fields) stay. */
+export async function redactValuesAbout(db: Queryable, contactId: string): Promise<number> {
+  const rows = await db
+    .update(auditPersonalValues)
+    .set({ contactId: null, changes: null })
+    .where(eq(auditPersonalValues.contactId, contactId))
+    .returning({ id: auditPersonalValues.auditEventId })
+  return rows.length
+}

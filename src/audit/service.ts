@@ -7,7 +7,7 @@ import type { Queryable } from '../../db/client.js'
 import type { Actor } from '../lib/actor.js'
 import type { FieldChange } from '../lib/diff.js'
 import { decodeSequenceCursor, encodeSequenceCursor, timeRange } from '../lib/pagination.js'
-import { findAuditEvents, insertAuditEvent } from './queries.js'
+import { findAuditEvents, insertAuditEvent, redactValuesAbout } from './queries.js'
 
 export interface AuditEntry {
   action: string
@@ -53,6 +53,15 @@ export function createAuditService({ db }: { db: Queryable }) {
         changes ? { contactId: entry.subjectId ?? null, changes: changes as Record<string, FieldChange> } : null,
       )
     },
+
+    /** When the contact with this id was erased, if it was (its contact.erased entry). */
+    async erasureOf(q: Queryable, contactId: string): Promise<Date | null> {
+      const [row] = await findAuditEvents(q, { entityType: 'contact', entityId: contactId, action: 'contact.erased', limit: 1 })
+      return row?.event.occurredAt ?? null
+    },
+
+    /** Erasure: the values of every entry about the person go; the entries stay. */
+    redactAbout: (tx: Queryable, contactId: string) => redactValuesAbout(tx, contactId),
 
     /** Every entry about a contact (the contact itself and every change about them), oldest first: the access export. */
     async entriesAbout(q: Queryable, contactId: string) {

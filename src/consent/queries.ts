@@ -110,3 +110,13 @@ export async function findNoticeByKeyVersion(db: Queryable, key: string, version
 export async function findNoticeVersions(db: Queryable, key: string): Promise<NoticeRow[]> {
   return db.select().from(notices).where(eq(notices.key, key)).orderBy(asc(notices.version))
 }
+
+/** Erasure: the events keep what proof needs (type, purpose, basis, source, time, the keyed address hash); the rest is set to null. */
+export async function redactConsentEventsOf(db: Queryable, contactId: string): Promise<number> {
+  const rows = await db
+    .update(consentEvents)
+    .set({ contactId: null, ip: null, userAgent: null, evidence: null })
+    .where(eq(consentEvents.contactId, contactId))
+    .returning({ id: consentEvents.id })
+  return rows.length
+}

@@ -19,6 +19,7 @@ import {
   findLatestGrantToList,
   findNoticeById,
   findNoticesByIds,
+  redactConsentEventsOf,
   findNoticeByKeyVersion,
   findNoticeVersions,
   insertConsentEvent,
@@ -107,6 +108,9 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
 
     /** Every event of a contact, oldest first (the decision reads which bear on a list). */
     eventsOf: (q: Queryable, contactId: string) => findContactConsentEvents(q, contactId),
+
+    /** Erasure: the person's events keep what proof needs and the keyed address hash. */
+    redactIn: (tx: Queryable, contactId: string) => redactConsentEventsOf(tx, contactId),
 
     /** The notices with these ids: what the person was shown when they consented. */
     noticesByIds: (q: Queryable, ids: string[]) => findNoticesByIds(q, ids),

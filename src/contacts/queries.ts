@@ -104,3 +104,9 @@ export async function findContactsByIds(db: Queryable, ids: string[]): Promise<C
   if (ids.length === 0) return []
   return db.select().from(contacts).where(inArray(contacts.id, ids))
 }
+
+/** Deletes the contact row (erasure); the rows that name it set their contact to null (foreign keys). */
+export async function deleteContact(db: Queryable, id: string): Promise<boolean> {
+  const deleted = await db.delete(contacts).where(eq(contacts.id, id)).returning({ id: contacts.id })
+  return deleted.length > 0
+}

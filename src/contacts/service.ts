@@ -22,6 +22,7 @@ import {
   lockContactById,
   updateContactRow,
   type ContactRow,
+  deleteContact,
 } from './queries.js'
 
 /** Attributes are free-form but bounded: they are stored on every contact row. */
@@ -111,6 +112,9 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
 
     /** The recipient a contact already read is (no query). */
     recipientOf,
+
+    /** Erasure: the contact row goes; rows that named it keep only the keyed address hash. */
+    deleteIn: (tx: Queryable, id: string) => deleteContact(tx, id),
 
     /** The recipient an address is: the contact with it if there is one, and its keyed hash either way. */
     async recipientByEmail(q: Queryable, email: string, field = 'body.email'): Promise<Recipient> {

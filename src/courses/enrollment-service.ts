@@ -17,7 +17,14 @@ import type { ListService } from '../lists/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { EnrollmentStatus, LegalBasis } from '../vocabulary.js'
-import { findContactEnrollments, findEnrollmentById, insertEnrollmentIfAbsent, updateEnrollmentRow, type EnrollmentRow } from './queries.js'
+import {
+  findContactEnrollments,
+  findEnrollmentById,
+  insertEnrollmentIfAbsent,
+  keepEnrollmentsAsSalesRecords,
+  updateEnrollmentRow,
+  type EnrollmentRow,
+} from './queries.js'
 import type { CourseService } from './service.js'
 
 /** The purpose a declined marketing offer objects to: every marketing list (scope purpose covers a kind). */
@@ -30,6 +37,7 @@ export interface EnrollmentInput {
   keepDataAfterCourse?: boolean
   marketingOptOut: boolean
   enrolledAt?: Date
+  paymentReference?: string
 }
 
 export function createEnrollmentService(deps: {
@@ -46,10 +54,10 @@ export function createEnrollmentService(deps: {
   const { db, clock, audit, contacts, consent, courses, lists, optOut, suppressions } = deps
 
   /** A declined marketing offer is an objection (art. 21): in the ledger and as a suppression. */
-  async function recordMarketingObjection(tx: Queryable, enrollment: EnrollmentRow, actor: Actor) {
+  async function recordMarketingObjection(tx: Queryable, enrollment: EnrollmentRow, contactId: string, actor: Actor) {
     const now = clock.now()
     await consent.recordEvent(tx, actor, now, {
-      contactId: enrollment.contactId,
+      contactId,
       listId: null,
       purpose: MARKETING_PURPOSE,
       type: 'objected',
@@ -57,7 +65,7 @@ export function createEnrollmentService(deps: {
       source: 'enrollment',
       evidence: `enrollment ${enrollment.id}`,
     })
-    await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, enrollment.contactId), {
+    await suppressions.suppressIn(tx, actor, now, await contacts.recipientById(tx, contactId), {
       scope: 'purpose',
       purpose: MARKETING_PURPOSE,
       reason: 'objection',
@@ -73,6 +81,7 @@ export function createEnrollmentService(deps: {
       status: input.status,
       keepDataAfterCourse: input.keepDataAfterCourse ?? false,
       marketingOptOut: input.marketingOptOut,
+      ...(input.paymentReference ? { paymentReference: input.paymentReference } : {}),
     }
     const inserted = await insertEnrollmentIfAbsent(tx, {
       ...fields,
@@ -95,7 +104,7 @@ export function createEnrollmentService(deps: {
     const endedAt = input.status === EnrollmentStatus.active ? null : (before?.endedAt ?? now)
     const enrollment = inserted ?? (await updateEnrollmentRow(tx, enrollmentId, { ...fields, endedAt, updatedAt: now }))
     if (input.status === EnrollmentStatus.active) await optOut.enrollIn(tx, contact.id, await lists.courseList(tx, course.id), actor)
-    if (input.marketingOptOut && !before?.marketingOptOut) await recordMarketingObjection(tx, enrollment, actor)
+    if (input.marketingOptOut && !before?.marketingOptOut) await recordMarketingObjection(tx, enrollment, contact.id, actor)
     // Opt-outs the course lock held back are carried out once nothing locks them.
     await optOut.applyDueDeferredIn(tx, contact.id, actor)
     const changes = before ? diffFields(before, fields) : diffFields({}, { ...fields, courseId: course.id, contactId: contact.id })
@@ -117,6 +126,9 @@ export function createEnrollmentService(deps: {
 
     /** The person's enrollments with their courses, oldest first. */
     enrollmentsOf: (q: Queryable, contactId: string) => findContactEnrollments(q, contactId),
+
+    /** Erasure: the enrollments stay as sales records (P11), named by the keyed address hash. */
+    keepAsSalesRecordsIn: (tx: Queryable, contactId: string, addressHash: string) => keepEnrollmentsAsSalesRecords(tx, contactId, addressHash),
 
     /**
      * P1, from the person: keep my data for my next course, or delete it when

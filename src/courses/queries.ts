@@ -55,3 +55,11 @@ export async function findContactEnrollments(db: Queryable, contactId: string): 
     .where(eq(enrollments.contactId, contactId))
     .orderBy(asc(enrollments.enrolledAt), asc(enrollments.id))
 }
+
+/**
+ * Erasure: the person's enrollments stay as sales records (P11), named by the
+ * keyed address hash instead of the contact. Returns them.
+ */
+export async function keepEnrollmentsAsSalesRecords(db: Queryable, contactId: string, addressHash: string): Promise<EnrollmentRow[]> {
+  return db.update(enrollments).set({ addressHash, contactId: null }).where(eq(enrollments.contactId, contactId)).returning()
+}

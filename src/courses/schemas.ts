@@ -42,7 +42,8 @@ export const Enrollment = Type.Object(
   {
     id: Type.String({ description: "The course system's own id" }),
     courseId: Type.String(),
-    contactId: Uuid,
+    contactId: Type.Union([Uuid, Type.Null()], { description: 'null once the person was erased: the enrollment stays as a sales record (P11)' }),
+    paymentReference: Type.Union([Type.String(), Type.Null()], { description: 'The payment processor’s reference; removed once the withdrawal period has run out (P10)' }),
     status: EnrollmentStatusSchema,
     keepDataAfterCourse: Type.Boolean({ description: 'The person asked to keep their data until their next course' }),
     marketingOptOut: Type.Boolean(),
@@ -75,6 +76,9 @@ export const PutEnrollmentBody = Type.Object(
       description: 'The person was offered an opt-out from marketing when the address was collected; true: they took it (recorded as an objection)',
     }),
     enrolledAt: Type.Optional(TimestampInput),
+    paymentReference: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'The payment processor’s reference for the purchase; kept until the withdrawal period has run out (P10)' }),
+    ),
   },
   {
     $id: 'EnrollmentInput',

@@ -250,3 +250,14 @@ export async function findDeliveryEvents(db: Queryable, messageIds: string[]): P
     .where(inArray(deliveryEvents.messageId, messageIds))
     .orderBy(asc(deliveryEvents.occurredAt), asc(deliveryEvents.id))
 }
+
+/** Erasure: the SMTP servers' words about these messages go (they often quote the address); the events stay. */
+export async function redactRepliesOf(db: Queryable, messageIds: string[]): Promise<number> {
+  if (messageIds.length === 0) return 0
+  const rows = await db
+    .update(deliveryEvents)
+    .set({ reply: null })
+    .where(and(inArray(deliveryEvents.messageId, messageIds), sql`${deliveryEvents.reply} is not null`))
+    .returning({ id: deliveryEvents.id })
+  return rows.length
+}

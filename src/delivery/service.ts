@@ -3,7 +3,7 @@
 // to it. The worker that empties the queue is ./worker.ts. Knows nothing of HTTP.
 import type { Queryable } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'
-import { campaignDeliveryCounts, campaignHasQueued, closeCampaignQueue, findDeliveryEvents, findQueueRow, insertQueueRow, requeueFailed } from './queries.js'
+import { campaignDeliveryCounts, campaignHasQueued, closeCampaignQueue, findDeliveryEvents, findQueueRow, insertQueueRow, redactRepliesOf, requeueFailed } from './queries.js'
 
 export type { DeliveryEventRow } from './queries.js'
 
@@ -26,6 +26,9 @@ export function createDeliveryService({ clock }: { clock: Clock }) {
 
     /** What happened at delivery to these messages, in order. */
     eventsOf: (q: Queryable, messageIds: string[]) => findDeliveryEvents(q, messageIds),
+
+    /** Erasure: the SMTP servers' replies about these messages go (they may quote the address). */
+    redactRepliesIn: (tx: Queryable, messageIds: string[]) => redactRepliesOf(tx, messageIds),
 
     /** A campaign's waiting messages end as cancelled or expired, each with its event. */
     closeCampaign: (tx: Queryable, campaignId: string, type: 'cancelled' | 'expired', includeLeased: boolean) =>

@@ -91,3 +91,8 @@ export async function countCampaignDecisions(
         group by decision, reason`,
   )
 }
+
+/** Erasure: the decisions keep the keyed address hash and lose the contact. Returns how many. */
+export async function redactLedgerOf(db: Queryable, contactId: string): Promise<number> {
+  return (await db.update(sendLedger).set({ contactId: null }).where(eq(sendLedger.contactId, contactId)).returning({ id: sendLedger.id })).length
+}

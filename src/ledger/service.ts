@@ -9,7 +9,8 @@ import { newId } from '../lib/ids.js'
 import { decodeCursor, timeRange, toPage, type Cursor } from '../lib/pagination.js'
 import type { DecisionStage } from '../vocabulary.js'
 import { countCampaignDecisions, findLedgerRows, insertLedgerRow, ledgerRowsOfMessages,
-  findLedgerRowsOfContact, type LedgerRow } from './queries.js'
+  findLedgerRowsOfContact,
+  redactLedgerOf, type LedgerRow } from './queries.js'
 
 /** One message about to be sent: its id, the stage of the send path, its recipient and what it is. */
 export interface SendDecisionInput extends DecisionRequest {
@@ -74,6 +75,9 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
 
     /** Every decision about these messages, in decision order. */
     decisionsOf: (q: Queryable, messageIds: string[]) => ledgerRowsOfMessages(q, messageIds),
+
+    /** Erasure: the decisions keep the keyed address hash and lose the contact. */
+    redactIn: (tx: Queryable, contactId: string) => redactLedgerOf(tx, contactId),
 
     /** Every decision about a contact (the access export). */
     decisionsAbout: (q: Queryable, contactId: string) => findLedgerRowsOfContact(q, contactId),

@@ -118,6 +118,10 @@ export const ErrorCode = {
   requestContactMismatch: 'request_contact_mismatch',
   /** Lifting a restriction where no restriction request put one in force. */
   noRestriction: 'no_restriction',
+  /** An erasure while the person is on a running course (course mail is part of the contract); it can be scheduled. */
+  erasureDuringEnrollment: 'erasure_during_enrollment',
+  /** A scheduled erasure needs the erasure request it carries out. */
+  scheduleNeedsRequest: 'schedule_needs_request',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -1,6 +1,6 @@
 // SQL for data-subject requests: the rows, their listing (open ones by due
 // date, or all by creation), and the daily check's requests close to their due date.
-import { and, asc, eq, isNull, lte, type SQL } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, isNull, lte, type SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { dataSubjectRequests } from '../../db/schema/index.js'
@@ -75,4 +75,24 @@ export async function findUnflaggedDueBy(db: Queryable, before: Date): Promise<R
     .where(and(isNull(t.closedAt), isNull(t.dueSoonAt), lte(t.dueAt, before)))
     .orderBy(asc(t.dueAt), asc(t.id))
     .for('update', { skipLocked: true })
+}
+
+/** Erasure: the person's requests keep type, dates, status and the hash; what was written about them goes. */
+export async function redactRequestsOf(db: Queryable, contactId: string): Promise<number> {
+  const rows = await db
+    .update(dataSubjectRequests)
+    .set({ contactId: null, details: null, outcome: null })
+    .where(eq(dataSubjectRequests.contactId, contactId))
+    .returning({ id: dataSubjectRequests.id })
+  return rows.length
+}
+
+/** Open erasure requests scheduled for a time that has come (the course that held them back is over). */
+export async function findScheduledErasuresDue(db: Queryable, now: Date): Promise<RequestRow[]> {
+  const t = dataSubjectRequests
+  return db
+    .select()
+    .from(t)
+    .where(and(isNull(t.closedAt), isNotNull(t.eraseAfter), lte(t.eraseAfter, now)))
+    .orderBy(asc(t.eraseAfter), asc(t.id))
 }

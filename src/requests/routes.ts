@@ -7,12 +7,12 @@ import { errorResponses, IdParams, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
 import { LiftSuppressionBody } from '../suppressions/schemas.js'
 import { exportPage } from './export-html.js'
-import { ContactExport, DataSubjectRequest, DataSubjectRequestPage, ExportQuery, NewDataSubjectRequest, RequestOutcomeBody, RequestQuery } from './schemas.js'
+import { ContactExport, DataSubjectRequest, EraseBody, ErasureAnswer, DataSubjectRequestPage, ExportQuery, NewDataSubjectRequest, RequestOutcomeBody, RequestQuery } from './schemas.js'
 
 const tags = ['requests']
 
 export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { requests, exports } = app.services
+  const { requests, exports, erasure } = app.services
 
   app.post('/requests', {
     config: { roles: Roles.staff },
@@ -131,6 +131,31 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // The page is the same document as text/html: outside the JSON schema the reply type is checked against.
       if (request.query.format === 'html') return (reply as unknown as FastifyReply).type('text/html; charset=utf-8').send(exportPage(data))
       return data
+    },
+  })
+
+  app.post('/contacts/:id/erase', {
+    config: { roles: Roles.admin },
+    schema: {
+      operationId: 'eraseContact',
+      summary: 'Erase a person: their data goes everywhere, proof keeps only the keyed address hash (GDPR art. 17)',
+      description:
+        'The contact, subscriptions and kept opt-outs go; consent events, send decisions, messages, delivery events, suppressions, requests and audit ' +
+        'entries stay as proof with their personal values set to null; enrollments stay as sales records (bookkeeping, P11); an erasure suppression keeps ' +
+        'the address from marketing for good. The answer says what was kept and why. Erasing again answers `already_erased`. During a running course it is ' +
+        'a 409 `erasure_during_enrollment` with `courseEndsAt`, or, with `scheduleAtCourseEnd` and the erasure `requestId`, a 202: carried out when the course is over.',
+      tags: [...tags, 'contacts'],
+      params: IdParams,
+      body: ref(EraseBody),
+      response: {
+        200: ref(ErasureAnswer, 'Erased now, or already'),
+        202: ref(ErasureAnswer, 'Scheduled for the end of the running course'),
+        ...errorResponses(404, 409, 422),
+      },
+    },
+    handler: async (request, reply) => {
+      const answer = await erasure.erase(request.params.id, request.body, request.actor)
+      return reply.code(answer.status === 'scheduled' ? 202 : 200).send(answer)
     },
   })
 }

@@ -72,6 +72,36 @@ export const RequestQuery = Type.Object(
   { additionalProperties: false },
 )
 
+export const EraseBody = Type.Object(
+  {
+    requestId: Type.Optional(Uuid),
+    scheduleAtCourseEnd: Type.Optional(
+      Type.Boolean({ description: 'During a running course: schedule the erasure for its end instead of refusing it (needs requestId)' }),
+    ),
+  },
+  { $id: 'EraseRequest', additionalProperties: false, examples: [{ requestId: '0193a5b0-4f6e-7c1a-9d2b-1e3f4a5b6c7d' }] },
+)
+
+export const ErasureAnswer = Type.Object(
+  {
+    status: Type.Unsafe<string>({ type: 'string', enum: ['erased', 'already_erased', 'scheduled'] }),
+    contactId: Uuid,
+    erasedAt: Type.Optional(Timestamp),
+    eraseAfter: Type.Optional(Timestamp),
+    requestId: Type.Optional(Uuid),
+    suppressionId: Type.Optional(Uuid),
+    removed: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Rows deleted, by kind' })),
+    redacted: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Rows kept as proof with their personal values set to null, by kind' })),
+    kept: Type.Optional(
+      Type.Array(
+        Type.Object({ records: Type.String(), count: Type.Integer(), reason: Type.String(), until: NullableTimestamp }),
+        { description: 'What stays, and why (the law, or the proof that the erasure holds)' },
+      ),
+    ),
+  },
+  { $id: 'ErasureAnswer', description: 'What an erasure removed, redacted and kept, and why' },
+)
+
 const Rows = (description: string) => Type.Array(Type.Record(Type.String(), Type.Unknown()), { description })
 
 export const ContactExport = Type.Object(
@@ -108,4 +138,4 @@ export const ExportQuery = Type.Object(
 
 export const DataSubjectRequestPage = Page('DataSubjectRequestPage', DataSubjectRequest)
 
-export const requestSchemas = [DataSubjectRequest, NewDataSubjectRequest, RequestOutcomeBody, DataSubjectRequestPage, ContactExport]
+export const requestSchemas = [DataSubjectRequest, NewDataSubjectRequest, RequestOutcomeBody, DataSubjectRequestPage, ContactExport, EraseBody, ErasureAnswer]

@@ -16,7 +16,17 @@ import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import { RequestChannel, RequestStatus, RequestType, SuppressionReason, SuppressionScope } from '../vocabulary.js'
-import { findRequest, findRequestsOfContact, findUnflaggedDueBy, insertRequest, listRequestRows, updateRequest, type RequestRow } from './queries.js'
+import {
+  findRequest,
+  findRequestsOfContact,
+  findUnflaggedDueBy,
+  insertRequest,
+  findScheduledErasuresDue,
+  listRequestRows,
+  redactRequestsOf,
+  updateRequest,
+  type RequestRow,
+} from './queries.js'
 import { dueDateFor } from './working-days.js'
 
 const DAY = 24 * 60 * 60 * 1000
@@ -245,13 +255,29 @@ export function createRequestService(deps: {
       })
     },
 
-    /** Closes an erasure request from inside the erasure's transaction. */
-    async completeErasureIn(tx: Queryable, id: string, contactId: string, outcome: string, actor: Actor): Promise<RequestRow> {
+    /** The open erasure request about this contact, locked for the erasure's transaction; refuses any other. */
+    async requireErasureRequestIn(tx: Queryable, id: string, contactId: string): Promise<RequestRow> {
       const row = requireOpen(await requireRequest(tx, id, true))
       if (row.type !== RequestType.erasure) throw new UnprocessableError('request_type_mismatch', `Request ${id} asks for ${row.type}, not erasure`)
       if (row.contactId !== contactId) throw new UnprocessableError('request_contact_mismatch', `Request ${id} is about another person`)
-      return step(tx, row, { status: RequestStatus.completed, outcome }, 'request.completed', actor, { status: RequestStatus.completed, outcome })
+      return row
     },
+
+    /** Schedules an erasure request to be carried out after `at` (the end of the course that holds it back). */
+    async scheduleErasureIn(tx: Queryable, row: RequestRow, at: Date, actor: Actor): Promise<RequestRow> {
+      const started = { status: RequestStatus.inProgress, eraseAfter: at }
+      return step(tx, row, started, 'request.erasure_scheduled', actor, { eraseAfter: at })
+    },
+
+    /** Closes an erasure request from inside the erasure's transaction, after the person's requests were redacted. */
+    closeErasureIn: (tx: Queryable, row: RequestRow, outcome: string, actor: Actor) =>
+      step(tx, row, { status: RequestStatus.completed, outcome, eraseAfter: null }, 'request.completed', actor, { status: RequestStatus.completed, outcome }),
+
+    /** Erasure requests whose scheduled time has come. */
+    scheduledErasuresDue: (q: Queryable) => findScheduledErasuresDue(q, clock.now()),
+
+    /** Erasure: what was written about the person in their requests goes; type, dates and status stay. */
+    redactIn: (tx: Queryable, contactId: string) => redactRequestsOf(tx, contactId),
 
     /** Ends a restriction (art. 18(3): the person is told before it is lifted); mail follows the rules again. */
     liftRestriction(id: string, reason: string, actor: Actor): Promise<RequestView> {

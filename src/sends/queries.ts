@@ -44,3 +44,13 @@ export async function insertSendRequest(db: Queryable, row: SendRequestRow): Pro
   const [inserted] = await db.insert(sendRequests).values(row).onConflictDoNothing().returning()
   return inserted
 }
+
+/** Erasure: the messages keep their kind, template, list and the keyed address hash; the address and the values go. Returns their ids. */
+export async function redactMessagesOf(db: Queryable, contactId: string): Promise<string[]> {
+  const rows = await db
+    .update(messages)
+    .set({ contactId: null, toAddress: null, data: null })
+    .where(eq(messages.contactId, contactId))
+    .returning({ id: messages.id })
+  return rows.map((r) => r.id)
+}

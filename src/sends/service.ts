@@ -17,7 +17,8 @@ import { newId } from '../lib/ids.js'
 import type { TemplateService } from '../templates/service.js'
 import { Locale, MessageStatus, Role, type MessageKind } from '../vocabulary.js'
 import { findMessageById, findMessagesByIds,
-  findMessagesOfContact, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
+  findMessagesOfContact,
+  redactMessagesOf, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
 
 export type { MessageRow }
 
@@ -167,6 +168,9 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
 
     /** A delivery batch's messages, in one read (in no particular order). */
     messagesByIds: (q: Queryable, ids: string[]) => findMessagesByIds(q, ids),
+
+    /** Erasure: the person's messages lose the address and the values; returns their ids. */
+    redactMessagesIn: (tx: Queryable, contactId: string) => redactMessagesOf(tx, contactId),
 
     /** Every message to a contact (the access export). */
     messagesTo: (q: Queryable, contactId: string) => findMessagesOfContact(q, contactId),

@@ -107,3 +107,13 @@ export async function findOpenDeferredUnsubscribePage(db: Queryable, page: { aft
 export async function markDeferredUnsubscribeApplied(db: Queryable, id: string, at: Date): Promise<void> {
   await db.update(deferredUnsubscribes).set({ appliedAt: at }).where(eq(deferredUnsubscribes.id, id))
 }
+
+/** Erasure: the person's subscriptions go. Returns how many. */
+export async function deleteSubscriptionsOf(db: Queryable, contactId: string): Promise<number> {
+  return (await db.delete(subscriptions).where(eq(subscriptions.contactId, contactId)).returning({ id: subscriptions.id })).length
+}
+
+/** Erasure: the person's kept opt-out wishes go. Returns how many. */
+export async function deleteDeferredUnsubscribesOf(db: Queryable, contactId: string): Promise<number> {
+  return (await db.delete(deferredUnsubscribes).where(eq(deferredUnsubscribes.contactId, contactId)).returning({ id: deferredUnsubscribes.id })).length
+}

@@ -14,6 +14,8 @@ import { decodeCursor, toPage } from '../lib/pagination.js'
 import { requireOpen, type ListService } from '../lists/service.js'
 import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../vocabulary.js'
 import {
+  deleteDeferredUnsubscribesOf,
+  deleteSubscriptionsOf,
   findContactDeferredUnsubscribes,
   findContactSubscriptions,
   findListMembers,
@@ -129,6 +131,11 @@ export function createSubscriptionService(deps: {
 
     /** The contact's course-list opt-out wishes, carried out or not, oldest first. */
     deferredUnsubscribesOf: (q: Queryable, contactId: string) => findContactDeferredUnsubscribes(q, contactId),
+
+    /** Erasure: the person's subscriptions and kept opt-out wishes go. */
+    async eraseIn(tx: Queryable, contactId: string) {
+      return { deferredUnsubscribes: await deleteDeferredUnsubscribesOf(tx, contactId), subscriptions: await deleteSubscriptionsOf(tx, contactId) }
+    },
 
     subscribe: (listId: string, input: SubscribeInput, actor: Actor) => db.transaction((tx) => subscribeIn(tx, listId, input, actor)),
 

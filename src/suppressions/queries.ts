@@ -114,3 +114,13 @@ export async function listSuppressionRows(db: Queryable, filter: SuppressionFilt
     .orderBy(asc(suppressions.createdAt), asc(suppressions.id))
     .limit(filter.limit)
 }
+
+/** Erasure: suppressions by the contact or the address lose the contact and their free-text note; scope, reason and the hash stay. */
+export async function redactSuppressionsOf(db: Queryable, contactId: string, addressHash: string): Promise<number> {
+  const rows = await db
+    .update(suppressions)
+    .set({ contactId: null, note: null })
+    .where(and(or(eq(suppressions.contactId, contactId), eq(suppressions.addressHash, addressHash)), or(sql`${suppressions.contactId} is not null`, sql`${suppressions.note} is not null`)))
+    .returning({ id: suppressions.id })
+  return rows.length
+}

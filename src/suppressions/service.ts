@@ -24,6 +24,7 @@ import {
   listSuppressionRows,
   holdRecipientSuppressions,
   lockRecipientSuppressions,
+  redactSuppressionsOf,
   updateSuppressionRow,
   type SuppressionRow,
 } from './queries.js'
@@ -162,6 +163,9 @@ export function createSuppressionService(deps: {
 
     /** Holds the addresses' suppression locks shared for the transaction: a handover to SMTP and a new suppression never overlap. */
     holdForHandover: (tx: Queryable, addressHashes: string[]) => holdRecipientSuppressions(tx, addressHashes),
+
+    /** Erasure: the person's suppressions lose the contact and their notes; they go on blocking by the keyed hash. */
+    redactIn: (tx: Queryable, recipient: { contactId: string; addressHash: string }) => redactSuppressionsOf(tx, recipient.contactId, recipient.addressHash),
 
     /** Every suppression of a person (by contact or address hash), lifted and expired ones included, oldest first. */
     suppressionsOf: (q: Queryable, recipient: Recipient) => findSuppressionsForRecipient(q, recipient),

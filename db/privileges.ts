@@ -41,6 +41,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   token_revocations: appendOnly,
   // Status changes as a request is handled; never deleted (erasure clears its free text).
   data_subject_requests: changeable,
+  // Delivery attempts and staff completing manual notices; never deleted.
+  processor_notices: changeable,
 }
 
 /** Every table the Drizzle schema defines. */

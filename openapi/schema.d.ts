@@ -794,6 +794,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/processor-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notices to third parties (P9), oldest first; open=true lists what still needs doing
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["listProcessorNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/processor-notices/{id}/done": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record that the processor was told by hand
+         * @description Roles: staff, admin.
+         */
+        post: operations["markProcessorNoticeDone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/processor-notices/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Try a failed webhook notice again, from the first attempt
+         * @description Roles: staff, admin.
+         */
+        post: operations["retryProcessorNotice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/requests": {
         parameters: {
             query?: never;
@@ -1399,6 +1461,10 @@ export interface components {
                 registerVersion: string;
                 security: string;
             };
+            /** @description Notices to third parties about the person (P9) */
+            processorNotices: {
+                [key: string]: unknown;
+            }[];
             /** @description Data-subject requests about the person */
             requests: {
                 [key: string]: unknown;
@@ -1523,6 +1589,8 @@ export interface components {
             outcome: string | null;
             /** @description Open and past its due date */
             overdue: boolean;
+            /** @description GET of one request: the notices it caused to third parties (P9), with their delivery status */
+            processorNotices?: components["schemas"]["ProcessorNotice"][];
             /** Format: date-time */
             receivedAt: string;
             /** @description A restriction request: the all-mail suppression that holds it */
@@ -1683,6 +1751,14 @@ export interface components {
                 records: string;
                 /** Format: date-time */
                 until: string | null;
+            }[];
+            /** @description The third parties told (P9): webhook notices are delivered by a job with retries, manual ones are tasks for staff */
+            notices?: {
+                /** Format: uuid */
+                id: string;
+                method: string;
+                processorId: string;
+                status: string;
             }[];
             /** @description Rows kept as proof with their personal values set to null, by kind */
             redacted?: {
@@ -2227,6 +2303,15 @@ export interface components {
             text: string;
             version: number;
         };
+        /**
+         * @example {
+         *       "note": "Deletion requested in the Stripe dashboard, ticket 4411"
+         *     }
+         */
+        NoticeDone: {
+            /** @description How the processor was told; kept in the audit log */
+            note: string;
+        };
         /** @description Every Notice, in order */
         NoticeList: {
             items: components["schemas"]["Notice"][];
@@ -2237,7 +2322,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -2339,6 +2424,43 @@ export interface components {
                 nb: string;
             };
             version: string;
+        };
+        /** @description A notice to a third party that holds the person’s data (P9) */
+        ProcessorNotice: {
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            doneById: string | null;
+            doneByName: string | null;
+            /** Format: uuid */
+            id: string;
+            lastError: string | null;
+            /** @enum {string} */
+            method: "webhook" | "manual";
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** @description How the processor knows the person; cleared once delivered or done */
+            paymentReferences: string[];
+            /** @description The processor in the processing register */
+            processorId: string;
+            requestId: string | null;
+            /**
+             * @description pending: a webhook being tried; delivered; failed after every attempt; manual: a task for staff; done: staff told them
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed" | "manual" | "done";
+            /** @enum {string} */
+            type: "erasure" | "rectification";
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description A page of ProcessorNotice items, in order */
+        ProcessorNoticePage: {
+            items: components["schemas"]["ProcessorNotice"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
         };
         /** @description A message as its recipient gets it */
         RenderedMessage: {
@@ -6046,6 +6168,244 @@ export interface operations {
             };
             /** @description The token’s role may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProcessorNotices: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+                /** @description Only pending, failed and manual ones: what still needs doing */
+                open?: boolean;
+                /** @description pending: a webhook being tried; delivered; failed after every attempt; manual: a task for staff; done: staff told them */
+                status?: "pending" | "delivered" | "failed" | "manual" | "done";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessorNoticePage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markProcessorNoticeDone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoticeDone"];
+            };
+        };
+        responses: {
+            /** @description The notice */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessorNotice"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryProcessorNotice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The notice, pending again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessorNotice"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -62,6 +62,8 @@ export interface Config {
   controllerEmail: string
   /** The processing register (art. 30), loaded and checked at start from PROCESSING_REGISTER_FILE or the one in the repo. */
   processingRegister: ProcessingRegister
+  /** The HMAC secret of each webhook processor in the register, read from the environment variable the register names. */
+  processorSecrets: Record<string, string>
   /** Calendar days before its due date that an open data-subject request is flagged as due soon. */
   requestDueSoonDays: number
   suppressionPepper: string
@@ -112,6 +114,18 @@ function readUrl(env: Env, name: string, protocols: string[]): string | undefine
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${url.protocol}`)
   }
   return raw
+}
+
+/** Every webhook processor's secret, from the variable the register names for it: a missing one stops the start. */
+function readProcessorSecrets(env: Env, register: ProcessingRegister): Record<string, string> {
+  const secrets: Record<string, string> = {}
+  for (const processor of register.processors) {
+    if (processor.notify.type !== 'webhook') continue
+    const secret = readSecret(env, processor.notify.secretEnv, 16)
+    if (!secret) throw new ConfigError(processor.notify.secretEnv, `is the webhook secret of processor "${processor.id}" in the processing register, and is not set`)
+    secrets[processor.id] = secret
+  }
+  return secrets
 }
 
 function readEmail(env: Env, name: string, fallback: string): string {
@@ -193,6 +207,7 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
   if (databaseUrl && !jwtSecret) {
     throw new ConfigError('JWT_SECRET', 'is required when DATABASE_URL is set (every instance must share it)')
   }
+  const processingRegister = loadRegister(env.PROCESSING_REGISTER_FILE ? resolve(env.PROCESSING_REGISTER_FILE) : DEFAULT_REGISTER_FILE)
   const dkimParts = ['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'].filter((n) => env[n])
   if (dkimParts.length > 0 && dkimParts.length < 3) {
     throw new ConfigError(['DKIM_DOMAIN', 'DKIM_SELECTOR', 'DKIM_PRIVATE_KEY'].find((n) => !env[n])!, 'is needed with the other DKIM_ variables')
@@ -245,7 +260,8 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     controllerName: env.CONTROLLER_NAME || 'The data controller',
     controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
     requestDueSoonDays: readInt(env, 'REQUEST_DUE_SOON_DAYS', 3, 0, 30),
-    processingRegister: loadRegister(env.PROCESSING_REGISTER_FILE ? resolve(env.PROCESSING_REGISTER_FILE) : DEFAULT_REGISTER_FILE),
+    processingRegister,
+    processorSecrets: readProcessorSecrets(env, processingRegister),
     suppressionPepper,
     marketingCustomerWindowMonths: readInt(env, 'MARKETING_CUSTOMER_WINDOW_MONTHS', 24, 1, 120),
     logLevel,

@@ -40,4 +40,10 @@ export const periodicJobs: PeriodicJob[] = [
     cron: '15 * * * *',
     run: (services) => services.erasure.eraseScheduled(systemActor),
   },
+  {
+    // P9: notices to webhook processors are delivered, and failed attempts retried with backoff.
+    name: 'deliver-processor-notices',
+    cron: '* * * * *',
+    run: (services) => services.processors.deliverDue(),
+  },
 ]

@@ -17,6 +17,8 @@ import { ledgerSchemas } from './ledger/schemas.js'
 import { pageRoutes, type PageOptions } from './pages/routes.js'
 import { processingRegisterRoutes } from './register/routes.js'
 import { registerSchemas } from './register/schemas.js'
+import { processorRoutes } from './processors/routes.js'
+import { processorSchemas } from './processors/schemas.js'
 import { requestRoutes } from './requests/routes.js'
 import { requestSchemas } from './requests/schemas.js'
 import { sendRoutes } from './sends/routes.js'
@@ -52,6 +54,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(auditRoutes)
       await v1.register(processingRegisterRoutes)
       await v1.register(requestRoutes)
+      await v1.register(processorRoutes)
     },
     { prefix: API_PREFIX },
   )
@@ -76,4 +79,5 @@ export const sharedSchemas = [
   ...auditSchemas,
   ...registerSchemas,
   ...requestSchemas,
+  ...processorSchemas,
 ]

@@ -17,6 +17,7 @@ import type { Clock } from './lib/clock.js'
 import { createListService } from './lists/service.js'
 import { createPreferencePages } from './pages/preferences.js'
 import { createUnsubscribeLinks } from './pages/unsubscribe.js'
+import { createProcessorService } from './processors/service.js'
 import { createRegisterService } from './register/service.js'
 import { createErasureService } from './requests/erasure.js'
 import { createExportService } from './requests/export.js'
@@ -48,7 +49,18 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const delivery = createDeliveryService({ clock })
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
   const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery })
-  const requests = createRequestService({ db, clock, audit, dueSoonDays: config.requestDueSoonDays, contacts, suppressions, optOut })
+  const processors = createProcessorService({ db, clock, audit, register, secrets: config.processorSecrets, contacts })
+  const requests = createRequestService({
+    db,
+    clock,
+    audit,
+    dueSoonDays: config.requestDueSoonDays,
+    contacts,
+    suppressions,
+    optOut,
+    enrollments,
+    processors,
+  })
   const exports = createExportService({
     db,
     clock,
@@ -64,8 +76,24 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     ledger,
     delivery,
     requests,
+    processors,
   })
-  const erasure = createErasureService({ db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests })
+  const erasure = createErasureService({
+    db,
+    clock,
+    audit,
+    register,
+    contacts,
+    subscriptions,
+    consent,
+    enrollments,
+    suppressions,
+    sends,
+    ledger,
+    delivery,
+    requests,
+    processors,
+  })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
   const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests })
@@ -93,6 +121,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     requests,
     exports,
     erasure,
+    processors,
   }
 }
 

@@ -122,6 +122,11 @@ export const ErrorCode = {
   erasureDuringEnrollment: 'erasure_during_enrollment',
   /** A scheduled erasure needs the erasure request it carries out. */
   scheduleNeedsRequest: 'schedule_needs_request',
+  processorNoticeNotFound: 'processor_notice_not_found',
+  /** A step on a processor notice that was delivered or done already. */
+  noticeClosed: 'notice_closed',
+  /** A retry of a notice that has not failed. */
+  noticeNotFailed: 'notice_not_failed',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -19,6 +19,7 @@ import type { LedgerService } from '../ledger/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import type { ProcessorService } from '../processors/service.js'
 import type { RegisterService } from '../register/service.js'
 import type { SendService } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
@@ -50,6 +51,8 @@ export type ErasureAnswer =
       contactId: string
       erasedAt: Date
       suppressionId: string
+      /** The third parties told (P9): a webhook notice is delivered by the job, a manual one is a task for staff. */
+      notices: { id: string; processorId: string; method: string; status: string }[]
       removed: Record<string, number>
       redacted: Record<string, number>
       kept: KeptRecords[]
@@ -71,8 +74,9 @@ export function createErasureService(deps: {
   ledger: Pick<LedgerService, 'redactIn'>
   delivery: Pick<DeliveryService, 'redactRepliesIn'>
   requests: Pick<RequestService, 'requireErasureRequestIn' | 'scheduleErasureIn' | 'closeErasureIn' | 'redactIn' | 'scheduledErasuresDue'>
+  processors: Pick<ProcessorService, 'noticeIn'>
 }) {
-  const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests } = deps
+  const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors } = deps
 
   const bookkeepingYears = () => register.register.purposes.find((p) => p.id === BOOKKEEPING_PURPOSE)?.retention.years ?? null
 
@@ -110,6 +114,13 @@ export function createErasureService(deps: {
     })
     const removedLists = await subscriptions.eraseIn(tx, contactId)
     const salesRecords = await enrollments.keepAsSalesRecordsIn(tx, contactId, recipient.addressHash)
+    const notices = await processors.noticeIn(tx, {
+      type: 'erasure',
+      requestId: request?.id ?? null,
+      contactId: null,
+      addressHash: recipient.addressHash,
+      paymentReferences: salesRecords.flatMap((e) => (e.paymentReference ? [e.paymentReference] : [])),
+    })
     const messageIds = await sends.redactMessagesIn(tx, contactId)
     const redacted = {
       consentEvents: await consent.redactIn(tx, contactId),
@@ -148,9 +159,22 @@ export function createErasureService(deps: {
       action: 'contact.erased',
       entityType: 'contact',
       entityId: contactId,
-      changes: { requestId: request?.id ?? null, suppressionId: suppression.id, removed: removedLists, redacted, kept: kept.map((k) => k.records) },
+      changes: {
+        requestId: request?.id ?? null,
+        suppressionId: suppression.id,
+        notices: notices.map((n) => n.processorId),
+        removed: removedLists,
+        redacted,
+        kept: kept.map((k) => k.records),
+      },
     })
-    return { status: 'erased', contactId, erasedAt: now, suppressionId: suppression.id, removed: { contact: 1, ...removedLists }, redacted, kept }
+    return {
+      status: 'erased',
+      contactId,
+      erasedAt: now,
+      suppressionId: suppression.id,
+      notices: notices.map((n) => ({ id: n.id, processorId: n.processorId, method: n.method, status: n.status })),
+      removed: { contact: 1, ...removedLists }, redacted, kept }
   }
 
   return {

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
-import { enumOf, NullableString, NullableTimestamp, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
+import { ProcessorNotice } from '../processors/schemas.js'
+import { enumOf, NullableString, ref, NullableTimestamp, Page, PageQuery, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
 import { ActorRole, RequestChannel, RequestStatus, RequestType } from '../vocabulary.js'
 
 const TypeSchema = enumOf(RequestType, { description: 'access (art. 15), portability (20), rectification (16), erasure (17), restriction (18), objection (21)' })
@@ -34,6 +35,9 @@ export const DataSubjectRequest = Type.Object(
     createdByName: NullableString,
     createdByRole: Type.Union([enumOf(ActorRole), Type.Null()]),
     updatedAt: Timestamp,
+    processorNotices: Type.Optional(
+      Type.Array(ref(ProcessorNotice), { description: 'GET of one request: the notices it caused to third parties (P9), with their delivery status' }),
+    ),
   },
   { $id: 'DataSubjectRequest', description: 'A request about a person’s data: when it came, when it is due, where it is' },
 )
@@ -90,6 +94,11 @@ export const ErasureAnswer = Type.Object(
     eraseAfter: Type.Optional(Timestamp),
     requestId: Type.Optional(Uuid),
     suppressionId: Type.Optional(Uuid),
+    notices: Type.Optional(
+      Type.Array(Type.Object({ id: Uuid, processorId: Type.String(), method: Type.String(), status: Type.String() }), {
+        description: 'The third parties told (P9): webhook notices are delivered by a job with retries, manual ones are tasks for staff',
+      }),
+    ),
     removed: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Rows deleted, by kind' })),
     redacted: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Rows kept as proof with their personal values set to null, by kind' })),
     kept: Type.Optional(
@@ -117,6 +126,7 @@ export const ContactExport = Type.Object(
     suppressions: Rows('Suppressions by contact or by address hash, lifted and expired ones included'),
     messages: Rows('Every message to the person, with its status, its decisions (send ledger) and its delivery events'),
     requests: Rows('Data-subject requests about the person'),
+    processorNotices: Rows('Notices to third parties about the person (P9)'),
     auditEntries: Rows('Audit log entries about the person'),
     processing: Type.Object(
       {

@@ -15,6 +15,8 @@ import { ConflictError, NotFoundError, UnprocessableError, ValidationError } fro
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
+import type { EnrollmentService } from '../courses/enrollment-service.js'
+import type { ProcessorService } from '../processors/service.js'
 import { RequestChannel, RequestStatus, RequestType, SuppressionReason, SuppressionScope } from '../vocabulary.js'
 import {
   findRequest,
@@ -69,8 +71,10 @@ export function createRequestService(deps: {
   contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientByEmail' | 'recipientOf'>
   suppressions: Pick<SuppressionService, 'suppressIn' | 'liftByIdIn'>
   optOut: Pick<OptOutService, 'objectToMarketingIn'>
+  enrollments: Pick<EnrollmentService, 'enrollmentsOf'>
+  processors: Pick<ProcessorService, 'noticeIn' | 'noticesOf'>
 }) {
-  const { db, clock, audit, dueSoonDays, contacts, suppressions, optOut } = deps
+  const { db, clock, audit, dueSoonDays, contacts, suppressions, optOut, enrollments, processors } = deps
 
   function view(row: RequestRow, now = clock.now()): RequestView {
     const open = !isClosed(row)
@@ -169,6 +173,14 @@ export function createRequestService(deps: {
           })
         }
         return {}
+      case RequestType.rectification: {
+        // P9: processors that hold the data hear of the correction (they read the current values when told).
+        const paymentReferences = row.contactId
+          ? (await enrollments.enrollmentsOf(tx, row.contactId)).flatMap(({ enrollment }) => (enrollment.paymentReference ? [enrollment.paymentReference] : []))
+          : []
+        await processors.noticeIn(tx, { type: 'rectification', requestId: row.id, contactId: row.contactId, addressHash: row.addressHash, paymentReferences })
+        return {}
+      }
       case RequestType.erasure:
         throw new ConflictError('erasure_by_erase', 'An erasure request is completed by the erasure itself: POST /v1/contacts/{id}/erase with this requestId')
       default:
@@ -198,8 +210,10 @@ export function createRequestService(deps: {
       return view(row)
     },
 
-    async getRequest(id: string): Promise<RequestView> {
-      return view(await requireRequest(db, id))
+    /** A request with the notices it caused to third parties (P9). */
+    async getRequest(id: string) {
+      const row = await requireRequest(db, id)
+      return { ...view(row), processorNotices: await processors.noticesOf(db, [id]) }
     },
 
     /** A page of requests: open or overdue ones by due date, the rest as they were received. */

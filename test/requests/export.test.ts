@@ -22,6 +22,7 @@ const EXPORTED_AS: Record<string, (e: Record<string, any>) => unknown[]> = {
   send_ledger: (e) => e.messages.flatMap((m: { decisions: unknown[] }) => m.decisions),
   audit_personal_values: (e) => e.auditEntries.filter((a: { changes: unknown }) => a.changes !== null),
   data_subject_requests: (e) => e.requests,
+  processor_notices: (e) => e.processorNotices,
 }
 
 t.test('the access export', async (t) => {

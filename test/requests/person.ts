@@ -73,6 +73,9 @@ export async function personEverywhere(app: TestApp, deliver: () => Promise<numb
   if (sent.statusCode !== 202) throw new Error(`send: ${sent.statusCode} ${sent.body}`)
   await deliver()
 
+  // A corrected phone number: a rectification request, which tells the processors (P9).
+  const rectification = await staff({ method: 'POST', url: '/v1/requests', payload: { type: 'rectification', channel: 'phone', contactId, details: `Nytt nummer ${person.phone}` } })
+  await staff({ method: 'POST', url: `/v1/requests/${rectification.json().id}/complete`, payload: { outcome: `Phone set to ${person.phone}` } })
   const request = await staff({ method: 'POST', url: '/v1/requests', payload: { type: 'access', channel: 'email', contactId, details: `Fra ${person.name}, ${person.phone}` } })
   if (request.statusCode !== 201) throw new Error(`request: ${request.statusCode} ${request.body}`)
   return { contactId, ...person, ip, userAgent, courseId, requestId: request.json().id }

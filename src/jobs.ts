@@ -41,6 +41,12 @@ export const periodicJobs: PeriodicJob[] = [
     run: (services) => services.erasure.eraseScheduled(systemActor),
   },
   {
+    // Retention (P1, P10, the register's rules): what may not be kept any longer goes; a summary goes to the audit log.
+    name: 'retention',
+    cron: '30 2 * * *',
+    run: (services) => services.retention.run(systemActor),
+  },
+  {
     // P9: notices to webhook processors are delivered, and failed attempts retried with backoff.
     name: 'deliver-processor-notices',
     cron: '* * * * *',

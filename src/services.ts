@@ -21,6 +21,7 @@ import { createProcessorService } from './processors/service.js'
 import { createRegisterService } from './register/service.js'
 import { createErasureService } from './requests/erasure.js'
 import { createExportService } from './requests/export.js'
+import { createRetentionService } from './requests/retention.js'
 import { createRequestService } from './requests/service.js'
 import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
@@ -94,6 +95,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     requests,
     processors,
   })
+  const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, requests, ledger, sends, erasure })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
   const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests })
@@ -122,6 +124,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     exports,
     erasure,
     processors,
+    retention,
   }
 }
 

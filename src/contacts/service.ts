@@ -12,6 +12,7 @@ import { NotFoundError, ValidationError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { Locale } from '../vocabulary.js'
 import {
+  deleteContact,
   findContactByEmail,
   findContactById,
   findContactsByIds,
@@ -22,7 +23,6 @@ import {
   lockContactById,
   updateContactRow,
   type ContactRow,
-  deleteContact,
 } from './queries.js'
 
 /** Attributes are free-form but bounded: they are stored on every contact row. */

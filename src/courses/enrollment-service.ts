@@ -18,7 +18,9 @@ import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { EnrollmentStatus, LegalBasis } from '../vocabulary.js'
 import {
+  clearPaymentReferencesBefore,
   findContactEnrollments,
+  findContactsPastCourseRetention,
   findEnrollmentById,
   insertEnrollmentIfAbsent,
   keepEnrollmentsAsSalesRecords,
@@ -126,6 +128,12 @@ export function createEnrollmentService(deps: {
 
     /** The person's enrollments with their courses, oldest first. */
     enrollmentsOf: (q: Queryable, contactId: string) => findContactEnrollments(q, contactId),
+
+    /** Retention (P1): contacts all of whose courses ended before `cutoff`, who did not ask to keep their data; a page after `afterId`. */
+    contactsPastCourseRetention: (q: Queryable, cutoff: Date, afterId: string | null, limit: number) => findContactsPastCourseRetention(q, cutoff, afterId, limit),
+
+    /** Retention (P10): payment references of purchases before `cutoff` go. */
+    clearPaymentReferencesIn: (tx: Queryable, cutoff: Date) => clearPaymentReferencesBefore(tx, cutoff),
 
     /** Erasure: the enrollments stay as sales records (P11), named by the keyed address hash. */
     keepAsSalesRecordsIn: (tx: Queryable, contactId: string, addressHash: string) => keepEnrollmentsAsSalesRecords(tx, contactId, addressHash),

@@ -1,5 +1,5 @@
 // SQL for courses and enrollments.
-import { asc, eq } from 'drizzle-orm'
+import { and, asc, eq, gt, isNotNull, lt, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { courses, enrollments } from '../../db/schema/index.js'
 
@@ -62,4 +62,31 @@ export async function findContactEnrollments(db: Queryable, contactId: string): 
  */
 export async function keepEnrollmentsAsSalesRecords(db: Queryable, contactId: string, addressHash: string): Promise<EnrollmentRow[]> {
   return db.update(enrollments).set({ addressHash, contactId: null }).where(eq(enrollments.contactId, contactId)).returning()
+}
+
+/**
+ * Retention (P1): contacts, after `afterId`, all of whose courses ended before
+ * `cutoff` and who never asked to keep their data until their next course.
+ */
+export async function findContactsPastCourseRetention(db: Queryable, cutoff: Date, afterId: string | null, limit: number): Promise<string[]> {
+  const rows = await db
+    .select({ contactId: enrollments.contactId })
+    .from(enrollments)
+    .innerJoin(courses, eq(courses.id, enrollments.courseId))
+    .where(and(isNotNull(enrollments.contactId), afterId ? gt(enrollments.contactId, afterId) : undefined))
+    .groupBy(enrollments.contactId)
+    .having(sql`bool_and(${courses.endsAt} < ${cutoff.toISOString()}::timestamptz and not ${enrollments.keepDataAfterCourse})`)
+    .orderBy(asc(enrollments.contactId))
+    .limit(limit)
+  return rows.map((r) => r.contactId!)
+}
+
+/** Retention (P10): payment references of purchases made before `cutoff` go. Returns how many. */
+export async function clearPaymentReferencesBefore(db: Queryable, cutoff: Date): Promise<number> {
+  const rows = await db
+    .update(enrollments)
+    .set({ paymentReference: null })
+    .where(and(isNotNull(enrollments.paymentReference), lt(enrollments.enrolledAt, cutoff)))
+    .returning({ id: enrollments.id })
+  return rows.length
 }

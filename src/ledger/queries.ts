@@ -1,7 +1,7 @@
 // SQL for the send ledger. Inserts and reads only: the database refuses
 // deletes and every change but erasure's (trigger). Delivery is not here: it
 // is work, kept in src/delivery's own tables.
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { sendLedger } from '../../db/schema/index.js'
@@ -95,4 +95,14 @@ export async function countCampaignDecisions(
 /** Erasure: the decisions keep the keyed address hash and lose the contact. Returns how many. */
 export async function redactLedgerOf(db: Queryable, contactId: string): Promise<number> {
   return (await db.update(sendLedger).set({ contactId: null }).where(eq(sendLedger.contactId, contactId)).returning({ id: sendLedger.id })).length
+}
+
+/** Retention: decisions taken before `cutoff` lose the contact; the keyed address hash stays. Returns how many. */
+export async function redactLedgerBefore(db: Queryable, cutoff: Date): Promise<number> {
+  const rows = await db
+    .update(sendLedger)
+    .set({ contactId: null })
+    .where(and(isNotNull(sendLedger.contactId), lt(sendLedger.decidedAt, cutoff)))
+    .returning({ id: sendLedger.id })
+  return rows.length
 }

@@ -8,9 +8,16 @@ import { ConflictError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor, timeRange, toPage, type Cursor } from '../lib/pagination.js'
 import type { DecisionStage } from '../vocabulary.js'
-import { countCampaignDecisions, findLedgerRows, insertLedgerRow, ledgerRowsOfMessages,
+import {
+  countCampaignDecisions,
+  findLedgerRows,
   findLedgerRowsOfContact,
-  redactLedgerOf, type LedgerRow } from './queries.js'
+  insertLedgerRow,
+  ledgerRowsOfMessages,
+  redactLedgerBefore,
+  redactLedgerOf,
+  type LedgerRow,
+} from './queries.js'
 
 /** One message about to be sent: its id, the stage of the send path, its recipient and what it is. */
 export interface SendDecisionInput extends DecisionRequest {
@@ -75,6 +82,9 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
 
     /** Every decision about these messages, in decision order. */
     decisionsOf: (q: Queryable, messageIds: string[]) => ledgerRowsOfMessages(q, messageIds),
+
+    /** Retention: decisions older than `cutoff` keep only the keyed address hash. */
+    redactBeforeIn: (tx: Queryable, cutoff: Date) => redactLedgerBefore(tx, cutoff),
 
     /** Erasure: the decisions keep the keyed address hash and lose the contact. */
     redactIn: (tx: Queryable, contactId: string) => redactLedgerOf(tx, contactId),

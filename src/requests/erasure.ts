@@ -178,6 +178,9 @@ export function createErasureService(deps: {
   }
 
   return {
+    /** Erases a person inside the caller's transaction (retention runs). */
+    eraseIn,
+
     /** Erases a person (idempotent: a second call answers already_erased); refused or scheduled during a running course. */
     erase: (contactId: string, input: EraseInput, actor: Actor) => db.transaction((tx) => eraseIn(tx, contactId, input, actor)),
 

@@ -1,6 +1,6 @@
 // SQL for messages and for the answers given to idempotency keys. Both are
 // written once (triggers); erasure alone may clear a message's personal columns.
-import { and, asc, eq, inArray } from 'drizzle-orm'
+import { and, asc, eq, inArray, isNotNull, lt, or } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { messages, sendRequests } from '../../db/schema/index.js'
 
@@ -53,4 +53,14 @@ export async function redactMessagesOf(db: Queryable, contactId: string): Promis
     .where(eq(messages.contactId, contactId))
     .returning({ id: messages.id })
   return rows.map((r) => r.id)
+}
+
+/** Retention: messages made before `cutoff` lose the contact, the address and the values. Returns how many. */
+export async function redactMessagesBefore(db: Queryable, cutoff: Date): Promise<number> {
+  const rows = await db
+    .update(messages)
+    .set({ contactId: null, toAddress: null, data: null })
+    .where(and(lt(messages.createdAt, cutoff), or(isNotNull(messages.contactId), isNotNull(messages.toAddress), isNotNull(messages.data))))
+    .returning({ id: messages.id })
+  return rows.length
 }

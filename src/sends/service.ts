@@ -16,9 +16,17 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.
 import { newId } from '../lib/ids.js'
 import type { TemplateService } from '../templates/service.js'
 import { Locale, MessageStatus, Role, type MessageKind } from '../vocabulary.js'
-import { findMessageById, findMessagesByIds,
+import {
+  findMessageById,
+  findMessagesByIds,
   findMessagesOfContact,
-  redactMessagesOf, findSendRequest, insertMessage, insertSendRequest, type MessageRow } from './queries.js'
+  findSendRequest,
+  insertMessage,
+  insertSendRequest,
+  redactMessagesBefore,
+  redactMessagesOf,
+  type MessageRow,
+} from './queries.js'
 
 export type { MessageRow }
 
@@ -168,6 +176,9 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
 
     /** A delivery batch's messages, in one read (in no particular order). */
     messagesByIds: (q: Queryable, ids: string[]) => findMessagesByIds(q, ids),
+
+    /** Retention: messages older than `cutoff` keep only the keyed address hash. */
+    redactBeforeIn: (tx: Queryable, cutoff: Date) => redactMessagesBefore(tx, cutoff),
 
     /** Erasure: the person's messages lose the address and the values; returns their ids. */
     redactMessagesIn: (tx: Queryable, contactId: string) => redactMessagesOf(tx, contactId),

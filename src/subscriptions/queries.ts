@@ -1,6 +1,6 @@
 // SQL for subscriptions (the per-list projection of the consent ledger) and
 // the opt-out wishes the course lock holds back.
-import { and, asc, eq, isNull } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { deferredUnsubscribes, subscriptions } from '../../db/schema/index.js'
@@ -116,4 +116,18 @@ export async function deleteSubscriptionsOf(db: Queryable, contactId: string): P
 /** Erasure: the person's kept opt-out wishes go. Returns how many. */
 export async function deleteDeferredUnsubscribesOf(db: Queryable, contactId: string): Promise<number> {
   return (await db.delete(deferredUnsubscribes).where(eq(deferredUnsubscribes.contactId, contactId)).returning({ id: deferredUnsubscribes.id })).length
+}
+
+/** Retention: signups still unconfirmed that were made before `cutoff`, after `afterId`, in id order. */
+export async function findStalePendingSubscriptions(db: Queryable, cutoff: Date, afterId: string | null, limit: number): Promise<SubscriptionRow[]> {
+  return db
+    .select()
+    .from(subscriptions)
+    .where(and(eq(subscriptions.status, 'pending'), lt(subscriptions.createdAt, cutoff), afterId ? gt(subscriptions.id, afterId) : undefined))
+    .orderBy(asc(subscriptions.id))
+    .limit(limit)
+}
+
+export async function deleteSubscription(db: Queryable, id: string): Promise<void> {
+  await db.delete(subscriptions).where(eq(subscriptions.id, id))
 }

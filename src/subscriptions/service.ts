@@ -15,10 +15,12 @@ import { requireOpen, type ListService } from '../lists/service.js'
 import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../vocabulary.js'
 import {
   deleteDeferredUnsubscribesOf,
+  deleteSubscription,
   deleteSubscriptionsOf,
   findContactDeferredUnsubscribes,
   findContactSubscriptions,
   findListMembers,
+  findStalePendingSubscriptions,
   findSubscription,
   insertSubscription,
   lockSubscription,
@@ -131,6 +133,12 @@ export function createSubscriptionService(deps: {
 
     /** The contact's course-list opt-out wishes, carried out or not, oldest first. */
     deferredUnsubscribesOf: (q: Queryable, contactId: string) => findContactDeferredUnsubscribes(q, contactId),
+
+    /** Retention: signups still unconfirmed that were made before `cutoff`; a page after `afterId`. */
+    stalePending: (q: Queryable, cutoff: Date, afterId: string | null, limit: number) => findStalePendingSubscriptions(q, cutoff, afterId, limit),
+
+    /** Retention: an unconfirmed signup goes. */
+    deleteIn: (tx: Queryable, id: string) => deleteSubscription(tx, id),
 
     /** Erasure: the person's subscriptions and kept opt-out wishes go. */
     async eraseIn(tx: Queryable, contactId: string) {

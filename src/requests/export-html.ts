@@ -78,6 +78,30 @@ const TEXT = {
   },
 } as const
 
+/** The stored codes, in words a person reads; a code without a word here is shown as it is. */
+const WORDS: Record<Locale, Record<string, string>> = {
+  nb: {
+    active: 'aktiv', pending: 'venter på bekreftelse', unsubscribed: 'meldt av', completed: 'fullført', cancelled: 'avbrutt',
+    granted: 'samtykke gitt', confirmed: 'samtykke bekreftet', withdrawn: 'samtykke trukket', objected: 'reservert deg',
+    form: 'skjema', link: 'lenke i e-post', staff: 'registrert av oss', import: 'import', api: 'fra et annet system', enrollment: 'kurspåmelding',
+    list: 'denne listen', global: 'all e-post utenom kurs og kvitteringer', purpose: 'et formål', 'all-mail': 'all e-post',
+    unsubscribe: 'avmelding', objection: 'reservasjon', complaint: 'klage', bounce: 'adressen virker ikke', erasure: 'sletting', manual: 'stoppet av oss', restriction: 'begrenset behandling',
+    sent: 'sendt', queued: 'i kø', deferred: 'forsinket', failed: 'feilet', bounced: 'avvist', blocked: 'ikke sendt', expired: 'utløpt',
+    subscriber: 'du selv', admin: 'oss', 'course-system': 'kurssystemet',
+    access: 'innsyn', portability: 'dataportabilitet', rectification: 'retting', objection_request: 'protest', open: 'åpen', in_progress: 'under arbeid', refused: 'avslått',
+  },
+  en: {
+    active: 'active', pending: 'waiting for confirmation', unsubscribed: 'unsubscribed', completed: 'completed', cancelled: 'cancelled',
+    granted: 'consent given', confirmed: 'consent confirmed', withdrawn: 'consent withdrawn', objected: 'objected',
+    form: 'form', link: 'link in an email', staff: 'recorded by us', import: 'import', api: 'from another system', enrollment: 'course enrollment',
+    list: 'this list', global: 'all email except course mail and receipts', purpose: 'a purpose', 'all-mail': 'all email',
+    unsubscribe: 'unsubscribe', objection: 'objection', complaint: 'complaint', bounce: 'the address does not work', erasure: 'erasure', manual: 'stopped by us', restriction: 'restricted processing',
+    sent: 'sent', queued: 'queued', deferred: 'delayed', failed: 'failed', bounced: 'rejected', blocked: 'not sent', expired: 'expired',
+    subscriber: 'you', admin: 'us', 'course-system': 'the course system',
+    access: 'access', portability: 'portability', rectification: 'correction', objection_request: 'objection', open: 'open', in_progress: 'in progress', refused: 'refused',
+  },
+}
+
 const when = (at: Date | string | null | undefined, locale: Locale) =>
   at
     ? new Intl.DateTimeFormat(locale === 'nb' ? 'nb-NO' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Oslo' }).format(new Date(at))
@@ -94,6 +118,8 @@ function table(caption: string, columns: readonly string[], rows: string[][], no
 export function exportPage(data: ContactExport): string {
   const locale = data.locale
   const t = TEXT[locale]
+  const word = (code: string) => WORDS[locale][code] ?? code
+  const listName = (id: string) => data.subscriptions.find((s) => s.listId === id)?.list?.name ?? id
   const c = data.contact
   const profile: [string, string][] = [
     [t.fields.email, c.email],
@@ -121,31 +147,31 @@ export function exportPage(data: ContactExport): string {
     table(
       t.lists,
       t.listColumns,
-      data.subscriptions.map((s) => [s.list?.name ?? s.listId, s.status, when(s.createdAt, locale), when(s.unsubscribedAt, locale)]),
+      data.subscriptions.map((s) => [s.list?.name ?? s.listId, word(s.status), when(s.createdAt, locale), when(s.unsubscribedAt, locale)]),
       t.none,
     ),
     table(
       t.consent,
       t.consentColumns,
-      data.consentEvents.map((e) => [when(e.occurredAt, locale), e.type, e.purpose, e.source, e.notice?.text ?? '']),
+      data.consentEvents.map((e) => [when(e.occurredAt, locale), word(e.type), e.listId ? listName(e.listId) : e.purpose, word(e.source), e.notice?.text ?? '']),
       t.none,
     ),
     table(
       t.courses,
       t.courseColumns,
-      data.enrollments.map((e) => [e.course.name, e.status, when(e.course.endsAt, locale), e.keepDataAfterCourse ? t.yes : t.no]),
+      data.enrollments.map((e) => [e.course.name, word(e.status), when(e.course.endsAt, locale), e.keepDataAfterCourse ? t.yes : t.no]),
       t.none,
     ),
     table(
       t.deferred,
       t.deferredColumns,
-      data.deferredUnsubscribes.map((d) => [d.listId, when(d.requestedAt, locale), when(d.appliedAt, locale)]),
+      data.deferredUnsubscribes.map((d) => [listName(d.listId), when(d.requestedAt, locale), when(d.appliedAt, locale)]),
       t.none,
     ),
     table(
       t.suppressions,
       t.suppressionColumns,
-      data.suppressions.map((s) => [when(s.createdAt, locale), s.scope, s.reason, when(s.liftedAt, locale)]),
+      data.suppressions.map((s) => [when(s.createdAt, locale), s.listId ? listName(s.listId) : word(s.scope), word(s.reason), when(s.liftedAt, locale)]),
       t.none,
     ),
     table(
@@ -153,20 +179,20 @@ export function exportPage(data: ContactExport): string {
       t.messageColumns,
       data.messages.map((m) => {
         const last = m.decisions.at(-1)
-        return [when(m.createdAt, locale), m.list?.name ?? m.kind, m.status, last ? (last.basis ? (t.bases[last.basis] ?? last.basis) : (last.reason ?? '')) : '']
+        return [when(m.createdAt, locale), m.list?.name ?? m.kind, word(m.status), last ? (last.basis ? (t.bases[last.basis] ?? last.basis) : (last.reason ?? '')) : '']
       }),
       t.none,
     ),
     table(
       t.requests,
       t.requestColumns,
-      data.requests.map((r) => [when(r.receivedAt, locale), r.type, r.dueOn, r.status, r.outcome ?? '']),
+      data.requests.map((r) => [when(r.receivedAt, locale), r.type === 'objection' ? word('objection_request') : word(r.type), r.dueOn, word(r.status), r.outcome ?? '']),
       t.none,
     ),
     table(
       t.audit,
       t.auditColumns,
-      data.auditEntries.map((a) => [when(a.occurredAt, locale), a.action, a.actorName ?? a.actorRole]),
+      data.auditEntries.map((a) => [when(a.occurredAt, locale), a.action, a.actorName ?? word(a.actorRole)]),
       t.none,
     ),
     `<h2>${escapeHtml(t.security)}</h2>\n<p>${escapeHtml(data.processing.security)}</p>`,

@@ -182,4 +182,14 @@ t.test('subscriber pages in chromium', { skip: existsSync(CHROMIUM) ? false : `n
     t.equal(await status(), 'active')
     await screenshot(page, '06-confirmed')
   })
+
+  await t.test('the access export, as the person reads it, passes the accessibility checks', async (t) => {
+    const exported = await app.as('staff')({ method: 'GET', url: `/v1/contacts/${contactId}/export?format=html` })
+    t.equal(exported.statusCode, 200)
+    await page.setContent(exported.body)
+    t.equal(await page.title(), 'Dine personopplysninger')
+    t.match(await page.textContent('body'), /Hvorfor vi behandler opplysningene/)
+    await checkAccessibility(t, page, 'the access export')
+    await screenshot(page, '07-access-export')
+  })
 })

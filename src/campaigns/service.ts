@@ -8,7 +8,6 @@
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { Config } from '../config.js'
-import type { ContactService } from '../contacts/service.js'
 import { decideMembers, listMembersAfter } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
 import type { DeliveryService } from '../delivery/service.js'

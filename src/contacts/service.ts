@@ -81,6 +81,13 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
     return contact
   }
 
+  /** The recipient an address is: the contact with it if there is one, and its keyed hash either way. */
+  async function recipientByEmail(q: Queryable, email: string, field = 'body.email'): Promise<Recipient> {
+    const parsed = validEmail(email, field)
+    const contact = await findContactByEmail(q, parsed.email)
+    return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, pepper) }
+  }
+
   const recipientOf = (contact: ContactRow): Recipient => ({ contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) })
 
   /** Creates a contact inside an open transaction. */
@@ -116,12 +123,19 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
     /** Erasure: the contact row goes; rows that named it keep only the keyed address hash. */
     deleteIn: (tx: Queryable, id: string) => deleteContact(tx, id),
 
-    /** The recipient an address is: the contact with it if there is one, and its keyed hash either way. */
-    async recipientByEmail(q: Queryable, email: string, field = 'body.email'): Promise<Recipient> {
-      const parsed = validEmail(email, field)
-      const contact = await findContactByEmail(q, parsed.email)
-      return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, pepper) }
+    /** Who a request names: a contact (by id) or an address that may belong to no contact; exactly one of them. */
+    async recipientNamed(q: Queryable, by: { email?: string; contactId?: string }, field: string): Promise<Recipient> {
+      if (by.email !== undefined && by.contactId !== undefined) {
+        throw new ValidationError([{ field, message: 'names the person twice: send email or contactId, not both' }], 'recipient_ambiguous')
+      }
+      if (by.email === undefined && by.contactId === undefined) {
+        throw new ValidationError([{ field, message: 'must name the person by email or by contactId' }], 'recipient_required')
+      }
+      return by.contactId ? recipientOf(await requireContact(q, by.contactId)) : recipientByEmail(q, by.email!, `${field}.email`)
     },
+
+    /** The recipient an address is: the contact with it if there is one, and its keyed hash either way. */
+    recipientByEmail,
 
     /**
      * Finds the contact with this address or creates it, inside an open

@@ -136,8 +136,6 @@ ${Object.entries(hidden)
 </form>`
 }
 
-const date = (d: Date, locale: Locale) => escapeHtml(localDate(d, locale))
-
 function listItem(list: PreferenceList, context: FormContext): string {
   const t = TEXT[context.locale]
   const name = list.name

@@ -11,7 +11,7 @@ import type { AuditRecorder } from '../audit/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../lib/errors.js'
+import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
@@ -68,7 +68,7 @@ export function createRequestService(deps: {
   audit: AuditRecorder
   /** Calendar days before its due date that an open request counts as due soon. */
   dueSoonDays: number
-  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientByEmail' | 'recipientOf'>
+  contacts: Pick<ContactService, 'requireContact' | 'recipientNamed' | 'recipientOf'>
   suppressions: Pick<SuppressionService, 'suppressIn' | 'liftByIdIn'>
   optOut: Pick<OptOutService, 'objectToMarketingIn'>
   enrollments: Pick<EnrollmentService, 'enrollmentsOf'>
@@ -94,16 +94,6 @@ export function createRequestService(deps: {
   function requireOpen(row: RequestRow): RequestRow {
     if (isClosed(row)) throw new ConflictError('request_closed', `The request was ${row.status} already`, { requestStatus: row.status })
     return row
-  }
-
-  async function recipientOf(q: Queryable, input: Pick<NewRequestInput, 'contactId' | 'email'>): Promise<Recipient> {
-    if (input.email !== undefined && input.contactId !== undefined) {
-      throw new ValidationError([{ field: 'body', message: 'names the person twice: send email or contactId, not both' }], 'recipient_ambiguous')
-    }
-    if (input.email === undefined && input.contactId === undefined) {
-      throw new ValidationError([{ field: 'body', message: 'must name the person by email or by contactId' }], 'recipient_required')
-    }
-    return input.contactId ? contacts.recipientById(q, input.contactId) : contacts.recipientByEmail(q, input.email!, 'body.email')
   }
 
   async function createIn(tx: Queryable, input: NewRequestInput, recipient: Recipient, actor: Actor): Promise<RequestRow> {
@@ -193,7 +183,7 @@ export function createRequestService(deps: {
 
     /** Registers a request received by staff (a letter, an email, a call). */
     async create(input: NewRequestInput, actor: Actor): Promise<RequestView> {
-      const row = await db.transaction(async (tx) => createIn(tx, input, await recipientOf(tx, input), actor))
+      const row = await db.transaction(async (tx) => createIn(tx, input, await contacts.recipientNamed(tx, input, 'body'), actor))
       return view(row)
     },
 

@@ -12,7 +12,7 @@ import { isOverriddenOnSomeList, isSuperseded, PERSONS_OWN_WORD } from '../decis
 import { toConsentEventFacts, toListFacts, toSuppressionFacts } from '../decision/facts.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../lib/errors.js'
+import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { ListService } from '../lists/service.js'
 import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
@@ -56,7 +56,7 @@ export function createSuppressionService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
-  contacts: Pick<ContactService, 'recipientById' | 'recipientByEmail'>
+  contacts: Pick<ContactService, 'recipientNamed'>
   lists: Pick<ListService, 'requireList' | 'findListsByIds'>
   consent: Pick<ConsentService, 'grantsSince' | 'grantsOf'>
 }) {
@@ -131,17 +131,6 @@ export function createSuppressionService(deps: {
     return { suppression: row, created: true }
   }
 
-  /** Who a request names: a contact (by id) or an address that may belong to no contact. */
-  async function resolveRecipient(q: Queryable, by: { email?: string; contactId?: string }, field: string): Promise<Recipient> {
-    if (by.email !== undefined && by.contactId !== undefined) {
-      throw new ValidationError([{ field, message: 'names the person twice: send email or contactId, not both' }], 'recipient_ambiguous')
-    }
-    if (by.email === undefined && by.contactId === undefined) {
-      throw new ValidationError([{ field, message: 'must name the person by email or by contactId' }], 'recipient_required')
-    }
-    return by.contactId ? contacts.recipientById(q, by.contactId) : contacts.recipientByEmail(q, by.email!, `${field}.email`)
-  }
-
   async function checkShape(tx: Queryable, input: SuppressInput, now: Date) {
     if (RESERVED_REASONS.has(input.reason)) {
       throw new UnprocessableError('reason_reserved', `${input.reason} suppressions are written by data-subject requests only (/v1/requests)`)
@@ -175,7 +164,7 @@ export function createSuppressionService(deps: {
       return db.transaction(async (tx) => {
         const now = clock.now()
         await checkShape(tx, input, now)
-        const recipient = await resolveRecipient(tx, input, 'body')
+        const recipient = await contacts.recipientNamed(tx, input, 'body')
         return suppressIn(tx, actor, now, recipient, input)
       })
     },
@@ -230,7 +219,7 @@ export function createSuppressionService(deps: {
       const limit = query.limit ?? 50
       const byPerson = query.contactId !== undefined || query.email !== undefined
       const rows = await listSuppressionRows(db, {
-        recipient: byPerson ? await resolveRecipient(db, query, 'querystring') : undefined,
+        recipient: byPerson ? await contacts.recipientNamed(db, query, 'querystring') : undefined,
         scope: query.scope,
         reason: query.reason,
         activeAt: query.active ? clock.now() : undefined,

@@ -3,7 +3,7 @@
 // server in this process, whose received messages are parsed here.
 import t from 'tap'
 import { consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
-import { build, type TestApp } from '../helper.js'
+import { build } from '../helper.js'
 import { startSmtpSink, type ReceivedMessage } from '../support/smtp-sink.js'
 
 const COURSE_FROM = 'Kurs hos Oss <kurs@example.no>'

@@ -1,5 +1,6 @@
 // buildApp(config): the one way the HTTP app is built, in production and in
 // tests alike, so validation and error handling never differ between them.
+import { SerializerSelector, type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler'
 import { Ajv } from 'ajv'
 import formatsPlugin from 'ajv-formats'
 import { sql } from 'drizzle-orm'
@@ -56,6 +57,50 @@ function requestForLog(request: { method: string; url: string; id?: unknown }) {
   return { id: request.id, method: request.method, url: names.length ? `${path}?${names.map((n) => `${n}=…`).join('&')}` : path }
 }
 
+/** Serializers by the shared schemas they resolve against, then by their own schema. */
+const serializers = new Map<string, Map<string, Serializer>>()
+
+/**
+ * Response serializers, compiled once per distinct schema. Fastify compiles
+ * one per route and status, and fast-json-stringify checks every shared schema
+ * again for each: with the problem document on every error status of every
+ * route that was two seconds of every start. The same schema, against the same
+ * shared schemas, gives the same serializer (a pure function), so it is made
+ * once per process — every app a process builds shares them.
+ */
+function oncePerSchema(): SerializerFactory {
+  const build = SerializerSelector()
+  return (externalSchemas, options) => {
+    const compile = build(externalSchemas, options)
+    const context = JSON.stringify([externalSchemas, options])
+    let compiled = serializers.get(context)
+    if (!compiled) serializers.set(context, (compiled = new Map()))
+    return (route) => {
+      const key = JSON.stringify(route.schema)
+      let serialize = compiled.get(key)
+      if (!serialize) compiled.set(key, (serialize = compile(route)))
+      return serialize
+    }
+  }
+}
+
+/**
+ * The request validators, made once per process with the shared schemas in
+ * them: the route schemas are the same objects in every app a process builds,
+ * and Ajv keeps what it compiled.
+ */
+let validators: { strict: Ajv; coercing: Ajv } | undefined
+function sharedValidators() {
+  if (!validators) {
+    validators = buildValidators()
+    for (const schema of [Problem, ...sharedSchemas]) {
+      validators.strict.addSchema(schema)
+      validators.coercing.addSchema(schema)
+    }
+  }
+  return validators
+}
+
 function buildValidators() {
   // Bodies are validated strictly: a wrong type is an error, never coerced, and
   // unknown fields are refused rather than silently dropped.
@@ -99,24 +144,19 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     // HTTP the parser refuses) are problem documents too.
     frameworkErrors: renderFrameworkError,
     clientErrorHandler: answerClientError,
+    schemaController: { compilersFactory: { buildSerializer: oncePerSchema() } },
   })
   // Only JSON bodies are spoken here (forms come with the subscriber pages): text is a 415.
   app.removeContentTypeParser('text/plain')
-  const validators = buildValidators()
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? validators.strict : validators.coercing).compile(schema),
-  )
+  const { strict, coercing } = sharedValidators()
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema))
   app.addHook('onClose', () => database.close())
 
   const clock = options.clock ?? systemClock
   app.decorate('db', database.db)
   app.decorate('services', createServices({ db: database.db, config, clock }))
 
-  for (const schema of [Problem, ...sharedSchemas]) {
-    app.addSchema(schema)
-    validators.strict.addSchema(schema)
-    validators.coercing.addSchema(schema)
-  }
+  for (const schema of [Problem, ...sharedSchemas]) app.addSchema(schema)
   await app.register(errorsPlugin)
   await app.register(inputPlugin)
   await app.register(limitsPlugin, {

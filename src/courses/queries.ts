@@ -66,7 +66,8 @@ export async function keepEnrollmentsAsSalesRecords(db: Queryable, contactId: st
 
 /**
  * Retention (P1): contacts, after `afterId`, all of whose courses ended before
- * `cutoff` and who never asked to keep their data until their next course.
+ * `cutoff`, whose last enrollment does not keep their data for a next course
+ * (a wish made on an earlier one was for the course that followed it).
  */
 export async function findContactsPastCourseRetention(db: Queryable, cutoff: Date, afterId: string | null, limit: number): Promise<string[]> {
   const rows = await db
@@ -75,7 +76,10 @@ export async function findContactsPastCourseRetention(db: Queryable, cutoff: Dat
     .innerJoin(courses, eq(courses.id, enrollments.courseId))
     .where(and(isNotNull(enrollments.contactId), afterId ? gt(enrollments.contactId, afterId) : undefined))
     .groupBy(enrollments.contactId)
-    .having(sql`bool_and(${courses.endsAt} < ${cutoff.toISOString()}::timestamptz and not ${enrollments.keepDataAfterCourse})`)
+    .having(
+      sql`bool_and(${courses.endsAt} < ${cutoff.toISOString()}::timestamptz)
+          and not (array_agg(${enrollments.keepDataAfterCourse} order by ${courses.endsAt} desc, ${enrollments.enrolledAt} desc))[1]`,
+    )
     .orderBy(asc(enrollments.contactId))
     .limit(limit)
   return rows.map((r) => r.contactId!)

@@ -52,6 +52,14 @@ t.test('retention runs', async (t) => {
 
   const finished = await enrolledOn(app, 'finished', 40)
   const keeper = await enrolledOn(app, 'keeper', 40, { keepDataAfterCourse: true })
+  // Kept their data after a first course, then took the next one, which ended too: the wish was for that course.
+  const returning = await enrolledOn(app, 'returning-first', 400, { keepDataAfterCourse: true })
+  const returningEmail = (await staff({ method: 'GET', url: `/v1/contacts/${returning}` })).json().email
+  await putCourse(app, 'course-returning-second', {
+    startsAt: new Date(app.clock.now().getTime() - 60 * DAY).toISOString(),
+    endsAt: new Date(app.clock.now().getTime() - 45 * DAY).toISOString(),
+  })
+  await putEnrollment(app, 'enrollment-returning-second', { courseId: 'course-returning-second', contact: { email: returningEmail } })
   const reader = await enrolledOn(app, 'reader', 40)
   const news = await createList(app, { kind: 'newsletter' })
   await subscribe(app, news.id, { contactId: reader, source: 'form', consent: consentPayload() })
@@ -77,7 +85,7 @@ t.test('retention runs', async (t) => {
 
   const dry = await app.app.services.retention.run(systemActor, { dryRun: true })
   t.test('a dry run lists what would go and changes nothing', async (t) => {
-    t.same(dry.courseParticipantsErased, [finished], 'the finished course participant with nothing else')
+    t.same(dry.courseParticipantsErased.sort(), [finished, returning].sort(), 'the finished course participants with nothing else, and the one whose wish was for a course now over')
     t.equal(dry.courseParticipantsKept, 1, 'the one on a newsletter is kept')
     t.same(dry.unconfirmedSignupsDeleted.sort(), [lonely.id, readerPending.id].sort())
     t.same(dry.unconfirmedPeopleErased, [lonely.contactId], 'the person whose signup was all we held')
@@ -95,6 +103,7 @@ t.test('retention runs', async (t) => {
     const done = await app.app.services.retention.run(systemActor)
     t.same({ ...done, dryRun: true }, dry)
     t.notOk(await exists(finished), 'erased')
+    t.notOk(await exists(returning), 'erased after the next course')
     t.notOk(await exists(lonely.contactId), 'erased with the signup')
     for (const kept of [keeper, reader, running, recent, veteran, paidLongAgo, paidToday, fresh.contactId]) t.ok(await exists(kept), `${kept} stays`)
     const readerLists = (await staff({ method: 'GET', url: `/v1/contacts/${reader}/subscriptions` })).json().items.map((s: { listId: string }) => s.listId)
@@ -115,7 +124,7 @@ t.test('retention runs', async (t) => {
     t.match(summary, {
       action: 'retention.run',
       actorId: 'system:scheduler',
-      changes: { courseParticipantsErased: 1, courseParticipantsKept: 1, unconfirmedSignupsDeleted: 2, unconfirmedPeopleErased: 1, paymentReferencesCleared: 1 },
+      changes: { courseParticipantsErased: 2, courseParticipantsKept: 1, unconfirmedSignupsDeleted: 2, unconfirmedPeopleErased: 1, paymentReferencesCleared: 1 },
     })
   })
 

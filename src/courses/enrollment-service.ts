@@ -108,7 +108,7 @@ export function createEnrollmentService(deps: {
     if (input.status === EnrollmentStatus.active) await optOut.enrollIn(tx, contact.id, await lists.courseList(tx, course.id), actor)
     if (input.marketingOptOut && !before?.marketingOptOut) await recordMarketingObjection(tx, enrollment, contact.id, actor)
     // Opt-outs the course lock held back are carried out once nothing locks them.
-    await optOut.applyDueDeferredIn(tx, contact.id, actor)
+    await optOut.applyDueDeferredIn(tx, contact, actor)
     const changes = before ? diffFields(before, fields) : diffFields({}, { ...fields, courseId: course.id, contactId: contact.id })
     if (Object.keys(changes).length > 0) {
       await audit.record(tx, actor, now, {

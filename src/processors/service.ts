@@ -52,7 +52,14 @@ export function createProcessorService(deps: {
 
   /** What the processor is told: what happened, and how they know the person. */
   async function payloadOf(notice: NoticeRow) {
-    const contact = notice.type === 'rectification' && notice.contactId ? await contacts.requireContact(db, notice.contactId).catch(() => null) : null
+    // A contact erased since has no current values to tell.
+    const contact =
+      notice.type === 'rectification' && notice.contactId
+        ? await contacts.requireContact(db, notice.contactId).catch((error) => {
+            if (error instanceof NotFoundError) return null
+            throw error
+          })
+        : null
     return {
       id: notice.id,
       type: notice.type,

@@ -20,6 +20,7 @@ import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import type { ProcessorService } from '../processors/service.js'
+import { findPurpose } from '../register/register.js'
 import type { RegisterService } from '../register/service.js'
 import type { SendService } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
@@ -78,16 +79,20 @@ export function createErasureService(deps: {
 }) {
   const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors } = deps
 
-  const bookkeepingYears = () => register.register.purposes.find((p) => p.id === BOOKKEEPING_PURPOSE)?.retention.years ?? null
+  const bookkeepingYears = () => findPurpose(register.register, BOOKKEEPING_PURPOSE)?.retention.years ?? null
 
   async function eraseIn(tx: Queryable, contactId: string, input: EraseInput, actor: Actor): Promise<ErasureAnswer> {
     const now = clock.now()
-    const contact = await contacts.requireContact(tx, contactId, { lock: true }).catch(async (error) => {
-      const erased = error instanceof NotFoundError ? await audit.erasureOf(tx, contactId) : null
-      if (erased) return null
+    const contact = await contacts.requireContact(tx, contactId, { lock: true }).catch((error) => {
+      if (error instanceof NotFoundError) return null
       throw error
     })
-    if (!contact) return { status: 'already_erased', contactId, erasedAt: (await audit.erasureOf(tx, contactId))! }
+    if (!contact) {
+      // Gone: answered as erased when an erasure took it, else contact_not_found.
+      const erasedAt = await audit.erasureOf(tx, contactId)
+      if (!erasedAt) throw new NotFoundError('Contact', 'contact_not_found')
+      return { status: 'already_erased', contactId, erasedAt }
+    }
     const request = input.requestId ? await requests.requireErasureRequestIn(tx, input.requestId, contactId) : null
 
     // Course mail is part of the contract (P3): no erasure while a course runs.

@@ -21,7 +21,7 @@ import type { LedgerService } from '../ledger/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import type { ListService } from '../lists/service.js'
-import { RetentionRule, type Purpose } from '../register/register.js'
+import { purposeWithRetention, RetentionRule } from '../register/register.js'
 import type { RegisterService } from '../register/service.js'
 import type { SendService } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
@@ -70,10 +70,7 @@ export function createRetentionService(deps: {
 }) {
   const { db, clock, audit, register, lists, subscriptions, enrollments, requests, ledger, sends, erasure } = deps
 
-  const ruleDays = (rule: RetentionRule): number | null => {
-    const purpose: Purpose | undefined = register.register.purposes.find((p) => p.retention.rule === rule)
-    return purpose?.retention.days ?? null
-  }
+  const ruleDays = (rule: RetentionRule): number | null => purposeWithRetention(register.register, rule)?.retention.days ?? null
 
   /** Whether the person has a relation with us besides finished courses: a list they are on, or an open request. */
   async function otherRelation(tx: Queryable, contactId: string): Promise<boolean> {

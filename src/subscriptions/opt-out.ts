@@ -7,6 +7,7 @@
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
+import type { ContactRow } from '../contacts/queries.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
 import type { DecisionService } from '../decision/service.js'
 import type { Actor } from '../lib/actor.js'
@@ -53,7 +54,7 @@ export function createOptOutService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
-  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientOf'>
+  contacts: Pick<ContactService, 'requireContact' | 'recipientOf'>
   lists: Pick<ListService, 'requireList' | 'findListsByIds'>
   consent: Pick<ConsentService, 'recordEvent'>
   suppressions: Pick<SuppressionService, 'suppressIn'>
@@ -109,19 +110,20 @@ export function createOptOutService(deps: {
     return { subscription, changed: true }
   }
 
-  /** Carries out the person's stored course-list opt-outs that nothing locks any more; returns their lists. */
-  async function applyDueDeferredIn(tx: Queryable, contactId: string, actor: Actor): Promise<string[]> {
+  /** Carries out the person's stored course-list opt-outs that nothing locks any more (the caller holds the contact locked); returns their lists. */
+  async function applyDueDeferredIn(tx: Queryable, contact: ContactRow, actor: Actor): Promise<string[]> {
+    const contactId = contact.id
     const wishes = await findOpenDeferredUnsubscribes(tx, contactId)
     const listsById = new Map((await lists.findListsByIds(tx, wishes.map((w) => w.listId))).map((l) => [l.id, l]))
     const applied: string[] = []
-    const recipient = wishes.length > 0 ? await contacts.recipientById(tx, contactId) : null
+    const recipient = contacts.recipientOf(contact)
     for (const wish of wishes) {
       const list = listsById.get(wish.listId)!
       if (await lockedUntil(tx, list, contactId)) continue
       const existing = await lockSubscription(tx, contactId, list.id)
       if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
         const input = { source: wish.source, evidence: `deferred opt-out of ${wish.requestedAt.toISOString()}` }
-        await unsubscribeNow(tx, list, existing, recipient!, input, actor)
+        await unsubscribeNow(tx, list, existing, recipient, input, actor)
       }
       await markDeferredUnsubscribeApplied(tx, wish.id, clock.now())
       applied.push(list.id)
@@ -134,10 +136,11 @@ export function createOptOutService(deps: {
    * the lock ends, and a global suppression so that no list the person is not
    * on (existing-customer marketing) reaches them either.
    */
-  async function unsubscribeAllIn(tx: Queryable, contactId: string, input: ChangeInput, actor: Actor) {
+  async function unsubscribeAllIn(tx: Queryable, contact: ContactRow, input: ChangeInput, actor: Actor) {
+    const contactId = contact.id
     const effectiveNow: { listId: string; slug: string; kind: ListKind }[] = []
     const deferred: { listId: string; slug: string; courseId: string; takesEffectAt: Date }[] = []
-    const recipient = await contacts.recipientById(tx, contactId)
+    const recipient = contacts.recipientOf(contact)
     const subscriptions = await findContactSubscriptions(tx, contactId)
     const listsById = new Map((await lists.findListsByIds(tx, subscriptions.map((s) => s.listId))).map((l) => [l.id, l]))
     for (const subscription of subscriptions) {
@@ -267,8 +270,7 @@ export function createOptOutService(deps: {
 
     unsubscribeAll: (contactId: string, input: ChangeInput, actor: Actor) =>
       db.transaction(async (tx) => {
-        await contacts.requireContact(tx, contactId, { lock: true })
-        return unsubscribeAllIn(tx, contactId, input, actor)
+        return unsubscribeAllIn(tx, await contacts.requireContact(tx, contactId, { lock: true }), input, actor)
       }),
 
     /**
@@ -287,8 +289,7 @@ export function createOptOutService(deps: {
           if (checked.has(wish.contactId)) continue
           checked.add(wish.contactId)
           applied += await db.transaction(async (tx) => {
-            await contacts.requireContact(tx, wish.contactId, { lock: true })
-            return (await applyDueDeferredIn(tx, wish.contactId, actor)).length
+            return (await applyDueDeferredIn(tx, await contacts.requireContact(tx, wish.contactId, { lock: true }), actor)).length
           })
         }
         if (page.length < SWEEP_BATCH) return applied

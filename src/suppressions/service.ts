@@ -29,9 +29,9 @@ import {
   type SuppressionRow,
 } from './queries.js'
 
-
 /** Reasons only data-subject requests write: an erasure, and a restriction of processing (art. 18). */
 const RESERVED_REASONS: ReadonlySet<SuppressionReason> = new Set([SuppressionReason.erasure, SuppressionReason.restriction])
+
 export interface SuppressInput {
   scope: SuppressionScope
   reason: SuppressionReason
@@ -95,14 +95,6 @@ export function createSuppressionService(deps: {
    * least as long, and not spoken over since). Writers for one person take
    * turns, so the same suppression sent twice at once is one row.
    */
-  async function liftIn(tx: Queryable, row: SuppressionRow, reason: string, actor: Actor): Promise<SuppressionRow> {
-    if (row.liftedAt) throw new ConflictError('suppression_already_lifted', 'This suppression was lifted already')
-    const now = clock.now()
-    const lifted = await updateSuppressionRow(tx, row.id, { liftedAt: now, liftedById: actor.id, liftedByName: actor.name, liftReason: reason })
-    await audit.record(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: row.id, subjectId: row.contactId, changes: { reason } })
-    return lifted
-  }
-
   async function suppressIn(tx: Queryable, actor: Actor, now: Date, recipient: Recipient, input: SuppressInput): Promise<SuppressionWrite> {
     await lockRecipientSuppressions(tx, recipient.addressHash)
     const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
@@ -129,6 +121,15 @@ export function createSuppressionService(deps: {
       changes: { ...shape, contactId: recipient.contactId, expiresAt: row.expiresAt },
     })
     return { suppression: row, created: true }
+  }
+
+  /** Lifts a suppression once, with the reason, audited (in the caller's transaction). */
+  async function liftIn(tx: Queryable, row: SuppressionRow, reason: string, actor: Actor): Promise<SuppressionRow> {
+    if (row.liftedAt) throw new ConflictError('suppression_already_lifted', 'This suppression was lifted already')
+    const now = clock.now()
+    const lifted = await updateSuppressionRow(tx, row.id, { liftedAt: now, liftedById: actor.id, liftedByName: actor.name, liftReason: reason })
+    await audit.record(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: row.id, subjectId: row.contactId, changes: { reason } })
+    return lifted
   }
 
   async function checkShape(tx: Queryable, input: SuppressInput, now: Date) {

@@ -5,16 +5,14 @@
 // come back later with backoff, up to a limit; a hard bounce also suppresses
 // the address for all mail. Runs in the service process by default and alone
 // with `npm run worker`. Logs message ids and outcomes, never addresses.
+// Composing a message is compose.ts; recording what the server said, outcomes.ts.
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Database, Queryable } from '../../db/client.js'
 import type { Config } from '../config.js'
 import type { LedgerService } from '../ledger/service.js'
-import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/ids.js'
-import { signLink } from '../lib/link-tokens.js'
-import { localDate } from '../lib/local-date.js'
 import type { ListRow } from '../lists/queries.js'
 import type { ListService } from '../lists/service.js'
 import type { MessageRow, SendService } from '../sends/service.js'
@@ -24,9 +22,10 @@ import { DeliveryEventType, type MessageKind } from '../vocabulary.js'
 import type { Mailer, OutgoingMessage } from './mailer.js'
 import type { CampaignService } from '../campaigns/service.js'
 import type { ContactService } from '../contacts/service.js'
-import { claimDue, deleteQueueRow, deleteQueueRows, insertDeliveryEvent, insertDeliveryEvents, lockHeldQueueRows, markHandedOver, postponeQueueRow, releaseQueueRow, type ClaimedMessage } from './queries.js'
+import { claimDue, deleteQueueRow, deleteQueueRows, insertDeliveryEvent, insertDeliveryEvents, lockHeldQueueRows, markHandedOver, releaseQueueRow, type ClaimedMessage } from './queries.js'
 import type { DeliveryService } from './service.js'
-import { readEnhancedStatus, type DeliveryOutcome } from './smtp-reply.js'
+import { composeMessage } from './compose.js'
+import { createOutcomeRecorder } from './outcomes.js'
 
 /** How long a claim holds a message by default (DELIVERY_LEASE_SECONDS): a worker that dies lets it go after this. */
 export const LEASE_MS = 5 * 60_000
@@ -43,27 +42,6 @@ const DECIDED_TOGETHER = 25
 const CHUNKS_IN_PROGRESS = 2
 /** How often an idle worker looks for work when nothing wakes it. */
 const POLL_MS = 1000
-
-/** Who records what the worker does (a hard-bounce suppression). */
-const deliveryActor: Actor = { id: 'system:delivery', name: 'Samtykke delivery', role: 'admin' }
-
-/** Waits before attempt n+1 after n temporary failures: 1, 4, 16, 64 minutes… at most 6 hours, spread ±10%. */
-export function retryDelayMs(attempts: number, random = Math.random): number {
-  const base = Math.min(6 * 60 * 60_000, 60_000 * 4 ** Math.max(0, attempts - 1))
-  return Math.round(base * (0.9 + 0.2 * random()))
-}
-
-/** The message's list headers: one-click for what can be left (RFC 8058); none for course and transactional mail. */
-export function listHeaders(kind: MessageKind, link: { unsubscribeUrl: string; mailto: string | undefined; listId: string }): Record<string, string> {
-  if (kind !== 'newsletter' && kind !== 'marketing') return {}
-  const targets = [`<${link.unsubscribeUrl}>`]
-  if (link.mailto) targets.push(`<mailto:${link.mailto}?subject=unsubscribe>`)
-  return {
-    'List-Unsubscribe': targets.join(', '),
-    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-    'List-Id': link.listId,
-  }
-}
 
 export interface WorkerDeps {
   db: Database
@@ -98,18 +76,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const host = new URL(config.publicBaseUrl).hostname
   const leaseMs = config.deliveryLeaseSeconds * 1000
-
-  /** Records the end of a message's delivery, or its postponement, with the event that says why (in `q`'s transaction). */
-  async function settleIn(q: Queryable, message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
-    await insertDeliveryEvent(q, { id: newId(), messageId: message.id, campaignId: message.campaignId, type: outcome.type, attempt, reply: outcome.reply, occurredAt: clock.now() })
-    if (retryAt) await postponeQueueRow(q, message.id, owner, retryAt)
-    else await deleteQueueRow(q, message.id, owner)
-  }
-
-  async function settle(message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
-    await db.transaction((tx) => settleIn(tx, message, attempt, outcome, retryAt))
-    log.info({ messageId: message.id, attempt, outcome: outcome.type }, 'delivery')
-  }
+  const { settleIn, settle, recordOutcome } = createOutcomeRecorder({ db, clock, config, suppressions, log, owner })
 
   /**
    * Decides again, in one transaction with the blocked event when the answer
@@ -149,59 +116,9 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     })
   }
 
-  /** The message as it goes out: rendered for its recipient, with the service's own values and headers. */
+  /** The message as it goes out, with its list from the batch's cache. */
   async function compose(message: MessageRow, template: TemplateRow, lockedUntil: Date | null, context: BatchContext): Promise<OutgoingMessage> {
-    const list: ListRow | null = message.listId ? await listOf(context, message.listId) : null
-    const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
-    // The header is RFC 8058 one-click; the link a person clicks opens the preference page, on this list.
-    const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
-    const preferencesUrl = token ? `${config.publicBaseUrl}/u/${token}` : ''
-    const rendered = await templates.render(template, message.locale, {
-      ...message.data,
-      // The service's values last: send data cannot forge a link or a sender.
-      unsubscribeUrl: preferencesUrl,
-      courseMailUntil: lockedUntil ? localDate(lockedUntil, message.locale) : '',
-      listName: list?.name ?? '',
-      controllerName: config.controllerName,
-      controllerEmail: config.controllerEmail,
-    })
-    return {
-      messageId: message.headerMessageId,
-      from: message.kind === 'course' ? config.courseMailFrom : config.mailFrom,
-      to: message.toAddress!,
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      headers: list && token ? listHeaders(message.kind, { unsubscribeUrl, mailto: config.unsubscribeMailto, listId: `<${list.slug}.${host}>` }) : {},
-    }
-  }
-
-  /**
-   * A hard bounce: no mail of any kind to this address again (until staff
-   * lift it). The note names the message and the status code, never the
-   * server's words: those often quote the address, and a note outlives erasure.
-   */
-  async function suppressBounce(q: Queryable, message: MessageRow, reply: string) {
-    await suppressions.suppressIn(q, deliveryActor, clock.now(), { contactId: message.contactId, addressHash: message.addressHash }, {
-      scope: 'all-mail',
-      reason: 'bounce',
-      note: `hard bounce (${readEnhancedStatus(reply) ?? 'no status code'}) of message ${message.id}`,
-    })
-  }
-
-  /** Records what the mailer said about one message, in `q`'s transaction: retried later, given up, bounced (and suppressed), or done. */
-  async function recordOutcome(q: Queryable, message: MessageRow, attempt: number, outcome: DeliveryOutcome): Promise<DeliveryEventType> {
-    if (outcome.type === 'deferred') {
-      if (attempt >= config.deliveryMaxAttempts) {
-        await settleIn(q, message, attempt, { type: DeliveryEventType.failed, reply: `gave up after ${attempt} attempts: ${outcome.reply}` })
-        return DeliveryEventType.failed
-      }
-      await settleIn(q, message, attempt, outcome, new Date(clock.now().getTime() + retryDelayMs(attempt)))
-      return outcome.type
-    }
-    if (outcome.type === 'bounced') await suppressBounce(q, message, outcome.reply)
-    await settleIn(q, message, attempt, outcome)
-    return outcome.type
+    return composeMessage({ config, templates, host }, message, template, message.listId ? await listOf(context, message.listId) : null, lockedUntil)
   }
 
   /**

@@ -1,0 +1,58 @@
+// A message as it goes to the SMTP server: the template rendered for its
+// recipient with the service's own values (links, sender, course-mail date),
+// and the list headers RFC 8058 asks for. Part of the delivery worker.
+import type { Config } from '../config.js'
+import { signLink } from '../lib/link-tokens.js'
+import { localDate } from '../lib/local-date.js'
+import type { ListRow } from '../lists/queries.js'
+import type { MessageRow } from '../sends/service.js'
+import type { TemplateRow, TemplateService } from '../templates/service.js'
+import type { MessageKind } from '../vocabulary.js'
+import type { OutgoingMessage } from './mailer.js'
+
+type ComposeConfig = Pick<Config, 'linkSigningKeys' | 'publicBaseUrl' | 'unsubscribeMailto' | 'courseMailFrom' | 'mailFrom' | 'controllerName' | 'controllerEmail'>
+
+/** The message's list headers: one-click for what can be left (RFC 8058); none for course and transactional mail. */
+export function listHeaders(kind: MessageKind, link: { unsubscribeUrl: string; mailto: string | undefined; listId: string }): Record<string, string> {
+  if (kind !== 'newsletter' && kind !== 'marketing') return {}
+  const targets = [`<${link.unsubscribeUrl}>`]
+  if (link.mailto) targets.push(`<mailto:${link.mailto}?subject=unsubscribe>`)
+  return {
+    'List-Unsubscribe': targets.join(', '),
+    'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    'List-Id': link.listId,
+  }
+}
+
+/** The message as it goes out: rendered for its recipient, with the service's own values and headers. */
+export async function composeMessage(
+  deps: { config: ComposeConfig; templates: Pick<TemplateService, 'render'>; host: string },
+  message: MessageRow,
+  template: TemplateRow,
+  list: ListRow | null,
+  lockedUntil: Date | null,
+): Promise<OutgoingMessage> {
+  const { config, templates, host } = deps
+  const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
+  // The header is RFC 8058 one-click; the link a person clicks opens the preference page, on this list.
+  const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
+  const preferencesUrl = token ? `${config.publicBaseUrl}/u/${token}` : ''
+  const rendered = await templates.render(template, message.locale, {
+    ...message.data,
+    // The service's values last: send data cannot forge a link or a sender.
+    unsubscribeUrl: preferencesUrl,
+    courseMailUntil: lockedUntil ? localDate(lockedUntil, message.locale) : '',
+    listName: list?.name ?? '',
+    controllerName: config.controllerName,
+    controllerEmail: config.controllerEmail,
+  })
+  return {
+    messageId: message.headerMessageId,
+    from: message.kind === 'course' ? config.courseMailFrom : config.mailFrom,
+    to: message.toAddress!,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    headers: list && token ? listHeaders(message.kind, { unsubscribeUrl, mailto: config.unsubscribeMailto, listId: `<${list.slug}.${host}>` }) : {},
+  }
+}

@@ -13,6 +13,7 @@ async function main() {
   process.once('SIGTERM', () => void close('SIGTERM'))
   process.once('SIGINT', () => void close('SIGINT'))
   await app.listen({ port: config.port, host: config.host })
+  for (const warning of config.warnings) app.log.warn(warning)
   app.log.info(
     { docs: `${config.publicBaseUrl}/docs`, database: config.databaseUrl ? 'postgres' : `pglite:${config.dataDir}` },
     'Samtykke is running',

@@ -22,6 +22,7 @@ async function main() {
   process.once('SIGTERM', () => void close('SIGTERM'))
   process.once('SIGINT', () => void close('SIGINT'))
   app.log.info({ worker: app.deliveryWorker.owner }, 'delivery worker running')
+  for (const warning of config.warnings) app.log.warn(warning)
 }
 
 main().catch((error) => {

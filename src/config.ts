@@ -58,6 +58,11 @@ export interface Config {
   deliveryMaxAttempts: number
   /** How long a worker's claim on messages (and on a campaign's fan-out) holds: a worker that dies lets them go after this. */
   deliveryLeaseSeconds: number
+  /** NODE_ENV=production: the checks that keep real mail honest (https links, a named controller) stop the start instead of warning. */
+  production: boolean
+  /** What a development start should hear once (http links, an unnamed controller); in production each of these stops the start. */
+  warnings: string[]
+  /** Who the mail and pages name as the sender and data controller (CONTROLLER_NAME, else MAIL_FROM's display name). */
   controllerName: string
   controllerEmail: string
   /** The processing register (art. 30), loaded and checked at start from PROCESSING_REGISTER_FILE or the one in the repo. */
@@ -174,7 +179,6 @@ function readSecret(env: Env, name: string, minLength: number): string | undefin
   return raw
 }
 
-/** Parses the environment; pure apart from reading `env`. */
 /** `id:secret` pairs separated by commas; each secret 32+ characters. */
 function readSigningKeys(env: Env, name: string): { id: string; secret: string }[] | undefined {
   const raw = env[name]
@@ -192,6 +196,38 @@ function readSigningKeys(env: Env, name: string): { id: string; secret: string }
   return keys
 }
 
+const DEFAULT_MAIL_FROM = 'Samtykke <no-reply@localhost.localdomain>'
+const DEFAULT_CONTROLLER_EMAIL = 'privacy@localhost.localdomain'
+
+/** The display name of a `Name <address>` sender, unquoted; null for a bare address. */
+function displayNameOf(sender: string): string | null {
+  const name = /^\s*"?([^"<]*?)"?\s*<[^>]+>\s*$/.exec(sender)?.[1]?.trim()
+  return name ? name : null
+}
+
+/**
+ * What the defaults would get wrong in real mail: one-click unsubscribe
+ * (RFC 8058) links over plain http, which mailbox providers do not honour, and
+ * a sender and controller nobody named ("Nyhetsbrev fra Samtykke" from
+ * localhost). In production the first stops the start with one line naming
+ * its variable; in development each is said once at start.
+ */
+function checkRealMail(env: Env, publicBaseUrl: string | undefined, controllerName: string, production: boolean): string[] {
+  const problems: [variable: string, problem: string][] = []
+  if (!publicBaseUrl) {
+    problems.push(['PUBLIC_BASE_URL', 'is not set: links in mail point to localhost over http, and mail clients honour one-click unsubscribe (RFC 8058) only over https'])
+  } else if (new URL(publicBaseUrl).protocol !== 'https:') {
+    problems.push(['PUBLIC_BASE_URL', `is ${publicBaseUrl}: mail clients honour one-click unsubscribe (RFC 8058) only over https`])
+  }
+  if (!env.CONTROLLER_NAME) problems.push(['CONTROLLER_NAME', `is not set: mail and pages name the sender and data controller "${controllerName}"`])
+  if (!env.MAIL_FROM) problems.push(['MAIL_FROM', `is not set: mail goes from ${DEFAULT_MAIL_FROM}`])
+  if (!env.CONTROLLER_EMAIL) problems.push(['CONTROLLER_EMAIL', `is not set: mail and pages give ${DEFAULT_CONTROLLER_EMAIL} for privacy requests`])
+  const [first] = problems
+  if (production && first) throw new ConfigError(first[0], `${first[1]}, and NODE_ENV=production does not start without it`)
+  return problems.map(([variable, problem]) => `${variable} ${problem} (fine for trying it out; set it before sending real mail)`)
+}
+
+/** Parses the environment; pure apart from reading `env`. */
 export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPepper' | 'linkSigningKeys'> & {
   jwtSecret: string | undefined
   suppressionPepper: string | undefined
@@ -221,7 +257,12 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
   }
   const port = readInt(env, 'PORT', 3000, 0, 65535)
   const host = env.HOST || '127.0.0.1'
-  const publicBaseUrl = readUrl(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}`
+  const configuredBaseUrl = readUrl(env, 'PUBLIC_BASE_URL', ['http:', 'https:'])
+  const publicBaseUrl = configuredBaseUrl ?? `http://localhost:${port}`
+  const production = env.NODE_ENV === 'production'
+  const mailFrom = readEmail(env, 'MAIL_FROM', DEFAULT_MAIL_FROM)
+  const controllerName = env.CONTROLLER_NAME || displayNameOf(mailFrom) || 'Samtykke'
+  const warnings = checkRealMail(env, configuredBaseUrl, controllerName, production)
   const logLevel = env.LOG_LEVEL || 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent`)
@@ -245,8 +286,8 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     trustProxy: readProxies(env, 'TRUST_PROXY'),
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
     smtpUrl: readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
-    mailFrom: readEmail(env, 'MAIL_FROM', 'Samtykke <no-reply@localhost.localdomain>'),
-    courseMailFrom: readEmail(env, 'COURSE_MAIL_FROM', env.MAIL_FROM || 'Samtykke <no-reply@localhost.localdomain>'),
+    mailFrom,
+    courseMailFrom: readEmail(env, 'COURSE_MAIL_FROM', mailFrom),
     smtpRatePerSecond: readInt(env, 'SMTP_RATE_PER_SECOND', 50, 1, 100_000),
     smtpMaxConnections: readInt(env, 'SMTP_MAX_CONNECTIONS', 5, 1, 100),
     dkim: dkimParts.length === 3
@@ -257,8 +298,10 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     runWorkers: readBoolean(env, 'RUN_WORKERS', true),
     deliveryMaxAttempts: readInt(env, 'DELIVERY_MAX_ATTEMPTS', 8, 1, 100),
     deliveryLeaseSeconds: readInt(env, 'DELIVERY_LEASE_SECONDS', 300, 5, 86_400),
-    controllerName: env.CONTROLLER_NAME || 'The data controller',
-    controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', 'privacy@localhost.localdomain'),
+    production,
+    warnings,
+    controllerName,
+    controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', DEFAULT_CONTROLLER_EMAIL),
     requestDueSoonDays: readInt(env, 'REQUEST_DUE_SOON_DAYS', 3, 0, 30),
     processingRegister,
     processorSecrets: readProcessorSecrets(env, processingRegister),

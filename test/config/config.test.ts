@@ -23,7 +23,16 @@ function thrown(fn: () => unknown): unknown {
   return undefined
 }
 
-const bad: [string, Record<string, string>][] = [
+/** What production needs so that real mail tells the truth: https links, and a named sender and controller. */
+const REAL_MAIL = {
+  NODE_ENV: 'production',
+  PUBLIC_BASE_URL: 'https://post.kurs.example',
+  CONTROLLER_NAME: 'Kurs AS',
+  MAIL_FROM: 'Kurs AS <post@kurs.example>',
+  CONTROLLER_EMAIL: 'personvern@kurs.example',
+}
+
+const bad: [string, Record<string, string | undefined>][] = [
   ['PORT is not a number', { PORT: 'abc' }],
   ['PORT is negative', { PORT: '-1' }],
   ['PORT is out of range', { PORT: '65536' }],
@@ -67,6 +76,11 @@ const bad: [string, Record<string, string>][] = [
   ['COURSE_MAIL_FROM is not an address', { COURSE_MAIL_FROM: 'Kurs' }],
   ['UNSUBSCRIBE_MAILTO is not an address', { UNSUBSCRIBE_MAILTO: 'unsubscribe' }],
   ['RUN_WORKERS is not a boolean', { RUN_WORKERS: 'sometimes' }],
+  ['PUBLIC_BASE_URL is plain http in production', { ...REAL_MAIL, PUBLIC_BASE_URL: 'http://post.kurs.example' }],
+  ['PUBLIC_BASE_URL is not set in production', { ...REAL_MAIL, PUBLIC_BASE_URL: '' }],
+  ['CONTROLLER_NAME is not set in production', { ...REAL_MAIL, CONTROLLER_NAME: '' }],
+  ['MAIL_FROM is not set in production', { ...REAL_MAIL, MAIL_FROM: undefined }],
+  ['CONTROLLER_EMAIL is not set in production', { ...REAL_MAIL, CONTROLLER_EMAIL: undefined }],
 ]
 
 for (const [what, env] of bad) {
@@ -111,6 +125,40 @@ t.test('without any variables the embedded defaults apply', async (t) => {
     authFailureLimitPerMinute: 10,
     trustProxy: false,
   })
+})
+
+t.test('production starts with https links and a named sender and controller, and says nothing about them', async (t) => {
+  const config = parseConfig(REAL_MAIL)
+  t.equal(config.production, true)
+  t.same(config.warnings, [])
+  t.equal(config.controllerName, 'Kurs AS')
+  t.equal(config.publicBaseUrl, 'https://post.kurs.example')
+})
+
+t.test('in production a missing or plain-http setting stops the start naming production as the reason', async (t) => {
+  const error = thrown(() => parseConfig({ ...REAL_MAIL, PUBLIC_BASE_URL: 'http://post.kurs.example' }))
+  t.match((error as Error).message, /^PUBLIC_BASE_URL: is http:\/\/post\.kurs\.example: .*RFC 8058.*https.*NODE_ENV=production/)
+})
+
+t.test('in development each setting real mail needs is one warning naming its variable, and none once set', async (t) => {
+  const unset = parseConfig({})
+  t.equal(unset.production, false)
+  t.same(
+    unset.warnings.map((w) => w.split(' ')[0]),
+    ['PUBLIC_BASE_URL', 'CONTROLLER_NAME', 'MAIL_FROM', 'CONTROLLER_EMAIL'],
+  )
+  for (const warning of unset.warnings) t.notMatch(warning, /\n/, 'one line')
+  t.match(parseConfig({ PUBLIC_BASE_URL: 'http://localhost:3000' }).warnings[0], /^PUBLIC_BASE_URL is http:\/\/localhost:3000: .*only over https/)
+  const { NODE_ENV: _, ...development } = REAL_MAIL
+  t.same(parseConfig(development).warnings, [])
+})
+
+t.test('the controller is named by CONTROLLER_NAME, else by the name in MAIL_FROM, never "The data controller"', async (t) => {
+  t.equal(parseConfig({}).controllerName, 'Samtykke')
+  t.equal(parseConfig({ MAIL_FROM: '"Yoga og Pust AS" <post@yoga.example>' }).controllerName, 'Yoga og Pust AS')
+  t.equal(parseConfig({ MAIL_FROM: 'post@yoga.example' }).controllerName, 'Samtykke')
+  t.equal(parseConfig({ MAIL_FROM: 'Yoga <post@yoga.example>', CONTROLLER_NAME: 'Yoga og Pust AS' }).controllerName, 'Yoga og Pust AS')
+  t.equal(parseConfig({ MAIL_FROM: 'Yoga <post@yoga.example>' }).courseMailFrom, 'Yoga <post@yoga.example>', 'course mail goes from MAIL_FROM unless told otherwise')
 })
 
 t.test('values are read and normalised', async (t) => {

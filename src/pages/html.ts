@@ -48,7 +48,7 @@ export function page(locale: Locale, title: string, body: string): string {
 <meta name="robots" content="noindex">
 <title>${escapeHtml(title)}</title>
 <style>
-body { font-family: system-ui, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+body { font-family: system-ui, -apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
 button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem; background: #1d4e89; color: #fff; cursor: pointer; }
 button.secondary { background: #fff; color: #1d4e89; border: 2px solid #1d4e89; }
 :focus-visible { outline: 3px solid #b35900; outline-offset: 2px; }

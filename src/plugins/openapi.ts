@@ -1,9 +1,10 @@
 // The OpenAPI 3.1 document is generated from the route schemas (the routes are
-// the spec), served at /openapi.json with a docs UI at /docs, and committed to
-// openapi/ with the client types generated from it, where CI checks both for
-// drift and lints the spec with Spectral. Each route documents the errors
-// only it can answer; the ones every route of a kind can answer (400 and 429
-// always, 401 and 403 with roles, 413 and 415 with a body) are added here, once.
+// the spec), served at /openapi.json with a docs UI at /docs that loads nothing
+// from other servers, and committed to openapi/ with the client types
+// generated from it, where CI checks both for drift and lints the spec with
+// Spectral. Each route documents the errors only it can answer; the ones every
+// route of a kind can answer (400 and 429 always, 401 and 403 with roles, 413
+// and 415 with a body) are added here, once.
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
@@ -78,7 +79,13 @@ export default fp(
       // Shared schemas keep their $id as their component name.
       refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     })
-    await app.register(swaggerUi, { routePrefix: '/docs', theme: { title: 'Samtykke API' } })
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      theme: { title: 'Samtykke API' },
+      // Swagger UI's own default sends the spec's address to validator.swagger.io for a badge;
+      // the plugin turns that off today, and saying so here keeps it off: the docs load nothing from elsewhere.
+      uiConfig: { validatorUrl: null },
+    })
     app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
   },
   { name: 'openapi' },

@@ -206,7 +206,7 @@ export function exportPage(data: ContactExport): string {
 <meta name="robots" content="noindex">
 <title>${escapeHtml(t.title)}</title>
 <style>
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+body { font-family: system-ui, -apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
 th, td { border: 1px solid #c8c8c8; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #eef3f9; }

@@ -5,8 +5,10 @@
 // It owns the files under mjml/: layout, partials and the shipped templates.
 // It must stay pure of the database and HTTP: callers load versions and values
 // and pass them in. What staff write is untrusted, so nothing in a template may
-// read files (mj-include, partials), print a value unescaped ({{{x}}}, {{&x}})
-// or call a helper beyond the built-in if, unless, each, with and lookup.
+// read files (mj-include, partials), print a value unescaped ({{{x}}}, {{&x}}),
+// call a helper beyond the built-in if, unless, each, with and lookup, or load
+// fonts or styles from elsewhere: an opened message tells no third party who
+// read it, so mail uses the layout's system fonts and MJML imports no web font.
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,7 +16,7 @@ import { compile as compileHtmlToText } from 'html-to-text'
 import type mjml2htmlType from 'mjml'
 import { UnprocessableError } from '../lib/errors.js'
 import { Locale, MessageKind, valuesOf } from '../vocabulary.js'
-import { analyseHandlebars, checkBodyStructure, handlebars, HANDLEBARS_OPTIONS, refuseIncludes, type TemplateProblem } from './source-rules.js'
+import { analyseHandlebars, checkBodyStructure, handlebars, HANDLEBARS_OPTIONS, refuseIncludes, refuseRemoteStyles, type TemplateProblem } from './source-rules.js'
 
 export type { Locale }
 export type TemplateKind = MessageKind
@@ -23,8 +25,11 @@ const LOCALES = valuesOf(Locale)
 const DEFAULT_LOCALE: Locale = 'nb'
 const KINDS = valuesOf(MessageKind)
 
+/** The message's subject as its recipient gets it, filled by renderMessage itself: the layout's HTML <title>. */
+const SUBJECT_VARIABLE = 'messageSubject'
+
 /** Names the service fills itself for every message; a template may use them without the send supplying them. */
-export const SERVICE_VARIABLES: readonly string[] = ['controllerEmail', 'controllerName', 'courseMailUntil', 'listName', 'unsubscribeUrl']
+export const SERVICE_VARIABLES: readonly string[] = ['controllerEmail', 'controllerName', 'courseMailUntil', 'listName', SUBJECT_VARIABLE, 'preferencesUrl']
 
 /** One template version as staff submit it: per locale an MJML body (mj-sections only) and a subject. */
 export interface TemplateSource {
@@ -129,13 +134,23 @@ function checkSources(input: TemplateSource): { problems: LocatedProblem[]; path
       }
       const included = refuseIncludes(source)
       const shape = part === 'body' && included.length === 0 ? checkBodyStructure(source) : []
+      const remote = part === 'body' ? refuseRemoteStyles(source) : []
       const analysis = analyseHandlebars(source)
-      const found = [...included, ...shape, ...analysis.problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+      const circular = part === 'subject' ? refuseSubjectInSubject(source, analysis.paths) : []
+      const found = [...included, ...shape, ...remote, ...analysis.problems, ...circular].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
       for (const problem of found) problems.push({ locale, part, ...problem })
       paths.push(...analysis.paths)
     }
   }
   return { problems, paths }
+}
+
+/** The subject is what {{messageSubject}} holds, so a subject cannot use it. */
+function refuseSubjectInSubject(subject: string, paths: string[][]): TemplateProblem[] {
+  if (!paths.some((parts) => parts[0] === SUBJECT_VARIABLE)) return []
+  const at = subject.indexOf(SUBJECT_VARIABLE)
+  const line = at === -1 ? null : subject.slice(0, at).split('\n').length
+  return [{ line, message: `{{${SUBJECT_VARIABLE}}} is the subject itself, for the body and the HTML title; a subject cannot use it` }]
 }
 
 const topLevelNames = (paths: string[][]) =>
@@ -151,6 +166,15 @@ type MJMLParseError = Awaited<ReturnType<typeof mjml2htmlType>>['errors'][number
 let mjmlModule: Promise<typeof mjml2htmlType> | undefined
 const loadMjml = () => (mjmlModule ??= import('mjml').then((m) => m.default))
 
+/**
+ * The options of every MJML run. `fonts` is MJML's list of web fonts it links
+ * from Google whenever a font-family names one of them (Open Sans, Droid Sans,
+ * Lato, Roboto, Ubuntu by default), which would make every opened message
+ * tell Google who read it: there is none. A new object each run, since an
+ * mj-font element adds itself to the object it is given.
+ */
+const mjmlOptions = (validationLevel: 'strict' | 'soft') => ({ validationLevel, ignoreIncludes: true, fonts: {} })
+
 const isValidationError = (error: unknown): error is { errors: MJMLParseError[] } =>
   typeof error === 'object' && error !== null && Array.isArray((error as { errors?: unknown }).errors)
 
@@ -159,7 +183,7 @@ async function validateMjml(kind: TemplateKind, locale: Locale, body: string): P
   const document = assembleDocument(kind, locale, body)
   let errors: MJMLParseError[] = []
   try {
-    await (await loadMjml())(document.mjml, { validationLevel: 'strict', ignoreIncludes: true })
+    await (await loadMjml())(document.mjml, mjmlOptions('strict'))
   } catch (error) {
     if (!isValidationError(error)) throw error
     errors = error.errors
@@ -228,7 +252,7 @@ let versionsCompiled = 0
 export const compiledVersionCount = () => versionsCompiled
 
 async function compileLocale(kind: TemplateKind, locale: Locale, subject: string, body: string): Promise<CompiledLocale> {
-  const { html } = await (await loadMjml())(assembleDocument(kind, locale, body).mjml, { validationLevel: 'soft', ignoreIncludes: true })
+  const { html } = await (await loadMjml())(assembleDocument(kind, locale, body).mjml, mjmlOptions('soft'))
   const htmlAnalysis = analyseHandlebars(html)
   if (htmlAnalysis.problems.length > 0) {
     throw new InvalidTemplateError(htmlAnalysis.problems.map((p) => ({ ...p, locale, part: 'body', message: `After MJML: ${p.message}` })))
@@ -320,17 +344,20 @@ const toHeaderLine = (text: string) => text.replace(/[\p{Cc}\u2028\u2029]+/gu, '
 /**
  * Fills one message in `locale`, or in nb, or in whichever locale the version
  * has. HTML-escapes every value in the HTML; the subject is not HTML, so it is
- * not escaped but kept to one line. Throws MissingVariablesError naming every
- * value the chosen locale uses that `values` lacks or holds as null.
+ * not escaped but kept to one line, and it is filled first: the HTML gets it
+ * as messageSubject (its <title>), whatever `values` holds under that name.
+ * Throws MissingVariablesError naming every value the chosen locale uses that
+ * `values` lacks or holds as null.
  */
 export function renderMessage(compiled: CompiledTemplate, locale: Locale, values: Record<string, unknown>): { locale: Locale; subject: string; html: string; text: string } {
   const chosen = [locale, DEFAULT_LOCALE, ...compiled.locales].find((candidate) => compiled.byLocale.has(candidate))
   const parts = chosen === undefined ? undefined : compiled.byLocale.get(chosen)
   if (chosen === undefined || parts === undefined) throw new Error('The compiled template has no locale')
-  const missing = parts.requires.filter((path) => isMissing(valueAt(values, path))).map((path) => path.join('.'))
+  const missing = parts.requires.filter((path) => path[0] !== SUBJECT_VARIABLE && isMissing(valueAt(values, path))).map((path) => path.join('.'))
   if (missing.length > 0) throw new MissingVariablesError([...new Set(missing)].sort())
-  const html = fill(parts.html, values)
-  return { locale: chosen, subject: toHeaderLine(fill(parts.subject, values)), html, text: toPlainText(html) }
+  const subject = toHeaderLine(fill(parts.subject, values))
+  const html = fill(parts.html, { ...values, [SUBJECT_VARIABLE]: subject })
+  return { locale: chosen, subject, html, text: toPlainText(html) }
 }
 
 // ---- The shipped defaults ----

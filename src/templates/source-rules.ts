@@ -1,8 +1,9 @@
 // The rules for what staff submit as a template, checked without MJML: the
 // body's shape (mj-sections only, nothing MJML's parser would silently drop),
-// no mj-include, and Handlebars that prints values escaped and calls only the
-// built-in helpers. Also the Handlebars environment templates are compiled in,
-// so the rules and the compiler cannot drift apart. Used by ./render.ts.
+// no mj-include, no web fonts or remote stylesheets, and Handlebars that
+// prints values escaped and calls only the built-in helpers. Also the
+// Handlebars environment templates are compiled in, so the rules and the
+// compiler cannot drift apart. Used by ./render.ts.
 import Handlebars from 'handlebars'
 
 export interface TemplateProblem {
@@ -211,4 +212,78 @@ export function refuseIncludes(source: string): TemplateProblem[] {
     problems.push({ line: lineAt(source, match.index ?? 0), message: '<mj-include> is not allowed: it reads files on the server' })
   }
   return problems
+}
+
+const WHY_NO_REMOTE_STYLES = "Web fonts and remote stylesheets make every opened message tell a third party who read it; use the layout's system fonts"
+
+/** A character reference's or CSS escape's character; a line break becomes a space, so decoded text keeps its line count. */
+const decodedChar = (codePoint: number) => {
+  const char = codePoint > 0 && codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : '\ufffd'
+  return /[\r\n\f]/.test(char) ? ' ' : char
+}
+const NAMED_REFERENCES: Record<string, string> = { quot: '"', apos: "'", amp: '&', lt: '<', gt: '>', colon: ':', sol: '/', bsol: '\\', lpar: '(', rpar: ')', commat: '@', period: '.', newline: ' ', tab: ' ' }
+
+/**
+ * CSS as a mail client reads it: character references decoded (they are, in
+ * a style attribute, before the CSS is parsed) and CSS escapes too, so
+ * `u\72l(` or `&#64;import` hide nothing. Line breaks stay where they were.
+ */
+function readableCss(css: string): string {
+  return css
+    .replace(/&#x([0-9a-f]+);?|&#(\d+);?|&([a-z]+);/gi, (whole, hex?: string, decimal?: string, name?: string) => {
+      if (hex !== undefined) return decodedChar(parseInt(hex, 16))
+      if (decimal !== undefined) return decodedChar(Number(decimal))
+      return NAMED_REFERENCES[(name ?? '').toLowerCase()] ?? whole
+    })
+    .replace(/\\([0-9a-f]{1,6})([ \t\n])?|\\([^\n0-9a-f])/gi, (_whole, hex?: string, space?: string, char?: string) =>
+      hex !== undefined ? decodedChar(parseInt(hex, 16)) + (space === '\n' ? '\n' : '') : (char ?? ''),
+    )
+}
+
+/** The CSS in a body: style elements (HTML's and mj-style) and style attributes, each with the offset it starts at. */
+function cssIn(body: string): { css: string; offset: number }[] {
+  const found: { css: string; offset: number }[] = []
+  for (const match of body.matchAll(/<((?:mj-)?style)\b[^>]*>([\s\S]*?)(?:<\/\1\s*>|$)/gi)) {
+    // The opening tag ends at its first '>', as the pattern reads it.
+    found.push({ css: match[2] ?? '', offset: (match.index ?? 0) + match[0].indexOf('>') + 1 })
+  }
+  for (const match of body.matchAll(/\sstyle\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi)) {
+    const value = match[1] ?? ''
+    found.push({ css: value, offset: (match.index ?? 0) + match[0].length - value.length })
+  }
+  return found
+}
+
+/** A url() or image-set() target that loads nothing from elsewhere: only a data: URI is inside the message itself. */
+const isInline = (target: string) => /^\s*['"]?\s*data:/i.test(target)
+
+/**
+ * What would make a mail client fetch fonts or styles from a server when the
+ * message is opened: <mj-font>, <link>, and in CSS @import, @font-face, and
+ * url() or image-set() with anything but a data: URI (a value filled in at
+ * send time, {{x}}, could be any address). Conditional comments are not
+ * skipped: Outlook reads what stands in them. Images staff choose (mj-image,
+ * background-url) are theirs to choose and not refused here.
+ */
+export function refuseRemoteStyles(body: string): TemplateProblem[] {
+  const problems: TemplateProblem[] = []
+  for (const match of body.matchAll(/<(mj-font|link)\b/gi)) {
+    problems.push({ line: lineAt(body, match.index ?? 0), message: `<${match[1]!.toLowerCase()}> is not allowed. ${WHY_NO_REMOTE_STYLES}` })
+  }
+  for (const { css, offset } of cssIn(body)) {
+    const readable = readableCss(css)
+    const lineOf = (index: number) => lineAt(body, offset) + readable.slice(0, index).split('\n').length - 1
+    for (const match of readable.matchAll(/@(import|font-face)\b/gi)) {
+      problems.push({ line: lineOf(match.index ?? 0), message: `@${match[1]!.toLowerCase()} in CSS is not allowed. ${WHY_NO_REMOTE_STYLES}` })
+    }
+    for (const match of readable.matchAll(/\burl\(([^)]*)/gi)) {
+      if (!isInline(match[1] ?? '')) problems.push({ line: lineOf(match.index ?? 0), message: `url(${(match[1] ?? '').trim().slice(0, 60)}) in CSS loads from elsewhere. ${WHY_NO_REMOTE_STYLES}; an image belongs in mj-image` })
+    }
+    for (const match of readable.matchAll(/image-set\(([^;}]*)/gi)) {
+      for (const target of (match[1] ?? '').matchAll(/"([^"]*)"|'([^']*)'/g)) {
+        if (!isInline(target[1] ?? target[2] ?? '')) problems.push({ line: lineOf(match.index ?? 0), message: `image-set("${(target[1] ?? target[2] ?? '').slice(0, 60)}") in CSS loads from elsewhere. ${WHY_NO_REMOTE_STYLES}; an image belongs in mj-image` })
+      }
+    }
+  }
+  return problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
 }

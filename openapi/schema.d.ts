@@ -1145,7 +1145,7 @@ export interface paths {
         put?: never;
         /**
          * Fill a template version with sample data: HTML, text and subject
-         * @description A value the template needs and `data` lacks is a 422 `template_data_missing` naming each.
+         * @description A value the template needs and `data` lacks is a 422 `template_data_missing` naming each. The footer shows the day course mail ends for `courseId` and the name of `listId` when given (404 when they do not exist), and a plainly marked sample otherwise; its link goes to a preference page that says the link is not valid.
          *
          *     Roles: staff, admin.
          */
@@ -2730,10 +2730,14 @@ export interface components {
             nextCursor: string | null;
         };
         TemplatePreviewRequest: {
+            /** @description The course system's own id */
+            courseId?: string;
             /** @description The values the template fills in, by name (letters, digits and _) */
             data: {
                 [key: string]: unknown;
             };
+            /** Format: uuid */
+            listId?: string;
             /**
              * @description nb (Norwegian bokmål, the default) or en
              * @enum {string}

@@ -46,7 +46,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const enrollments = createEnrollmentService({ db, clock, audit, contacts, consent, courses, lists, optOut, suppressions })
   const ledger = createLedgerService({ db, decisions })
   const tokens = createTokenService({ db, clock, audit, settings: tokenSettings(config) })
-  const templates = createTemplateService({ db, clock, config })
+  const templates = createTemplateService({ db, clock, config, courses, lists })
   const delivery = createDeliveryService({ clock })
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
   const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery })

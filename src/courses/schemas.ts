@@ -3,7 +3,7 @@ import { LocaleSchema } from '../consent/schemas.js'
 import { enumOf, NullableTimestamp, Timestamp, TimestampInput, Uuid } from '../lib/schemas.js'
 import { EnrollmentStatus } from '../vocabulary.js'
 
-const ExternalId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$', description: "The course system's own id" })
+export const ExternalId = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$', description: "The course system's own id" })
 
 export const CourseParams = Type.Object({ courseId: ExternalId }, { additionalProperties: false })
 export const EnrollmentParams = Type.Object({ enrollmentId: ExternalId }, { additionalProperties: false })

@@ -34,13 +34,14 @@ export async function composeMessage(
 ): Promise<OutgoingMessage> {
   const { config, templates, host } = deps
   const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
-  // The header is RFC 8058 one-click; the link a person clicks opens the preference page, on this list.
+  // The header is RFC 8058 one-click; the link a person clicks opens the preference page, on this list
+  // (course mail has no header: it cannot be left while the course runs, so it links the page alone).
   const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
   const preferencesUrl = token ? `${config.publicBaseUrl}/u/${token}` : ''
   const rendered = await templates.render(template, message.locale, {
     ...message.data,
     // The service's values last: send data cannot forge a link or a sender.
-    unsubscribeUrl: preferencesUrl,
+    preferencesUrl,
     courseMailUntil: lockedUntil ? localDate(lockedUntil, message.locale) : '',
     listName: list?.name ?? '',
     controllerName: config.controllerName,

@@ -57,7 +57,10 @@ export const templateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       operationId: 'previewTemplate',
       summary: 'Fill a template version with sample data: HTML, text and subject',
-      description: 'A value the template needs and `data` lacks is a 422 `template_data_missing` naming each.',
+      description:
+        'A value the template needs and `data` lacks is a 422 `template_data_missing` naming each. ' +
+        'The footer shows the day course mail ends for `courseId` and the name of `listId` when given (404 when they do not exist), ' +
+        'and a plainly marked sample otherwise; its link goes to a preference page that says the link is not valid.',
       tags,
       params: IdParams,
       body: ref(PreviewBody),

@@ -1,4 +1,5 @@
 import { Type } from 'typebox'
+import { ExternalId } from '../courses/schemas.js'
 import { MessageKindSchema } from '../decision/schemas.js'
 import { enumOf, NullableString, Page, PageQuery, Timestamp, Uuid } from '../lib/schemas.js'
 import { ActorRole, Locale } from '../vocabulary.js'
@@ -72,7 +73,14 @@ export const TemplateData = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-
 })
 
 export const PreviewBody = Type.Object(
-  { locale: Type.Optional(LocaleSchema), data: TemplateData },
+  {
+    locale: Type.Optional(LocaleSchema),
+    data: TemplateData,
+    // Course mail: the course it goes to, so the footer gives the real day course mail ends.
+    courseId: Type.Optional(ExternalId),
+    // Newsletter and marketing: the list it goes to, so the footer names it.
+    listId: Type.Optional(Uuid),
+  },
   { $id: 'TemplatePreviewRequest', additionalProperties: false },
 )
 

@@ -10,6 +10,9 @@ import type { Clock } from '../lib/clock.js'
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
+import { localDate } from '../lib/local-date.js'
+import type { CourseService } from '../courses/service.js'
+import type { ListService } from '../lists/service.js'
 import { Locale, Role, type MessageKind } from '../vocabulary.js'
 import {
   findLatestTemplate,
@@ -36,15 +39,19 @@ export interface TemplateInput {
 /** The actor that installs the shipped templates. */
 const installer: Actor = { id: 'system:installer', name: 'Samtykke', role: Role.admin }
 
-/** Placeholder values for what the service fills itself, so a preview shows where they go. */
-function sampleServiceValues(config: Pick<Config, 'publicBaseUrl' | 'controllerName' | 'controllerEmail'>, now: Date) {
-  return {
-    unsubscribeUrl: `${config.publicBaseUrl}/unsubscribe/preview`,
-    courseMailUntil: now.toISOString().slice(0, 10),
-    listName: 'Preview list',
-    controllerName: config.controllerName,
-    controllerEmail: config.controllerEmail,
-  }
+/** Where a preview has no real value for what the service fills itself: plainly a sample, in the preview's language. */
+const SAMPLE_TEXT: Record<Locale, { courseMailUntil: string; listName: string }> = {
+  nb: { courseMailUntil: '[kursets siste dag]', listName: '[listens navn]' },
+  en: { courseMailUntil: '[the last day of the course]', listName: '[the list name]' },
+}
+
+export interface PreviewInput {
+  locale?: Locale
+  data: Record<string, unknown>
+  /** Course mail: the course whose participants it goes to, so the footer gives the real day course mail ends. */
+  courseId?: string
+  /** Newsletter and marketing: the list it goes to, so the footer names it. */
+  listId?: string
 }
 
 /** The template's locales, the same for subjects and bodies, or a 422. */
@@ -107,9 +114,11 @@ export interface TemplateDeps {
   db: Database
   clock: Clock
   config: Pick<Config, 'publicBaseUrl' | 'controllerName' | 'controllerEmail'>
+  courses: Pick<CourseService, 'requireCourse'>
+  lists: Pick<ListService, 'requireList'>
 }
 
-export function createTemplateService({ db, clock, config }: TemplateDeps) {
+export function createTemplateService({ db, config, clock, courses, lists }: TemplateDeps) {
   async function requireTemplate(q: Queryable, id: string): Promise<TemplateRow> {
     const row = await findTemplateById(q, id)
     if (!row) throw new NotFoundError('Template', 'template_not_found')
@@ -165,10 +174,27 @@ export function createTemplateService({ db, clock, config }: TemplateDeps) {
       return toPage(rows, limit, (r) => ({ at: r.createdAt, id: r.id }))
     },
 
-    /** The version filled with sample data, as a recipient would get it (the service's own values are placeholders). */
-    async preview(id: string, input: { locale?: Locale; data: Record<string, unknown> }): Promise<RenderedMessage> {
+    /**
+     * The version filled with sample data, as a recipient would get it. The
+     * service's own values are the real ones where the preview names their
+     * source (the course, the list) and plainly samples where it does not;
+     * links go to a page that answers that the link is not valid.
+     */
+    async preview(id: string, input: PreviewInput): Promise<RenderedMessage> {
       const template = await requireTemplate(db, id)
-      return render(template, input.locale ?? Locale.nb, { ...input.data, ...sampleServiceValues(config, clock.now()) })
+      const locale = input.locale ?? Locale.nb
+      const sample = SAMPLE_TEXT[locale]
+      // Course mail reaches a participant until their course ends: the lock decide() gives an enrolled person.
+      const course = input.courseId === undefined ? null : await courses.requireCourse(db, input.courseId)
+      const list = input.listId === undefined ? null : await lists.requireList(db, input.listId)
+      return render(template, locale, {
+        ...input.data,
+        preferencesUrl: `${config.publicBaseUrl}/u/preview`,
+        courseMailUntil: course ? localDate(course.endsAt, locale) : sample.courseMailUntil,
+        listName: list?.name ?? sample.listName,
+        controllerName: config.controllerName,
+        controllerEmail: config.controllerEmail,
+      })
     },
   }
 }

@@ -65,7 +65,7 @@ async function newsletterData(app: TestApp) {
     const rendered = await app.app.services.templates.render(template, 'nb', {
       ...data,
       name: 'Person 1 Nordmann',
-      unsubscribeUrl: 'https://samtykke.example/unsubscribe/x'.padEnd(160, 'x'),
+      preferencesUrl: 'https://samtykke.example/u/x'.padEnd(160, 'x'),
       courseMailUntil: '',
       listName: 'Nyhetsbrev',
       controllerName: 'Kurs AS',

@@ -1,7 +1,9 @@
 // Tests for template rendering: the shipped templates pass their own checks and
 // fill in both locales; what staff submit is refused with the line at fault;
-// values are escaped in HTML and kept to one line in the subject; footers say
-// what the law asks of each kind of message; a version goes through MJML once.
+// values are escaped in HTML and kept to one line in the subject, which is
+// also the HTML title; nothing in a body may load fonts or styles from
+// elsewhere; footers say what the law asks of each kind of message; a version
+// goes through MJML once.
 import t from 'tap'
 import {
   InvalidTemplateError,
@@ -17,7 +19,7 @@ import {
 } from '../../src/templates/render.js'
 
 const serviceValues = {
-  unsubscribeUrl: 'https://post.example.org/l/abc123',
+  preferencesUrl: 'https://post.example.org/l/abc123',
   courseMailUntil: '30. juni 2025',
   listName: 'Nyhetsbrev fra Kurshuset',
   controllerName: 'Kurshuset AS',
@@ -47,6 +49,11 @@ const samples: Record<string, { values: Record<string, string>; variables: strin
     variables: ['answer', 'name', 'requestType'],
   },
 }
+
+/** What Handlebars makes of a value in HTML. */
+const htmlEscaped = (text: string) =>
+  text.replace(/[&<>"'`=]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' })[c]!)
+const titleOf = (html: string) => /<title>([^<]*)<\/title>/.exec(html)?.[1]
 
 let keySequence = 0
 /** A cache key no other test uses, as a fresh template version id would be. */
@@ -97,6 +104,7 @@ t.test('the shipped templates', async (t) => {
         t.notMatch(message.subject, /\{\{|\}\}/, 'no placeholder is left in the subject')
         t.notMatch(message.html, /\{\{|\}\}/, 'no placeholder is left in the HTML')
         t.match(message.html, new RegExp(`<html lang="${locale}"`), 'the HTML says its language')
+        t.equal(titleOf(message.html), htmlEscaped(message.subject), 'the HTML title is the subject')
         for (const value of Object.values(sample.values)) {
           const escaped = value.replace(/&/g, '&amp;').replace(/=/g, '&#x3D;')
           t.ok(message.html.includes(escaped), `HTML holds ${value}`)
@@ -229,6 +237,17 @@ t.test('checkTemplate refuses', async (t) => {
     { what: 'a whole MJML document', body: `<mjml>\n<mj-body>\n${section('x')}\n</mj-body>\n</mjml>`, line: 1, message: /<mjml> cannot stand at the top of a body/ },
     { what: 'Handlebars between sections, which MJML drops', body: `{{#if vip}}\n${section('x')}\n{{/if}}`, line: 1, message: /stands between elements, where MJML drops it/ },
     { what: 'an empty body', body: ' \n ', line: 0, message: /The nb body is empty/ },
+    // Whatever a mail client would fetch when the message is opened: it would tell that server who read it.
+    { what: 'a web font', body: '<mj-section>\n  <mj-column>\n    <mj-font name="Lato" href="https://fonts.googleapis.com/css?family=Lato" />\n  </mj-column>\n</mj-section>', line: 3, message: /^<mj-font> is not allowed\. Web fonts and remote stylesheets make every opened message tell a third party who read it; use the layout's system fonts$/ },
+    { what: 'a stylesheet link', body: '<mj-raw>\n  <link rel="stylesheet" href="https://fonts.googleapis.com/css?family=Lato">\n</mj-raw>', line: 2, message: /^<link> is not allowed\. Web fonts and remote stylesheets/ },
+    { what: 'a stylesheet link for Outlook alone', body: '<mj-raw>\n\n  <!--[if mso]><link rel="stylesheet" href="https://cdn.example/o.css"><![endif]-->\n</mj-raw>', line: 3, message: /^<link> is not allowed/ },
+    { what: '@import in a style element', body: section('\n<style>\n  @import url(https://fonts.googleapis.com/css?family=Lato);\n</style>'), line: 5, message: /^@import in CSS is not allowed\. Web fonts/ },
+    { what: '@import written with a CSS escape', body: section('<style>\n@\\69mport "https://cdn.example/a.css";</style>'), line: 4, message: /^@import in CSS is not allowed/ },
+    { what: '@font-face, even with the font inline', body: section('<style>@font-face { font-family: X; src: url(data:font/woff2;base64,AAAA) }</style>'), line: 3, message: /^@font-face in CSS is not allowed/ },
+    { what: 'url() to another server in a style attribute', body: section('\n<div style="background-image: url(\'https://tracker.example/p.gif\')">x</div>'), line: 4, message: /^url\('https:\/\/tracker\.example\/p\.gif'\) in CSS loads from elsewhere\. Web fonts.*; an image belongs in mj-image$/ },
+    { what: 'url() hidden behind character references', body: section('<span style="background:u&#114;l(&quot;//cdn.example/x.png&quot;)">x</span>'), line: 3, message: /^url\("\/\/cdn\.example\/x\.png"\) in CSS loads from elsewhere/ },
+    { what: 'url() of a value filled in at send time', body: section('<p style="background:url({{imageUrl}})">x</p>'), line: 3, message: /^url\(\{\{imageUrl\}\}\) in CSS loads from elsewhere/ },
+    { what: 'image-set() to another server', body: section("<div style=\"background-image: image-set('https://cdn.example/a.png' 1x)\">x</div>"), line: 3, message: /^image-set\("https:\/\/cdn\.example\/a\.png"\) in CSS loads from elsewhere/ },
   ]
   for (const c of cases) {
     t.test(c.what, async (t) => {
@@ -237,6 +256,11 @@ t.test('checkTemplate refuses', async (t) => {
       t.match(problems[0], { locale: 'nb', part: 'body', line: c.line === 0 ? null : c.line, message: c.message })
     })
   }
+
+  t.test('a subject that uses messageSubject, which is the subject itself', async (t) => {
+    const problems = await problemsOf(template(section('x'), { subjects: { nb: 'Hei\n{{messageSubject}}' } }))
+    t.match(problems, [{ locale: 'nb', part: 'subject', line: 2, message: /\{\{messageSubject\}\} is the subject itself/ }])
+  })
 
   t.test('a problem in a subject, naming the subject', async (t) => {
     const problems = await problemsOf(template(section('x'), { subjects: { nb: 'Hei {{{name}}}' } }))
@@ -255,6 +279,30 @@ t.test('checkTemplate refuses', async (t) => {
   t.test('a template that compileTemplate is asked to compile anyway', async (t) => {
     await t.rejects(compileTemplate(freshKey(), template(section('{{{name}}}'))), InvalidTemplateError)
   })
+})
+
+t.test('what loads nothing from elsewhere passes: images staff choose, links, inline data and CSS words in text', async (t) => {
+  const body = [
+    '<mj-section background-url="https://kurshuset.example/bakgrunn.jpg">',
+    '  <mj-column>',
+    '    <mj-image src="https://kurshuset.example/bilde.png" alt="Et bilde" />',
+    '    <mj-text><p style="color: #333; background: url(\'data:image/gif;base64,R0lGODlhAQABAAAAACw=\')">Skriv @import og url(https://x) i CSS, så nekter vi.</p></mj-text>',
+    '    <mj-text><a href="https://kurshuset.example/kurs">Kursene</a> <img src="https://kurshuset.example/logo.png" alt="Logo"></mj-text>',
+    '  </mj-column>',
+    '</mj-section>',
+  ].join('\n')
+  t.same(await checkTemplate(template(body)), { ok: true, variables: [] })
+})
+
+t.test('the HTML title is the subject the recipient gets, escaped, whatever a send calls messageSubject', async (t) => {
+  const source = template(section('Om: {{messageSubject}}'), { subjects: { nb: 'Nytt om {{courseName}}' } })
+  const message = await render(source, 'nb', { ...serviceValues, courseName: '<b>Tegning</b> & maling', messageSubject: 'Noe annet' })
+  t.equal(message.subject, 'Nytt om <b>Tegning</b> & maling')
+  t.equal(titleOf(message.html), 'Nytt om &lt;b&gt;Tegning&lt;/b&gt; &amp; maling')
+  t.match(message.html, 'Om: Nytt om &lt;b&gt;Tegning&lt;/b&gt; &amp; maling', 'a body may show the subject too')
+  t.notMatch(message.html, 'Noe annet', "the service's value wins over the send's")
+  t.match(message.text, 'Om: Nytt om <b>Tegning</b> & maling')
+  t.equal(message.text.split('Nytt om').length - 1, 1, 'the title is not repeated in the text part')
 })
 
 t.test('a conditional section through mj-raw passes and works', async (t) => {
@@ -337,21 +385,23 @@ t.test('the footer', async (t) => {
       footers[`${kind}.${locale}`] = { html: message.html, text: message.text }
     }
   }
-  const unsubscribeHref = `href="${serviceValues.unsubscribeUrl}"`
+  const preferencesHref = `href="${serviceValues.preferencesUrl}"`
 
-  t.test('of course mail says until when it continues and offers no unsubscribing', async (t) => {
+  t.test('of course mail says until when it continues, links the preference page and offers no unsubscribing', async (t) => {
     const nb = footers['course.nb']!
     const en = footers['course.en']!
-    t.match(nb.html, new RegExp(`<a ${unsubscribeHref}>Kurspost kommer til og med 30. juni 2025</a>`))
-    t.match(en.html, new RegExp(`<a ${unsubscribeHref}>Course mail continues until 30 June 2025</a>`))
+    t.match(nb.text.replace(/\s+/g, ' '), /Kurspost hører med til kurset og kommer til og med 30\. juni 2025\./)
+    t.match(en.text.replace(/\s+/g, ' '), /Course mail is part of the course and continues until 30 June 2025\./)
+    t.match(nb.html, new RegExp(`<a ${preferencesHref}>Se og endre e-postvalgene dine</a>`))
+    t.match(en.html, new RegExp(`<a ${preferencesHref}>See and change your email choices</a>`))
     t.match(nb.text, 'påmeldt et kurs')
     t.match(en.text, 'enrolled in a course')
     for (const footer of [nb, en]) t.notMatch(footer.text, /meld deg av|unsubscribe|one-click|ett klikk/i)
   })
   for (const kind of ['newsletter', 'marketing'] as const) {
     t.test(`of ${kind} mail says why it comes and links to unsubscribing`, async (t) => {
-      t.match(footers[`${kind}.nb`]!.html, new RegExp(`<a ${unsubscribeHref}>Meld deg av</a>`))
-      t.match(footers[`${kind}.en`]!.html, new RegExp(`<a ${unsubscribeHref}>Unsubscribe</a>`))
+      t.match(footers[`${kind}.nb`]!.html, new RegExp(`<a ${preferencesHref}>Meld deg av</a>`))
+      t.match(footers[`${kind}.en`]!.html, new RegExp(`<a ${preferencesHref}>Unsubscribe</a>`))
       t.match(footers[`${kind}.nb`]!.text, `fordi du`)
       t.match(footers[`${kind}.nb`]!.text, serviceValues.listName)
       t.match(footers[`${kind}.en`]!.text, `because you`)
@@ -360,7 +410,7 @@ t.test('the footer', async (t) => {
   t.test('of transactional mail names the sender and has no unsubscribe link', async (t) => {
     for (const locale of ['nb', 'en']) {
       const footer = footers[`transactional.${locale}`]!
-      t.notMatch(footer.html, unsubscribeHref)
+      t.notMatch(footer.html, preferencesHref)
       t.notMatch(footer.text, /meld deg av|unsubscribe/i)
       t.match(footer.text, serviceValues.controllerName)
       t.match(footer.text, serviceValues.controllerEmail)

@@ -3,6 +3,7 @@
 // shipped defaults every database starts with.
 import t from 'tap'
 import { build } from '../helper.js'
+import { createList, putCourse } from '../factories.js'
 
 const section = (text: string) => `<mj-section>\n  <mj-column>\n    <mj-text>${text}</mj-text>\n  </mj-column>\n</mj-section>`
 const version = (over: Record<string, unknown> = {}) => ({
@@ -104,6 +105,38 @@ t.test('templates', async (t) => {
     t.equal(missing.statusCode, 422)
     t.match(missing.json(), { code: 'template_data_missing', missing: ['courseName', 'startsAt'] })
     t.equal((await app.as('staff')({ method: 'POST', url: '/v1/templates/00000000-0000-4000-8000-000000000000/preview', payload: { data: {} } })).statusCode, 404)
+  })
+
+  t.test('a course-mail preview gives the day course mail ends for the course named, or a plain sample, and links only the preference page', async (t) => {
+    const courseMessage = (await app.as('staff')({ method: 'GET', url: '/v1/templates?name=course-message' })).json().items[0].id
+    await putCourse(app, 'PREVIEW-1', { name: 'Yoga', endsAt: '2031-06-20T14:00:00Z' })
+    const preview = (payload: Record<string, unknown>) =>
+      app.as('staff')({ method: 'POST', url: `/v1/templates/${courseMessage}/preview`, payload: { data: { name: 'Kari', courseName: 'Yoga', message: 'Sal 2.' }, ...payload } })
+    const named = await preview({ courseId: 'PREVIEW-1' })
+    t.equal(named.statusCode, 200)
+    t.match(named.json().text, /kommer til og med 20\. juni 2031/, 'the course’s last day, in Norwegian')
+    t.match((await preview({ courseId: 'PREVIEW-1', locale: 'en' })).json().text, /continues until 20 June 2031/)
+    const sample = (await preview({})).json()
+    t.match(sample.text, /kommer til og med \[kursets siste dag\]/, 'a plainly sample day without a course')
+    const today = new Date().toISOString().slice(0, 10)
+    t.notMatch(sample.html, today, 'never today’s date passed off as the lock')
+    for (const html of [named.json().html, sample.html]) {
+      t.match(html, /href="http:\/\/[^"]+\/u\/preview"/, 'the preference page')
+      t.notMatch(html, /\/unsubscribe\//, 'never the one-click unsubscribe')
+    }
+    const missing = await preview({ courseId: 'NO-SUCH-COURSE' })
+    t.equal(missing.statusCode, 404)
+    t.equal(missing.json().code, 'course_not_found')
+  })
+
+  t.test('a newsletter preview names the list it is for, or a plain sample', async (t) => {
+    const newsletter = (await app.as('staff')({ method: 'GET', url: '/v1/templates?name=newsletter' })).json().items[0].id
+    const list = await createList(app, { name: 'Nytt fra studioet' })
+    const preview = (payload: Record<string, unknown>) =>
+      app.as('staff')({ method: 'POST', url: `/v1/templates/${newsletter}/preview`, payload: { data: { name: 'Kari', headline: 'Vår', body: 'Nye kurs.' }, ...payload } })
+    t.match((await preview({ listId: list.id })).json().text, /abonnerer på Nytt fra studioet/)
+    t.match((await preview({})).json().text, /abonnerer på \[listens navn\]/)
+    t.equal((await preview({ listId: '00000000-0000-4000-8000-000000000000' })).statusCode, 404)
   })
 
   t.test('the database keeps a version as it was written', async (t) => {

@@ -15,7 +15,7 @@ import type { ListRow } from '../lists/queries.js'
 import type { ListService } from '../lists/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
-import { Role, type BlockReason, type DecisionRule, type LegalBasis, type ListKind, type MessageKind } from '../vocabulary.js'
+import { DecisionRule, ListKind, Role, type BlockReason, type LegalBasis, type MessageKind } from '../vocabulary.js'
 import { decide } from './decide.js'
 import { explainContact, type ExplainSources } from './explain.js'
 import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
@@ -212,6 +212,23 @@ export function createDecisionService(deps: DecisionDeps) {
      */
     async courseLockUntil(q: Queryable, contactId: string, courseId: string): Promise<Date | null> {
       return (await decideIn(q, { kind: 'course', contactId, courseId })).answer.lockedUntil
+    },
+
+    /**
+     * The open marketing lists that may reach this contact now under the
+     * existing-customer rule (marketing act § 15), so the preference page
+     * says "as a customer" only to a customer. The decision answers for each
+     * list; a list allowed on the person's consent is not among them.
+     */
+    async existingCustomerLists(q: Queryable, contactId: string): Promise<{ id: string; name: string }[]> {
+      const marketing = (await lists.findOpenNonCourseLists(q)).filter((l) => l.kind === ListKind.marketing)
+      const reached: { id: string; name: string }[] = []
+      // One list after another: PGlite has one connection.
+      for (const list of marketing) {
+        const { answer } = await decideIn(q, { kind: 'marketing', contactId, listId: list.id })
+        if (answer.allowed && answer.rule === DecisionRule.existingCustomer) reached.push({ id: list.id, name: list.name })
+      }
+      return reached
     },
 
     /** Why every list and course of one contact would or would not get mail now, from stored data alone. */

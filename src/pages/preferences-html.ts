@@ -31,7 +31,8 @@ const TEXT = {
     allButton: 'Meld meg av alt',
     allDone: 'Du har meldt deg av alt. Vil du ha e-post fra en liste igjen, kan du melde deg på den her.',
     objectHeading: 'Markedsføring',
-    objectText: 'Som kunde kan du få tilbud om lignende kurs. Du kan reservere deg mot all markedsføring.',
+    objectCustomer: (lists: string[]) => `Som kunde kan du få tilbud om lignende kurs (${lists.map((l) => `«${l}»`).join(', ')}). Du kan reservere deg mot all markedsføring.`,
+    objectText: 'Du kan reservere deg mot all markedsføring. Da sender vi deg ingen tilbud.',
     objectButton: 'Jeg vil ikke ha markedsføring',
     objected: 'Du har reservert deg mot markedsføring.',
     dataHeading: 'Dataene dine etter kurset',
@@ -85,7 +86,8 @@ const TEXT = {
     allButton: 'Unsubscribe from everything',
     allDone: 'You have unsubscribed from everything. To get email from a list again, you can join it here.',
     objectHeading: 'Marketing',
-    objectText: 'As a customer you may get offers of similar courses. You can object to all marketing.',
+    objectCustomer: (lists: string[]) => `As a customer you may get offers of similar courses (${lists.map((l) => `“${l}”`).join(', ')}). You can object to all marketing.`,
+    objectText: 'You can object to all marketing: we will then send you no offers.',
     objectButton: 'I do not want marketing',
     objected: 'You have objected to marketing.',
     dataHeading: 'Your data after the course',
@@ -155,6 +157,16 @@ function listItem(list: PreferenceList, context: FormContext): string {
   return `<li>\n${parts.join('\n')}\n</li>`
 }
 
+/**
+ * Beside the objection: "as a customer" only to someone the existing-customer
+ * rule reaches now (the decision said so, per list); to anyone else a line
+ * true for everyone. The objection itself is open to all, at any time.
+ */
+function marketingText(view: PreferenceView, locale: Locale): string {
+  const t = TEXT[locale]
+  return view.customerOffers.length > 0 ? t.objectCustomer(view.customerOffers.map((o) => o.name)) : t.objectText
+}
+
 function languageSwitch(context: FormContext): string {
   const other = TEXT[context.locale].otherLanguage
   return `<p><a href="${escapeHtml(`${context.action}?lang=${other.lang}`)}" hreflang="${other.lang}" lang="${other.lang}">${other.label}</a></p>`
@@ -187,7 +199,7 @@ ${form(context, { action: 'leave-all' }, t.allButton)}`
 </section>`,
     `<section aria-labelledby="marketing-heading">
 <h2 id="marketing-heading">${t.objectHeading}</h2>
-${view.objectedToMarketing ? `<p>${escapeHtml(t.objected)}</p>` : `<p>${escapeHtml(t.objectText)}</p>\n${form(context, { action: 'object-marketing' }, t.objectButton, true)}`}
+${view.objectedToMarketing ? `<p>${escapeHtml(t.objected)}</p>` : `<p>${escapeHtml(marketingText(view, context.locale))}</p>\n${form(context, { action: 'object-marketing' }, t.objectButton, true)}`}
 </section>`,
     view.courses.length > 0
       ? `<section aria-labelledby="data-heading">

@@ -1,10 +1,10 @@
 // The preference page as a service: what a person sees of their own mail
 // (their lists and the public ones, course mail locked until when, wishes kept
-// for later, an objection, what happens to their data after a course) and
-// what they can do about it, each through the service that owns it — the same
-// rules as the API, with the person as the actor. The link in a message is
-// the only credential: a token that does not verify is no page, and nothing
-// changes. Knows nothing of HTTP or HTML.
+// for later, offers they get as a customer, an objection, what happens to
+// their data after a course) and what they can do about it, each through the
+// service that owns it — the same rules as the API, with the person as the
+// actor. The link in a message is the only credential: a token that does not
+// verify is no page, and nothing changes. Knows nothing of HTTP or HTML.
 import type { Database } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { Clock } from '../lib/clock.js'
@@ -65,6 +65,8 @@ export interface PreferenceView {
   /** An unsubscribe from everything is in force. */
   unsubscribedFromAll: boolean
   objectedToMarketing: boolean
+  /** The marketing lists that may reach them now as an existing customer (the decision's answer); empty when they are no customer. */
+  customerOffers: { id: string; name: string }[]
   /** Courses: the person's running and finished courses, and whether they asked to keep their data (P1). */
   courses: { name: string; endsAt: Date; running: boolean }[]
   keepDataAfterCourse: boolean
@@ -106,7 +108,7 @@ export function createPreferencePages(deps: {
   lists: Pick<ListService, 'requireList' | 'findListsByIds' | 'findOpenNonCourseLists'>
   subscriptions: Pick<SubscriptionService, 'subscriptionsOf' | 'deferredUnsubscribesOf' | 'subscribe' | 'confirm'>
   optOut: Pick<OptOutService, 'unsubscribeByLink' | 'unsubscribeAll' | 'objectToMarketing'>
-  decisions: Pick<DecisionService, 'courseLockUntil'>
+  decisions: Pick<DecisionService, 'courseLockUntil' | 'existingCustomerLists'>
   enrollments: Pick<EnrollmentService, 'enrollmentsOf' | 'setKeepDataAfterCourse'>
   suppressions: Pick<SuppressionService, 'suppressionsOf'>
   requests: Pick<RequestService, 'requestFromPage'>
@@ -172,6 +174,7 @@ export function createPreferencePages(deps: {
       lists: shown,
       unsubscribedFromAll: inForce.some((s) => s.scope === 'global' && s.reason === 'unsubscribe'),
       objectedToMarketing: inForce.some((s) => s.scope === 'purpose' && s.purpose === ListKind.marketing && s.reason === 'objection'),
+      customerOffers: await decisions.existingCustomerLists(db, contact.id),
       courses: active.map(({ course, enrollment }) => ({
         name: course.name,
         endsAt: course.endsAt,

@@ -2,15 +2,15 @@
 // public ones, course mail locked until a date, kept wishes with the date they
 // are carried out), in which language, and each choice — leave, join (with
 // the notice shown as consent), leave everything during a course, object to
-// marketing, keep or delete data after the course, ask for a copy, say why
-// one left — through the services the API uses. A GET changes nothing; a
-// post without the form token of a page we served, or from another site,
-// changes nothing either.
-import t from 'tap'
+// marketing ("as a customer" said only to a customer), keep or delete data
+// after the course, ask for a copy, say why one left — through the services
+// the API uses. A GET changes nothing; a post without the form token of a
+// page we served, or from another site, changes nothing either.
+import t, { type Test } from 'tap'
 import { signLink } from '../../src/lib/link-tokens.js'
 import { JOIN_NOTICE } from '../../src/pages/preferences.js'
 import { auditTrail, build, LINK_SECRET, type TestApp } from '../helper.js'
-import { consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
+import { askDecision, consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 
 const pagePath = (contactId: string, listId: string) => `/u/${signLink([{ id: 'test', secret: LINK_SECRET }], 'unsubscribe', { contactId, listId })}`
 
@@ -178,5 +178,78 @@ t.test('the preference page', async (t) => {
     t.match(requested, [{ type: 'access', channel: 'preference_page', status: 'open', contactId }], 'an access request for staff, with its due date')
     await post(app, path, formOf(page, 'Be om en kopi'))
     t.equal((await staff({ method: 'GET', url: `/v1/requests?contactId=${contactId}` })).json().items.length, 1, 'asking again while it is open is the same request')
+  })
+
+  t.test('says “as a customer” only to those the existing-customer rule reaches now, naming the lists; to anyone else a line true for all', async (t) => {
+    const dance = await createList(app, { kind: 'marketing', name: 'Dansetilbud', categories: ['dans'] })
+    await putCourse(app, 'pref-salsa', { name: 'Salsa', category: 'dans' })
+    const daysAgo = (days: number) => new Date(app.clock.now().getTime() - days * 24 * 60 * 60 * 1000).toISOString()
+    // Bought about 26 months ago: outside the default window of 24.
+    await putCourse(app, 'pref-tango', { name: 'Tango', category: 'dans', startsAt: daysAgo(800), endsAt: daysAgo(790) })
+    const customerLine = {
+      nb: /Som kunde kan du få tilbud om lignende kurs \(«Dansetilbud»\)\. Du kan reservere deg mot all markedsføring\./,
+      en: /As a customer you may get offers of similar courses \(“Dansetilbud”\)\. You can object to all marketing\./,
+    }
+    const anyCustomerLine = { nb: /Som kunde/, en: /As a customer/ }
+    const neutralLine = {
+      nb: /Du kan reservere deg mot all markedsføring\. Da sender vi deg ingen tilbud\./,
+      en: /You can object to all marketing: we will then send you no offers\./,
+    }
+    const objectButton = { nb: 'Jeg vil ikke ha markedsføring', en: 'I do not want marketing' }
+    const pages = async (path: string) => ({
+      nb: (await app.as(null)({ method: 'GET', url: path })).body,
+      en: (await app.as(null)({ method: 'GET', url: `${path}?lang=en` })).body,
+    })
+    let dancers = 0
+    /** Someone enrolled in a dance course: the page, in both languages, as a link from the dance offers opens it. */
+    async function dancer(courseId: string, fields: Record<string, unknown> = {}) {
+      const res = await putEnrollment(app, `pref-dancer-${++dancers}`, { courseId, contact: { email: uniqueEmail('pref-dancer'), name: 'Ola' }, ...fields })
+      if (res.statusCode >= 300) throw new Error(`putEnrollment: ${res.statusCode} ${res.body}`)
+      const contactId = res.json().contactId as string
+      return { contactId, page: await pages(pagePath(contactId, dance.id)) }
+    }
+    const seesNeutralLine = (t: Test, page: { nb: string; en: string }) => {
+      for (const locale of ['nb', 'en'] as const) {
+        t.notMatch(page[locale], anyCustomerLine[locale], `${locale}: no customer line`)
+        t.match(page[locale], neutralLine[locale], `${locale}: the line true for anyone`)
+        t.ok(formOf(page[locale], objectButton[locale]), `${locale}: the objection is still offered`)
+      }
+    }
+
+    t.test('a newsletter subscriber who bought nothing', async (t) => {
+      const contact = await createContact(app)
+      await subscribe(app, newsletter.id, { contactId: contact.id, source: 'form', consent: consentPayload() })
+      seesNeutralLine(t, await pages(pagePath(contact.id, newsletter.id)))
+    })
+
+    t.test('a customer of courses no marketing list is about', async (t) => {
+      const { path } = await person()
+      seesNeutralLine(t, await pages(path))
+    })
+
+    t.test('a recent buyer of a course a marketing list is about, who kept marketing', async (t) => {
+      const { contactId, page } = await dancer('pref-salsa')
+      t.match(await askDecision(app, { kind: 'marketing', listId: dance.id, contactId }), { allowed: true, basis: 'legitimate_interest' })
+      for (const locale of ['nb', 'en'] as const) {
+        t.match(page[locale], customerLine[locale], `${locale}: the customer line, naming the list`)
+        t.notMatch(page[locale], neutralLine[locale])
+        t.ok(formOf(page[locale], objectButton[locale]), `${locale}: the objection is offered`)
+      }
+    })
+
+    t.test('a buyer outside the window', async (t) => {
+      const { contactId, page } = await dancer('pref-tango', { enrolledAt: daysAgo(800) })
+      t.match(await askDecision(app, { kind: 'marketing', listId: dance.id, contactId }), { allowed: false, reason: 'no_marketing_basis' })
+      seesNeutralLine(t, page)
+    })
+
+    t.test('a buyer who declined marketing at enrollment', async (t) => {
+      const { page } = await dancer('pref-salsa', { marketingOptOut: true })
+      // Declining at enrollment is recorded as an objection, so the page says that instead.
+      t.notMatch(page.nb, anyCustomerLine.nb)
+      t.notMatch(page.en, anyCustomerLine.en)
+      t.match(page.nb, /Du har reservert deg mot markedsføring/)
+      t.match(page.en, /You have objected to marketing/)
+    })
   })
 })

@@ -43,6 +43,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   data_subject_requests: changeable,
   // Delivery attempts and staff completing manual notices; never deleted.
   processor_notices: changeable,
+  // Reports that came back; rejected ones are deleted after their keeping time.
+  return_reports: ['SELECT', 'INSERT', 'DELETE'],
 }
 
 /** Every table the Drizzle schema defines. */

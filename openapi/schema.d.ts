@@ -510,6 +510,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/events/arf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a raw abuse feedback report (RFC 5965)
+         * @description A spam complaint from a feedback loop, matched by the original’s Message-ID: newsletter and marketing mail to the person stop, and an objection is recorded; course and transactional mail go on.
+         *
+         *     Roles: provider, admin.
+         */
+        post: operations["postAbuseFeedbackReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take an email provider’s events: Amazon SES (through SNS), Postmark, SendGrid
+         * @description No bearer token: each provider is verified its own way — SES by the SNS message signature and its topic, Postmark by the basic-auth credentials in its webhook URL, SendGrid by its signed event webhook. A provider that is not configured is refused. Bounces, complaints and deliveries are applied as the raw reports are; other events are taken and ignored. An SNS subscription confirmation is confirmed.
+         */
+        post: operations["postProviderEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/dsn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take a raw delivery status notification (RFC 3464)
+         * @description The bounce as a mail server sent it (`multipart/report; report-type=delivery-status`), matched to our message by its return path or Message-ID. A hard bounce suppresses all mail to the address; a policy refusal is noted on the message; soft bounces count once a day. A report that is over 1 MiB, unreadable, not a DSN, or names no message we sent changes nothing. The same report again is a duplicate.
+         *
+         *     Roles: provider, admin.
+         */
+        post: operations["postDeliveryStatusNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ledger": {
         parameters: {
             query?: never;
@@ -990,6 +1054,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reports that came back, newest first: applied ones, and rejected ones while they are kept
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["listReturnReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/returns/daily": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per day: messages delivered, bounces, complaints and their rates
+         * @description Roles: staff, admin.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["getDailyReturnRates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sends": {
         parameters: {
             query?: never;
@@ -1216,7 +1324,7 @@ export interface components {
             actorId: string;
             actorName: string | null;
             /** @enum {string} */
-            actorRole: "course-system" | "staff" | "admin" | "subscriber";
+            actorRole: "course-system" | "staff" | "admin" | "provider" | "subscriber";
             /** @description The names of the fields that changed */
             changedFields: string[];
             /** @description The values of the change; null when there were none, or once an erasure redacted them */
@@ -1256,6 +1364,8 @@ export interface components {
             name: string;
             /** Format: date-time */
             notAfter: string | null;
+            /** @description Why it paused itself: its complaint rate reached 0.3% or its hard bounce rate passed 5% (staff resume it); null when staff paused it or it is not paused */
+            pausedReason: ("complaint_rate" | "bounce_rate") | null;
             /** Format: date-time */
             scheduledAt: string | null;
             /** Format: date-time */
@@ -1318,6 +1428,10 @@ export interface components {
                 bounced: number;
                 /** @description Left when the campaign was cancelled */
                 cancelled: number;
+                /** @description Complaints per message delivered to the relay (the providers warn at 0.001 and stop a sender at 0.003) */
+                complaintRate: number;
+                /** @description Messages the recipient reported as spam */
+                complaints: number;
                 /** @description Waiting after a temporary failure */
                 deferred: number;
                 /** @description Left when the send-by deadline passed */
@@ -1325,6 +1439,10 @@ export interface components {
                 failed: number;
                 /** @description Every member has been decided */
                 fanoutDone: boolean;
+                /** @description Hard bounces per message delivered to the relay (a campaign pauses itself over 0.05) */
+                hardBounceRate: number;
+                /** @description Messages that hard-bounced, at handover or reported later */
+                hardBounces: number;
                 /** @description Messages a worker died handing to SMTP: the server may have taken them, so they may have arrived twice */
                 possibleDuplicates: number;
                 /** @description Share of recipients no longer waiting */
@@ -1335,6 +1453,8 @@ export interface components {
                 recipients: number;
                 /** @description Accepted by the SMTP server */
                 sent: number;
+                /** @description The mailbox providers’ limits the campaign is past: complaint_rate at 0.1% complaints, bounce_rate over 5% hard bounces */
+                warnings: ("complaint_rate" | "bounce_rate")[];
             };
         };
         ConsentEvent: {
@@ -1363,7 +1483,7 @@ export interface components {
             occurredAt: string;
             purpose: string;
             /** @enum {string} */
-            source: "form" | "api" | "link" | "import" | "enrollment" | "staff";
+            source: "form" | "api" | "link" | "import" | "enrollment" | "staff" | "complaint";
             /** @enum {string} */
             type: "granted" | "confirmed" | "withdrawn" | "objected";
             userAgent: string | null;
@@ -1469,6 +1589,10 @@ export interface components {
             requests: {
                 [key: string]: unknown;
             }[];
+            /** @description Reports that came back about messages to the person: bounces, complaints, deliveries */
+            returnReports: {
+                [key: string]: unknown;
+            }[];
             /** @description Every subscription, with its list */
             subscriptions: {
                 [key: string]: unknown;
@@ -1503,7 +1627,7 @@ export interface components {
             listKind: "newsletter" | "marketing" | "course" | "transactional";
             listSlug: string;
             /** @enum {string} */
-            source: "form" | "api" | "link" | "import" | "enrollment" | "staff";
+            source: "form" | "api" | "link" | "import" | "enrollment" | "staff" | "complaint";
             /** @enum {string} */
             status: "pending" | "active" | "unsubscribed";
             /** Format: date-time */
@@ -1551,6 +1675,23 @@ export interface components {
             /** Format: date-time */
             startsAt: string;
         };
+        /** @description Per day: what was delivered and what came back */
+        DailyReturnRates: {
+            items: {
+                /** @description Complaints per delivered message (the providers warn at 0.001, stop a sender at 0.003) */
+                complaintRate: number;
+                complaints: number;
+                /** Format: date */
+                day: string;
+                /** @description Messages delivered to the relay */
+                delivered: number;
+                /** @description Hard bounces per delivered message */
+                hardBounceRate: number;
+                hardBounces: number;
+                policyBlocks: number;
+                softBounces: number;
+            }[];
+        };
         /** @description A request about a person’s data: when it came, when it is due, where it is */
         DataSubjectRequest: {
             /** @enum {string} */
@@ -1565,7 +1706,7 @@ export interface components {
             createdAt: string;
             createdById: string;
             createdByName: string | null;
-            createdByRole: ("course-system" | "staff" | "admin" | "subscriber") | null;
+            createdByRole: ("course-system" | "staff" | "admin" | "provider" | "subscriber") | null;
             /** @description What the person asked, in their words; cleared on erasure */
             details: string | null;
             /** Format: date-time */
@@ -1667,7 +1808,7 @@ export interface components {
             /** @description The SMTP server’s reply (or the error, or why it was blocked) */
             reply: string | null;
             /** @enum {string} */
-            type: "accepted" | "deferred" | "failed" | "bounced" | "blocked" | "expired" | "cancelled" | "interrupted" | "requeued";
+            type: "accepted" | "deferred" | "failed" | "bounced" | "blocked" | "expired" | "cancelled" | "interrupted" | "requeued" | "delivered" | "soft_bounced" | "policy_blocked" | "complained";
         };
         Enrollment: {
             /** @description null once the person was erased: the enrollment stays as a sales record (P11) */
@@ -2032,7 +2173,7 @@ export interface components {
             /** Format: uuid */
             listId: string;
             /** @enum {string} */
-            source: "form" | "api" | "link" | "import" | "enrollment" | "staff";
+            source: "form" | "api" | "link" | "import" | "enrollment" | "staff" | "complaint";
             /** @enum {string} */
             status: "pending" | "active" | "unsubscribed";
             /** Format: date-time */
@@ -2322,7 +2463,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed" | "report_unparsable" | "report_not_a_report" | "report_signature_invalid" | "report_too_large" | "report_unmatched" | "report_recipient_mismatch";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -2474,6 +2615,22 @@ export interface components {
             /** @description The plain-text part, derived from the HTML */
             text: string;
         };
+        /** @description What became of one report */
+        ReportResult: {
+            /** @description What it did, by the return rules */
+            effect: ("hard_bounce" | "soft_bounce" | "policy_block" | "complaint" | "delivered") | null;
+            /** @description The message it is about */
+            messageId: string | null;
+            /** @description applied: matched and acted on; duplicate: the same report came before and nothing changed; rejected: it changed nothing */
+            outcome: "applied" | "duplicate" | "rejected";
+            rejection: ("report_unparsable" | "report_not_a_report" | "report_signature_invalid" | "report_too_large" | "report_unmatched" | "report_recipient_mismatch") | null;
+            /** @description The kept record (GET /v1/returns); null for a duplicate */
+            reportId: string | null;
+        };
+        /** @description One result per report the body held */
+        ReportResults: {
+            results: components["schemas"]["ReportResult"][];
+        };
         /**
          * @example {
          *       "outcome": "Export sent by email on 27 November"
@@ -2482,6 +2639,35 @@ export interface components {
         RequestOutcome: {
             /** @description What was done, or why not: what the person is told */
             outcome: string;
+        };
+        /** @description A report that came back, as kept: ids, codes and the keyed address hash only, never its text */
+        ReturnReport: {
+            campaignId: string | null;
+            /** @description How it came: dsn, arf, ses, postmark, sendgrid, smtp (the inbound listener), relay (our relay at handover) */
+            channel: string;
+            effect: ("hard_bounce" | "soft_bounce" | "policy_block" | "complaint" | "delivered") | null;
+            /** Format: uuid */
+            id: string;
+            messageId: string | null;
+            /** Format: date-time */
+            occurredAt: string;
+            /** @enum {string} */
+            outcome: "applied" | "rejected";
+            /** @description The provider’s own classification */
+            providerType: string | null;
+            /** Format: date-time */
+            receivedAt: string;
+            rejection: string | null;
+            /** @description bounce, complaint or delivered */
+            reportType: string | null;
+            /** @description The enhanced status code (RFC 3463) */
+            status: string | null;
+        };
+        /** @description A page of ReturnReport items, in order */
+        ReturnReportPage: {
+            items: components["schemas"]["ReturnReport"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
         };
         /**
          * @description One token by its jti, or every token of a subject issued until now
@@ -2618,7 +2804,7 @@ export interface components {
             /** @description A reference to the evidence: form id, ticket number… */
             evidence?: string;
             /** @enum {string} */
-            source: "form" | "api" | "link" | "import" | "enrollment" | "staff";
+            source: "form" | "api" | "link" | "import" | "enrollment" | "staff" | "complaint";
         };
         Subscription: {
             /** Format: date-time */
@@ -2632,7 +2818,7 @@ export interface components {
             /** Format: uuid */
             listId: string;
             /** @enum {string} */
-            source: "form" | "api" | "link" | "import" | "enrollment" | "staff";
+            source: "form" | "api" | "link" | "import" | "enrollment" | "staff" | "complaint";
             /** @enum {string} */
             status: "pending" | "active" | "unsubscribed";
             /** Format: date-time */
@@ -2653,7 +2839,7 @@ export interface components {
             evidence?: string;
             ip?: string;
             /** @enum {string} */
-            source: "form" | "api" | "link" | "import" | "enrollment" | "staff";
+            source: "form" | "api" | "link" | "import" | "enrollment" | "staff" | "complaint";
             userAgent?: string;
         };
         Suppression: {
@@ -2703,7 +2889,7 @@ export interface components {
             createdById: string;
             createdByName: string | null;
             /** @enum {string} */
-            createdByRole: "course-system" | "staff" | "admin" | "subscriber";
+            createdByRole: "course-system" | "staff" | "admin" | "provider" | "subscriber";
             description: string | null;
             /** Format: uuid */
             id: string;
@@ -4934,6 +5120,268 @@ export interface operations {
             };
         };
     };
+    postAbuseFeedbackReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "message/rfc822": string;
+                "multipart/report": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description What became of the report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResults"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postProviderEvents: {
+        parameters: {
+            query: {
+                /** @description Whose events these are */
+                provider: "ses" | "postmark" | "sendgrid";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description What became of each event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResults"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postDeliveryStatusNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "message/rfc822": string;
+                "multipart/report": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description What became of each recipient’s report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResults"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listLedger: {
         parameters: {
             query?: {
@@ -7011,6 +7459,138 @@ export interface operations {
             };
             /** @description Conflicts with what is stored */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReturnReports: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+                messageId?: string;
+                outcome?: "applied" | "rejected";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of reports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReturnReportPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDailyReturnRates: {
+        parameters: {
+            query: {
+                /** @description First day (UTC), inclusive */
+                from: string;
+                /** @description Last day (UTC), inclusive; at most 92 days after from */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per day with anything to count */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DailyReturnRates"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ import { addStrictFormats } from './lib/formats.js'
 import { Problem } from './lib/schemas.js'
 import authPlugin from './plugins/auth.js'
 import deliveryPlugin from './plugins/delivery.js'
+import inboundMailPlugin from './plugins/inbound-mail.js'
 import errorsPlugin, { answerClientError, renderFrameworkError } from './plugins/errors.js'
 import inputPlugin from './plugins/input.js'
 import limitsPlugin from './plugins/limits.js'
@@ -183,6 +184,7 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
   await registerRoutes(app, { config, now: () => clock.now() })
   await app.register(queuePlugin, { database, runJobs: config.runJobs })
   await app.register(deliveryPlugin, { config, clock })
+  await app.register(inboundMailPlugin, { config })
   await app.ready()
   return app
 }

@@ -3,10 +3,79 @@
 // Secrets that embedded mode may generate are resolved in loadRuntimeConfig.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { isIP } from 'node:net'
 import { join, resolve } from 'node:path'
-import { parseDurationSeconds } from './lib/duration.js'
+import { ConfigError, readBoolean, readDuration, readEmail, readInt, readProxies, readSecret, readSigningKeys, readText, readUrl, type Env } from './lib/env.js'
 import { DEFAULT_REGISTER_FILE, loadRegister, type ProcessingRegister } from './register/register.js'
+
+export { ConfigError }
+
+export interface ReturnsConfig {
+  /**
+   * The VERP base of the return path (`bounces@returns.example`): each message
+   * goes with `bounces+<token>@returns.example` as its envelope sender, so a
+   * bounce names its message. Unset: the From address, and reports match by
+   * Message-ID alone.
+   */
+  returnPath: string | undefined
+  /** The inbound SMTP listener for bounce mail and mailto: unsubscribes; undefined: off. */
+  smtp: { host: string; port: number } | undefined
+  /** So many days with a soft bounce within so many days, with no delivery between, suppress the address. */
+  softBounce: { days: number; windowDays: number }
+  /** Days a rejected report is kept for inspection. */
+  rejectedKeepDays: number
+  /** A campaign pauses itself on its complaint or bounce rate once at least this many of its messages were delivered. */
+  rateMinimum: number
+  /** Email providers whose events /v1/events/delivery takes, each verified its own way; absent: refused. */
+  providers: {
+    ses?: { allowedTopicArns: string[]; allowedCertificateOrigins: string[] }
+    postmark?: { username: string; password: string }
+    sendgrid?: { publicKey: string }
+  }
+}
+
+/** The 48-character token a tagged address carries, and its +, leave this much of RFC 5321's 64 for the local part. */
+const MAX_TAGGED_LOCAL_PART = 64 - 49
+
+function readTaggableAddress(env: Env, name: string): string | undefined {
+  if (!env[name]) return undefined
+  const address = readEmail(env, name, '')
+  if (/[<>\s]/.test(address)) throw new ConfigError(name, 'must be a bare address (local@domain), without a name')
+  const local = address.slice(0, address.lastIndexOf('@'))
+  if (local.length > MAX_TAGGED_LOCAL_PART || local.includes('+')) {
+    throw new ConfigError(name, `must have a local part of at most ${MAX_TAGGED_LOCAL_PART} characters and no "+": each message's token is added after a +`)
+  }
+  return address
+}
+
+const readList = (env: Env, name: string) => (env[name] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '')
+
+function readReturns(env: Env): ReturnsConfig {
+  const port = env.RETURN_SMTP_PORT ? readInt(env, 'RETURN_SMTP_PORT', 0, 0, 65535) : undefined
+  const providers: ReturnsConfig['providers'] = {}
+  const topics = readList(env, 'SES_TOPIC_ARNS')
+  if (topics.some((arn) => !/^arn:aws(-[a-z]+)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(arn))) {
+    throw new ConfigError('SES_TOPIC_ARNS', 'must be SNS topic ARNs (arn:aws:sns:region:account:topic) separated by commas')
+  }
+  if (topics.length > 0) providers.ses = { allowedTopicArns: topics, allowedCertificateOrigins: readList(env, 'SES_CERTIFICATE_ORIGINS') }
+  else if (env.SES_CERTIFICATE_ORIGINS) throw new ConfigError('SES_CERTIFICATE_ORIGINS', 'needs SES_TOPIC_ARNS beside it')
+  if (env.POSTMARK_WEBHOOK_USER || env.POSTMARK_WEBHOOK_PASSWORD) {
+    const password = readSecret(env, 'POSTMARK_WEBHOOK_PASSWORD', 16)
+    if (!env.POSTMARK_WEBHOOK_USER || !password) throw new ConfigError(env.POSTMARK_WEBHOOK_USER ? 'POSTMARK_WEBHOOK_PASSWORD' : 'POSTMARK_WEBHOOK_USER', 'is needed with the other POSTMARK_WEBHOOK_ variable')
+    providers.postmark = { username: env.POSTMARK_WEBHOOK_USER, password }
+  }
+  if (env.SENDGRID_WEBHOOK_PUBLIC_KEY) {
+    if (!/^[A-Za-z0-9+/=\s]{40,}$/.test(env.SENDGRID_WEBHOOK_PUBLIC_KEY)) throw new ConfigError('SENDGRID_WEBHOOK_PUBLIC_KEY', 'must be the base64 public key SendGrid shows for its signed event webhook')
+    providers.sendgrid = { publicKey: env.SENDGRID_WEBHOOK_PUBLIC_KEY.replace(/\s+/g, '') }
+  }
+  return {
+    returnPath: readTaggableAddress(env, 'RETURN_PATH'),
+    smtp: port === undefined ? undefined : { host: env.RETURN_SMTP_HOST || '127.0.0.1', port },
+    softBounce: { days: readInt(env, 'SOFT_BOUNCE_DAYS', 3, 1, 30), windowDays: readInt(env, 'SOFT_BOUNCE_WINDOW_DAYS', 30, 1, 365) },
+    rejectedKeepDays: readInt(env, 'RETURN_REJECTED_KEEP_DAYS', 30, 1, 3650),
+    rateMinimum: readInt(env, 'RETURN_RATE_MINIMUM', 100, 1, 1_000_000),
+    providers,
+  }
+}
 
 export interface Config {
   port: number
@@ -48,8 +117,14 @@ export interface Config {
   smtpMaxConnections: number
   /** DKIM signing, when all three are set: the signature covers List-Unsubscribe and List-Unsubscribe-Post. */
   dkim: { domainName: string; keySelector: string; privateKey: string } | undefined
-  /** An address for mail-based unsubscribes, added to List-Unsubscribe as mailto: when set. */
+  /**
+   * An address for mail-based unsubscribes: each message's List-Unsubscribe
+   * carries it as mailto:, tagged with the message (local+token@domain), so the
+   * inbound listener knows what a mail to it answers.
+   */
   unsubscribeMailto: string | undefined
+  /** The way back for bounces and complaints (src/returns). */
+  returns: ReturnsConfig
   /** Keys that sign subscriber links: the first signs, every one verifies (rotation keeps old links working). */
   linkSigningKeys: { id: string; secret: string }[]
   /** Run delivery workers in this process (false for API-only replicas; `npm run worker` runs them alone). */
@@ -80,47 +155,6 @@ export interface Config {
   runJobs: boolean
 }
 
-export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
-    super(`${variable}: ${problem}`)
-    this.name = 'ConfigError'
-  }
-}
-
-type Env = Record<string, string | undefined>
-
-function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
-  return value
-}
-
-function readBoolean(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  if (raw === 'true' || raw === '1') return true
-  if (raw === 'false' || raw === '0') return false
-  throw new ConfigError(name, `must be true or false, got "${raw}"`)
-}
-
-function readUrl(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return undefined
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    throw new ConfigError(name, 'is not a valid URL')
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${url.protocol}`)
-  }
-  return raw
-}
-
 /** Every webhook processor's secret, from the variable the register names for it: a missing one stops the start. */
 function readProcessorSecrets(env: Env, register: ProcessingRegister): Record<string, string> {
   const secrets: Record<string, string> = {}
@@ -131,69 +165,6 @@ function readProcessorSecrets(env: Env, register: ProcessingRegister): Record<st
     secrets[processor.id] = secret
   }
   return secrets
-}
-
-function readEmail(env: Env, name: string, fallback: string): string {
-  const raw = env[name] ?? fallback
-  // Only a shape check: these are our own addresses, written by an operator.
-  if (!/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw.replace(/^.*<(.+)>\s*$/, '$1'))) {
-    throw new ConfigError(name, `is not an email address: "${raw}"`)
-  }
-  return raw
-}
-
-function readDuration(env: Env, name: string, fallback: string, maxSeconds: number): number {
-  const raw = env[name] || fallback
-  const seconds = parseDurationSeconds(raw)
-  if (seconds === undefined || seconds < 60) throw new ConfigError(name, `must be a duration of a minute or more such as 12h or 365d, got "${raw}"`)
-  if (seconds > maxSeconds) throw new ConfigError(name, `must be at most ${maxSeconds / 86400} days`)
-  return seconds
-}
-
-function readText(env: Env, name: string, fallback: string): string {
-  const raw = env[name] || fallback
-  if (!/^[\x21-\x7e]{1,200}$/.test(raw)) throw new ConfigError(name, 'must be 1–200 printable ASCII characters without spaces')
-  return raw
-}
-
-/** Comma-separated addresses or CIDR ranges of trusted proxies; unset or "false" trusts none. */
-function readProxies(env: Env, name: string): string[] | false {
-  const raw = env[name]?.trim()
-  if (!raw || raw === 'false') return false
-  const entries = raw.split(',').map((entry) => entry.trim())
-  for (const entry of entries) {
-    const [address, bits, ...rest] = entry.split('/')
-    const family = isIP(address ?? '')
-    const maxBits = family === 6 ? 128 : 32
-    if (!family || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))) {
-      throw new ConfigError(name, `must list IP addresses or CIDR ranges separated by commas, got "${entry}"`)
-    }
-  }
-  return entries
-}
-
-function readSecret(env: Env, name: string, minLength: number): string | undefined {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return undefined
-  if (raw.length < minLength) throw new ConfigError(name, `must be at least ${minLength} characters`)
-  return raw
-}
-
-/** `id:secret` pairs separated by commas; each secret 32+ characters. */
-function readSigningKeys(env: Env, name: string): { id: string; secret: string }[] | undefined {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return undefined
-  const keys = raw.split(',').map((entry) => {
-    const at = entry.indexOf(':')
-    const id = entry.slice(0, at).trim()
-    const secret = entry.slice(at + 1).trim()
-    if (at <= 0 || !/^[A-Za-z0-9_-]{1,16}$/.test(id) || secret.length < 32) {
-      throw new ConfigError(name, 'must be id:secret pairs separated by commas: ids of 1–16 letters, digits, - and _; secrets of 32+ characters')
-    }
-    return { id, secret }
-  })
-  if (new Set(keys.map((k) => k.id)).size !== keys.length) throw new ConfigError(name, 'names a key id twice')
-  return keys
 }
 
 const DEFAULT_MAIL_FROM = 'Samtykke <no-reply@localhost.localdomain>'
@@ -293,7 +264,8 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     dkim: dkimParts.length === 3
       ? { domainName: env.DKIM_DOMAIN!, keySelector: env.DKIM_SELECTOR!, privateKey: env.DKIM_PRIVATE_KEY!.replaceAll('\\n', '\n') }
       : undefined,
-    unsubscribeMailto: env.UNSUBSCRIBE_MAILTO ? readEmail(env, 'UNSUBSCRIBE_MAILTO', '') : undefined,
+    unsubscribeMailto: readTaggableAddress(env, 'UNSUBSCRIBE_MAILTO'),
+    returns: readReturns(env),
     linkSigningKeys,
     runWorkers: readBoolean(env, 'RUN_WORKERS', true),
     deliveryMaxAttempts: readInt(env, 'DELIVERY_MAX_ATTEMPTS', 8, 1, 100),

@@ -52,4 +52,10 @@ export const periodicJobs: PeriodicJob[] = [
     cron: '* * * * *',
     run: (services) => services.processors.deliverDue(),
   },
+  {
+    // Rejected reports (forged, unmatched, unreadable) are kept for inspection RETURN_REJECTED_KEEP_DAYS, then go.
+    name: 'sweep-rejected-reports',
+    cron: '45 3 * * *',
+    run: (services) => services.returns.sweepRejected(),
+  },
 ]

@@ -20,6 +20,8 @@ import { registerSchemas } from './register/schemas.js'
 import { processorRoutes } from './processors/routes.js'
 import { processorSchemas } from './processors/schemas.js'
 import { requestRoutes } from './requests/routes.js'
+import { returnRoutes } from './returns/routes.js'
+import { returnSchemas } from './returns/schemas.js'
 import { requestSchemas } from './requests/schemas.js'
 import { sendRoutes } from './sends/routes.js'
 import { campaignRoutes } from './campaigns/routes.js'
@@ -55,6 +57,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(processingRegisterRoutes)
       await v1.register(requestRoutes)
       await v1.register(processorRoutes)
+      await v1.register(returnRoutes)
     },
     { prefix: API_PREFIX },
   )
@@ -80,4 +83,5 @@ export const sharedSchemas = [
   ...registerSchemas,
   ...requestSchemas,
   ...processorSchemas,
+  ...returnSchemas,
 ]

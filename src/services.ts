@@ -28,6 +28,8 @@ import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSignups } from './subscriptions/signup.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
+import { createReportIntake, visitSubscribeUrl } from './returns/intake.js'
+import { createReturnService } from './returns/service.js'
 import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
@@ -62,6 +64,8 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     enrollments,
     processors,
   })
+  const returns = createReturnService({ db, clock, config, sends, contacts, suppressions, optOut, delivery, campaigns })
+  const reportIntake = createReportIntake({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
   const exports = createExportService({
     db,
     clock,
@@ -78,6 +82,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     delivery,
     requests,
     processors,
+    returns,
   })
   const erasure = createErasureService({
     db,
@@ -125,6 +130,8 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     erasure,
     processors,
     retention,
+    returns,
+    reportIntake,
   }
 }
 

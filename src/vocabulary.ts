@@ -47,11 +47,13 @@ export const ConsentSource = {
   import: 'import',
   enrollment: 'enrollment',
   staff: 'staff',
+  /** A spam complaint the person made in their mailbox (a feedback loop, a provider's event): an objection. */
+  complaint: 'complaint',
 } as const
 export type ConsentSource = (typeof ConsentSource)[keyof typeof ConsentSource]
 
-/** The roles a bearer token can carry. */
-export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'admin' } as const
+/** The roles a bearer token can carry. `provider`: a mail server or email provider reporting bounces and complaints, and nothing else. */
+export const Role = { courseSystem: 'course-system', staff: 'staff', admin: 'admin', provider: 'provider' } as const
 export type Role = (typeof Role)[keyof typeof Role]
 
 /** Who can act, as ledgers and the audit log record it: a token's role, or a subscriber through a signed link. */
@@ -178,6 +180,14 @@ export const DeliveryEventType = {
   interrupted: 'interrupted',
   /** Queued once more after it failed (a campaign's retry-failed). */
   requeued: 'requeued',
+  /** A report came back that the recipient's server took it. */
+  delivered: 'delivered',
+  /** A report came back of a temporary failure after our relay took it (mailbox full, try later). */
+  softBounced: 'soft_bounced',
+  /** A report came back that the recipient's side refused it for policy (5.7.x): about us, not the address. */
+  policyBlocked: 'policy_blocked',
+  /** The recipient reported it as spam. */
+  complained: 'complained',
 } as const
 export type DeliveryEventType = (typeof DeliveryEventType)[keyof typeof DeliveryEventType]
 
@@ -207,6 +217,34 @@ export const CampaignStatus = {
   cancelled: 'cancelled',
 } as const
 export type CampaignStatus = (typeof CampaignStatus)[keyof typeof CampaignStatus]
+
+/** Why a campaign paused itself: the mailbox providers' published limits were passed. Null: staff paused it. */
+export const CampaignPauseReason = {
+  /** Complaints reached 0.3% of delivered messages. */
+  complaintRate: 'complaint_rate',
+  /** Hard bounces passed 5% of delivered messages. */
+  bounceRate: 'bounce_rate',
+} as const
+export type CampaignPauseReason = (typeof CampaignPauseReason)[keyof typeof CampaignPauseReason]
+
+/** What became of a report that came back: applied to its message, or rejected (kept a while, for inspection). */
+export const ReturnOutcome = { applied: 'applied', rejected: 'rejected' } as const
+export type ReturnOutcome = (typeof ReturnOutcome)[keyof typeof ReturnOutcome]
+
+/** What a report did, by the return rules (src/returns/rules.ts). */
+export const ReturnEffect = {
+  /** The address does not exist (5.1.x, 5.2.1, a provider's permanent bounce): all mail suppressed. */
+  hardBounce: 'hard_bounce',
+  /** A temporary failure; enough of them on separate days suppress too. */
+  softBounce: 'soft_bounce',
+  /** Refused for policy (5.7.x and the like): recorded on the message, the address stays. */
+  policyBlock: 'policy_block',
+  /** A spam complaint: newsletter and marketing suppressed, an objection recorded. */
+  complaint: 'complaint',
+  /** Delivered: ends a run of soft bounces. */
+  delivered: 'delivered',
+} as const
+export type ReturnEffect = (typeof ReturnEffect)[keyof typeof ReturnEffect]
 
 /** What a data-subject request asks for (GDPR art. 15–18, 20, 21). */
 export const RequestType = {

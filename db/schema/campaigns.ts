@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core'
-import { campaignStatusEnum, roleEnum } from './enums.js'
+import { campaignPauseReasonEnum, campaignStatusEnum, roleEnum } from './enums.js'
 import { lists } from './lists.js'
 import { templates } from './templates.js'
 
@@ -38,6 +38,8 @@ export const campaigns = pgTable(
     /** Which worker fans out, until when: one at a time, taken over when a worker dies. */
     fanoutOwner: text('fanout_owner'),
     fanoutLeaseUntil: timestamp('fanout_lease_until', { withTimezone: true, mode: 'date' }),
+    /** Why it paused itself (complaint or bounce rate over the providers' limits); null when staff paused it, or it is not paused. */
+    pausedReason: campaignPauseReasonEnum('paused_reason'),
     startedAt: timestamp('started_at', { withTimezone: true, mode: 'date' }),
     finishedAt: timestamp('finished_at', { withTimezone: true, mode: 'date' }),
     cancelledAt: timestamp('cancelled_at', { withTimezone: true, mode: 'date' }),

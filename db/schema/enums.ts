@@ -4,6 +4,7 @@ import { pgEnum } from 'drizzle-orm/pg-core'
 import {
   ActorRole,
   BlockReason,
+  CampaignPauseReason,
   CampaignStatus,
   ConsentEventType,
   ConsentSource,
@@ -19,6 +20,8 @@ import {
   RequestChannel,
   RequestStatus,
   RequestType,
+  ReturnEffect,
+  ReturnOutcome,
   SubscriptionStatus,
   SuppressionReason,
   SuppressionScope,
@@ -45,3 +48,6 @@ export const campaignStatusEnum = pgEnum('campaign_status', valuesOf(CampaignSta
 export const requestTypeEnum = pgEnum('request_type', valuesOf(RequestType))
 export const requestStatusEnum = pgEnum('request_status', valuesOf(RequestStatus))
 export const requestChannelEnum = pgEnum('request_channel', valuesOf(RequestChannel))
+export const campaignPauseReasonEnum = pgEnum('campaign_pause_reason', valuesOf(CampaignPauseReason))
+export const returnOutcomeEnum = pgEnum('return_outcome', valuesOf(ReturnOutcome))
+export const returnEffectEnum = pgEnum('return_effect', valuesOf(ReturnEffect))

@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import { BlockReasonSchema, EvidenceSchema } from '../decision/schemas.js'
 import { enumOf, NullableString, NullableTimestamp, Page, PageQuery, ref, Timestamp, Uuid } from '../lib/schemas.js'
 import { TemplateData, TemplateName } from '../templates/schemas.js'
-import { CampaignStatus, DecisionOutcome, LegalBasis, MessageStatus } from '../vocabulary.js'
+import { CampaignPauseReason, CampaignStatus, DecisionOutcome, LegalBasis, MessageStatus } from '../vocabulary.js'
 
 export const CampaignStatusSchema = enumOf(CampaignStatus, {
   description: 'draft → scheduled → sending ⇄ paused → finished; anything not finished can be cancelled',
@@ -52,6 +52,13 @@ const Counts = Type.Object(
     possibleDuplicates: Type.Integer({
       description: 'Messages a worker died handing to SMTP: the server may have taken them, so they may have arrived twice',
     }),
+    complaints: Type.Integer({ description: 'Messages the recipient reported as spam' }),
+    hardBounces: Type.Integer({ description: 'Messages that hard-bounced, at handover or reported later' }),
+    complaintRate: Type.Number({ minimum: 0, description: 'Complaints per message delivered to the relay (the providers warn at 0.001 and stop a sender at 0.003)' }),
+    hardBounceRate: Type.Number({ minimum: 0, description: 'Hard bounces per message delivered to the relay (a campaign pauses itself over 0.05)' }),
+    warnings: Type.Array(Type.Union([Type.Literal('complaint_rate'), Type.Literal('bounce_rate')]), {
+      description: 'The mailbox providers’ limits the campaign is past: complaint_rate at 0.1% complaints, bounce_rate over 5% hard bounces',
+    }),
     fanoutDone: Type.Boolean({ description: 'Every member has been decided' }),
     progress: Type.Number({ minimum: 0, maximum: 1, description: 'Share of recipients no longer waiting' }),
   },
@@ -66,6 +73,9 @@ export const Campaign = Type.Object(
     templateId: Uuid,
     data: Type.Record(Type.String(), Type.Unknown()),
     status: CampaignStatusSchema,
+    pausedReason: Type.Union([enumOf(CampaignPauseReason), Type.Null()], {
+      description: 'Why it paused itself: its complaint rate reached 0.3% or its hard bounce rate passed 5% (staff resume it); null when staff paused it or it is not paused',
+    }),
     scheduledAt: NullableTimestamp,
     notAfter: NullableTimestamp,
     startedAt: NullableTimestamp,

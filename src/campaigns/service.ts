@@ -21,7 +21,8 @@ import { decodeCursor, toPage } from '../lib/pagination.js'
 import { requireOpen, type ListService } from '../lists/service.js'
 import type { TemplateService } from '../templates/service.js'
 import { messageStatus } from '../sends/service.js'
-import { CampaignStatus } from '../vocabulary.js'
+import { rateVerdict, ratesOf } from '../returns/rules.js'
+import { CampaignStatus, type CampaignPauseReason } from '../vocabulary.js'
 import { decideDeliveryBatch, fanOutBatch, RECIPIENT_NAME, type DeliveryBatch } from './fanout-sql.js'
 import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
 
@@ -47,12 +48,12 @@ export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel' | 'retry-fa
 export interface CampaignDeps {
   db: Database
   clock: Clock
-  config: Pick<Config, 'publicBaseUrl' | 'marketingCustomerWindowMonths' | 'suppressionPepper'>
+  config: Pick<Config, 'publicBaseUrl' | 'marketingCustomerWindowMonths' | 'suppressionPepper' | 'returns'>
   audit: AuditRecorder
   lists: Pick<ListService, 'requireList'>
   templates: Pick<TemplateService, 'resolveTemplate' | 'requireTemplate' | 'checkData'>
   ledger: Pick<LedgerService, 'campaignDecisionCounts' | 'campaignRecipients' | 'decisionsOf'>
-  delivery: Pick<DeliveryService, 'closeCampaign' | 'requeueFailed' | 'campaignHasQueued' | 'campaignCounts' | 'eventsOf' | 'notify'>
+  delivery: Pick<DeliveryService, 'closeCampaign' | 'requeueFailed' | 'campaignHasQueued' | 'campaignCounts' | 'campaignReturnCounts' | 'eventsOf' | 'notify'>
 }
 
 const conflict = (campaign: CampaignRow, action: CampaignAction) =>
@@ -71,23 +72,25 @@ export function createCampaignService(deps: CampaignDeps) {
     return campaign
   }
 
-  /** Changes the state in a transaction holding the row, with its audit entry; returns the campaign as it is after. */
-  async function transition(id: string, actor: Actor, action: CampaignAction, change: (tx: Queryable, campaign: CampaignRow) => Promise<Partial<CampaignRow> | null>) {
-    const campaign = await db.transaction(async (tx) => {
-      const current = await requireCampaign(tx, id, 'update')
-      const patch = await change(tx, current)
-      // null: already where the action leads, nothing to do (each action is idempotent).
-      if (!patch) return current
-      const now = clock.now()
-      const updated = await updateCampaign(tx, id, { ...patch, updatedAt: now })
-      await audit.record(tx, actor, now, {
-        action: `campaign.${action}`,
-        entityType: 'campaign',
-        entityId: id,
-        changes: { status: { from: current.status, to: updated.status } },
-      })
-      return updated
-    })
+  type Change = (tx: Queryable, campaign: CampaignRow) => Promise<Partial<CampaignRow> | null>
+
+  /** Changes the state in `tx`, holding the row, with its audit entry; returns the campaign as it is after. */
+  async function transitionIn(tx: Queryable, id: string, actor: Actor, action: CampaignAction, change: Change) {
+    const current = await requireCampaign(tx, id, 'update')
+    const patch = await change(tx, current)
+    // null: already where the action leads, nothing to do (each action is idempotent).
+    if (!patch) return current
+    const now = clock.now()
+    const updated = await updateCampaign(tx, id, { ...patch, updatedAt: now })
+    const changes: Record<string, unknown> = { status: { from: current.status, to: updated.status } }
+    if (patch.pausedReason) changes.pausedReason = patch.pausedReason
+    await audit.record(tx, actor, now, { action: `campaign.${action}`, entityType: 'campaign', entityId: id, changes })
+    return updated
+  }
+
+  /** transitionIn in a transaction of its own; a campaign that now sends wakes the workers. */
+  async function transition(id: string, actor: Actor, action: CampaignAction, change: Change) {
+    const campaign = await db.transaction((tx) => transitionIn(tx, id, actor, action, change))
     if (campaign.status === CampaignStatus.sending) delivery.notify()
     return campaign
   }
@@ -167,8 +170,16 @@ export function createCampaignService(deps: CampaignDeps) {
       transition(id, actor, 'pause', async (_tx, c) => {
         if (c.status === 'paused') return null
         if (c.status !== 'sending' && c.status !== 'scheduled') throw conflict(c, 'pause')
-        return { status: CampaignStatus.paused }
+        return { status: CampaignStatus.paused, pausedReason: null }
       }),
+
+    /**
+     * The campaign pauses itself: its complaint or bounce rate passed the
+     * mailbox providers' limits (src/returns/rules.ts). Only a sending one; it
+     * stays paused, with the reason, until staff resume it.
+     */
+    pauseForReturnsIn: (tx: Queryable, id: string, reason: CampaignPauseReason, actor: Actor) =>
+      transitionIn(tx, id, actor, 'pause', async (_tx, c) => (c.status === 'sending' ? { status: CampaignStatus.paused, pausedReason: reason } : null)),
 
     resume: (id: string, actor: Actor) =>
       transition(id, actor, 'resume', async (tx, c) => {
@@ -177,8 +188,8 @@ export function createCampaignService(deps: CampaignDeps) {
         requireOpen(await lists.requireList(tx, c.listId))
         // A campaign paused before it began resumes as what it was: scheduled while its time is to come.
         const now = clock.now()
-        if (!c.startedAt && c.scheduledAt && c.scheduledAt.getTime() > now.getTime()) return { status: CampaignStatus.scheduled }
-        return { status: CampaignStatus.sending, startedAt: c.startedAt ?? now }
+        if (!c.startedAt && c.scheduledAt && c.scheduledAt.getTime() > now.getTime()) return { status: CampaignStatus.scheduled, pausedReason: null }
+        return { status: CampaignStatus.sending, startedAt: c.startedAt ?? now, pausedReason: null }
       }),
 
     /**
@@ -332,6 +343,7 @@ export function createCampaignService(deps: CampaignDeps) {
   async function countsOf(campaign: CampaignRow) {
     const decisions = await ledger.campaignDecisionCounts(db, campaign.id)
     const deliveryCounts = await delivery.campaignCounts(db, campaign.id)
+    const returned = ratesOf(await delivery.campaignReturnCounts(db, campaign.id))
     const blockedByReason: Record<string, number> = {}
     let recipients = 0
     for (const row of decisions) {
@@ -353,6 +365,12 @@ export function createCampaignService(deps: CampaignDeps) {
       blocked,
       blockedByReason,
       possibleDuplicates: deliveryCounts.interrupted,
+      complaints: returned.complaints,
+      hardBounces: returned.hardBounces,
+      complaintRate: returned.complaintRate,
+      hardBounceRate: returned.hardBounceRate,
+      /** The providers' limits this campaign is past (a warning at a complaint rate of 0.1%). */
+      warnings: rateVerdict(returned, config.returns.rateMinimum).warnings,
       fanoutDone: campaign.fanoutDoneAt !== null,
       /** Share of recipients whose message is no longer waiting, 0–1; 0 until the fan-out has begun. */
       progress: recipients === 0 ? (campaign.fanoutDoneAt ? 1 : 0) : campaign.fanoutDoneAt ? (recipients - waiting) / recipients : 0,

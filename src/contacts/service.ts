@@ -120,6 +120,12 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
     /** The recipient a contact already read is (no query). */
     recipientOf,
 
+    /** The keyed hash an address would be suppressed under, or null when it is no address (a report naming someone, checked against the message it is about). */
+    addressHashOf(email: string): string | null {
+      const parsed = parseEmail(email)
+      return parsed.ok ? addressHash(parsed.canonical, pepper) : null
+    },
+
     /** Erasure: the contact row goes; rows that named it keep only the keyed address hash. */
     deleteIn: (tx: Queryable, id: string) => deleteContact(tx, id),
 

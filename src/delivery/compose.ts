@@ -3,6 +3,7 @@
 // and the list headers RFC 8058 asks for. Part of the delivery worker.
 import type { Config } from '../config.js'
 import { signLink } from '../lib/link-tokens.js'
+import { messageToken, taggedAddress } from '../returns/return-path.js'
 import { localDate } from '../lib/local-date.js'
 import type { ListRow } from '../lists/queries.js'
 import type { MessageRow } from '../sends/service.js'
@@ -10,7 +11,7 @@ import type { TemplateRow, TemplateService } from '../templates/service.js'
 import type { MessageKind } from '../vocabulary.js'
 import type { OutgoingMessage } from './mailer.js'
 
-type ComposeConfig = Pick<Config, 'linkSigningKeys' | 'publicBaseUrl' | 'unsubscribeMailto' | 'courseMailFrom' | 'mailFrom' | 'controllerName' | 'controllerEmail'>
+type ComposeConfig = Pick<Config, 'linkSigningKeys' | 'publicBaseUrl' | 'unsubscribeMailto' | 'courseMailFrom' | 'mailFrom' | 'controllerName' | 'controllerEmail' | 'returns'>
 
 /** The message's list headers: one-click for what can be left (RFC 8058); none for course and transactional mail. */
 export function listHeaders(kind: MessageKind, link: { unsubscribeUrl: string; mailto: string | undefined; listId: string }): Record<string, string> {
@@ -47,13 +48,19 @@ export async function composeMessage(
     controllerName: config.controllerName,
     controllerEmail: config.controllerEmail,
   })
+  // Addresses that name this message: a mail to them says which message it answers (src/returns).
+  const mailto = config.unsubscribeMailto && token ? taggedAddress(config.unsubscribeMailto, messageToken(config.linkSigningKeys, 'unsubscribe', message.id)) : undefined
+  const headers = list && token ? listHeaders(message.kind, { unsubscribeUrl, mailto, listId: `<${list.slug}.${host}>` }) : {}
+  // Postmark echoes X-PM-Metadata-* in its webhooks, and nothing of the Message-ID.
+  if (config.returns.providers.postmark) headers['X-PM-Metadata-samtykke-message-id'] = message.headerMessageId
   return {
     messageId: message.headerMessageId,
+    returnPath: config.returns.returnPath ? taggedAddress(config.returns.returnPath, messageToken(config.linkSigningKeys, 'return-path', message.id)) : undefined,
     from: message.kind === 'course' ? config.courseMailFrom : config.mailFrom,
     to: message.toAddress!,
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,
-    headers: list && token ? listHeaders(message.kind, { unsubscribeUrl, mailto: config.unsubscribeMailto, listId: `<${list.slug}.${host}>` }) : {},
+    headers,
   }
 }

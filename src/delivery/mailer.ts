@@ -14,6 +14,8 @@ import { classifySmtpError, flattenReply, type DeliveryOutcome } from './smtp-re
 export interface OutgoingMessage {
   /** The Message-ID header value, e.g. "<0192...@samtykke.example>"; made by the caller, used as-is. */
   messageId: string
+  /** The envelope sender (where bounces go), a VERP address naming this message; absent: the From address. */
+  returnPath?: string
   /** "Name <addr>" */
   from: string
   to: string
@@ -166,6 +168,7 @@ function toMailOptions(message: OutgoingMessage): SendMailOptions {
     html: message.html,
     text: message.text,
     headers: { ...message.headers },
+    ...(message.returnPath ? { envelope: { from: message.returnPath, to: message.to } } : {}),
   }
 }
 

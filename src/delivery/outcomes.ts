@@ -1,20 +1,17 @@
 // What happened to a message at the SMTP server, recorded: a delivery event,
 // and the queue row removed (done, given up, bounced) or postponed with
 // backoff (a temporary failure, up to DELIVERY_MAX_ATTEMPTS). A hard bounce
-// also suppresses the address for all mail. Part of the delivery worker.
+// goes to the return rules (src/returns), which suppress the address for all
+// mail. Part of the delivery worker.
 import type { Database, Queryable } from '../../db/client.js'
 import type { Config } from '../config.js'
-import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/ids.js'
 import type { MessageRow } from '../sends/service.js'
-import type { SuppressionService } from '../suppressions/service.js'
+import type { ReturnService } from '../returns/service.js'
 import { DeliveryEventType } from '../vocabulary.js'
 import { deleteQueueRow, insertDeliveryEvent, postponeQueueRow } from './queries.js'
-import { readEnhancedStatus, type DeliveryOutcome } from './smtp-reply.js'
-
-/** Who records what the worker does (a hard-bounce suppression). */
-const deliveryActor: Actor = { id: 'system:delivery', name: 'Samtykke delivery', role: 'admin' }
+import type { DeliveryOutcome } from './smtp-reply.js'
 
 /** Waits before attempt n+1 after n temporary failures: 1, 4, 16, 64 minutes… at most 6 hours, spread ±10%. */
 export function retryDelayMs(attempts: number, random = Math.random): number {
@@ -26,12 +23,12 @@ export function createOutcomeRecorder(deps: {
   db: Database
   clock: Clock
   config: Pick<Config, 'deliveryMaxAttempts'>
-  suppressions: Pick<SuppressionService, 'suppressIn'>
+  returns: Pick<ReturnService, 'applyRelayBounceIn'>
   log: { info(obj: object, msg: string): void }
   /** The worker that holds the messages' queue rows. */
   owner: string
 }) {
-  const { db, clock, config, suppressions, log, owner } = deps
+  const { db, clock, config, returns, log, owner } = deps
 
   /** Records the end of a message's delivery, or its postponement, with the event that says why (in `q`'s transaction). */
   async function settleIn(q: Queryable, message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
@@ -45,19 +42,6 @@ export function createOutcomeRecorder(deps: {
     log.info({ messageId: message.id, attempt, outcome: outcome.type }, 'delivery')
   }
 
-  /**
-   * A hard bounce: no mail of any kind to this address again (until staff
-   * lift it). The note names the message and the status code, never the
-   * server's words: those often quote the address, and a note outlives erasure.
-   */
-  async function suppressBounce(q: Queryable, message: MessageRow, reply: string) {
-    await suppressions.suppressIn(q, deliveryActor, clock.now(), { contactId: message.contactId, addressHash: message.addressHash }, {
-      scope: 'all-mail',
-      reason: 'bounce',
-      note: `hard bounce (${readEnhancedStatus(reply) ?? 'no status code'}) of message ${message.id}`,
-    })
-  }
-
   /** Records what the mailer said about one message, in `q`'s transaction: retried later, given up, bounced (and suppressed), or done. */
   async function recordOutcome(q: Queryable, message: MessageRow, attempt: number, outcome: DeliveryOutcome): Promise<DeliveryEventType> {
     if (outcome.type === 'deferred') {
@@ -68,7 +52,8 @@ export function createOutcomeRecorder(deps: {
       await settleIn(q, message, attempt, outcome, new Date(clock.now().getTime() + retryDelayMs(attempt)))
       return outcome.type
     }
-    if (outcome.type === 'bounced') await suppressBounce(q, message, outcome.reply)
+    // A hard bounce at handover is a report like any that comes back later: the return rules apply it.
+    if (outcome.type === 'bounced') await returns.applyRelayBounceIn(q, message, outcome.reply)
     await settleIn(q, message, attempt, outcome)
     return outcome.type
   }

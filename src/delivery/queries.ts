@@ -261,3 +261,30 @@ export async function redactRepliesOf(db: Queryable, messageIds: string[]): Prom
     .returning({ id: deliveryEvents.id })
   return rows.length
 }
+
+/**
+ * A campaign's messages as the return rules count them (src/returns/rules.ts):
+ * delivered to the relay (accepted, or refused there as a hard bounce),
+ * complained about, and hard-bounced at handover or reported later. Distinct
+ * messages, so a repeated report or a retry is one.
+ */
+export async function campaignReturnCounts(db: Queryable, campaignId: string): Promise<{ delivered: number; complaints: number; hardBounces: number }> {
+  const [row] = await selectRows<{ delivered: number; complaints: number; hardBounces: number }>(
+    db,
+    sql`select count(distinct message_id) filter (where type in ('accepted', 'bounced'))::int as "delivered",
+               count(distinct message_id) filter (where type = 'complained')::int as "complaints",
+               count(distinct message_id) filter (where type = 'bounced')::int as "hardBounces"
+        from delivery_events where campaign_id = ${campaignId}::uuid and type in ('accepted', 'bounced', 'complained')`,
+  )
+  return row!
+}
+
+/** Per day (UTC) in [from, to): messages delivered to the relay, for the daily return rates. */
+export async function deliveredPerDay(db: Queryable, from: Date, to: Date): Promise<{ day: string; delivered: number }[]> {
+  return selectRows<{ day: string; delivered: number }>(
+    db,
+    sql`select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(distinct message_id)::int as delivered
+        from delivery_events where type in ('accepted', 'bounced') and occurred_at >= ${from.toISOString()}::timestamptz and occurred_at < ${to.toISOString()}::timestamptz
+        group by 1 order by 1`,
+  )
+}

@@ -3,7 +3,21 @@
 // to it. The worker that empties the queue is ./worker.ts. Knows nothing of HTTP.
 import type { Queryable } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'
-import { campaignDeliveryCounts, campaignHasQueued, closeCampaignQueue, findDeliveryEvents, findQueueRow, insertQueueRow, redactRepliesOf, requeueFailed } from './queries.js'
+import type { DeliveryEventType } from '../vocabulary.js'
+import { newId } from '../lib/ids.js'
+import {
+  campaignDeliveryCounts,
+  campaignHasQueued,
+  campaignReturnCounts,
+  closeCampaignQueue,
+  deliveredPerDay,
+  findDeliveryEvents,
+  findQueueRow,
+  insertDeliveryEvent,
+  insertQueueRow,
+  redactRepliesOf,
+  requeueFailed,
+} from './queries.js'
 
 export type { DeliveryEventRow } from './queries.js'
 
@@ -45,6 +59,18 @@ export function createDeliveryService({ clock }: { clock: Clock }) {
 
     campaignHasQueued: (q: Queryable, campaignId: string) => campaignHasQueued(q, campaignId),
     campaignCounts: (q: Queryable, campaignId: string) => campaignDeliveryCounts(q, campaignId),
+
+    /**
+     * What a report that came back says happened to a message after it left
+     * (a later bounce, a complaint, a delivery), appended in the caller's
+     * transaction. Its attempt is 0: it is no attempt of ours.
+     */
+    recordReturnIn: (tx: Queryable, message: { id: string; campaignId: string | null }, type: DeliveryEventType, reply: string | null, occurredAt: Date) =>
+      insertDeliveryEvent(tx, { id: newId(), messageId: message.id, campaignId: message.campaignId, type, attempt: 0, reply, occurredAt }),
+
+    /** A campaign's delivered, complained and hard-bounced messages, for its return rates. */
+    campaignReturnCounts: (q: Queryable, campaignId: string) => campaignReturnCounts(q, campaignId),
+    deliveredPerDay: (q: Queryable, from: Date, to: Date) => deliveredPerDay(q, from, to),
 
     /** The message's place in the queue: when it is next due and how often it was tried; undefined once done. */
     queueEntryOf: (q: Queryable, messageId: string) => findQueueRow(q, messageId),

@@ -3,7 +3,9 @@
 // bounced (the address does not exist). The delivery worker acts on these four
 // and nothing else. This module is pure: no I/O, no logging. It must never
 // throw, and the reply it keeps is the server's words (or the error's message),
-// short and on one line, never the message itself.
+// short and on one line, never the message itself. What counts as a bad
+// address is the return rules' (src/returns/rules.ts), for every report alike.
+import { isAddressFailure } from '../returns/rules.js'
 
 export type DeliveryOutcome =
   /** 2xx; reply = the server's final response, e.g. "250 2.0.0 Ok: queued as ABC". */
@@ -12,17 +14,13 @@ export type DeliveryOutcome =
   | { type: 'deferred'; reply: string }
   /** 5xx other than a hard bounce, including 5.7.x policy blocks: about us, not the address. */
   | { type: 'failed'; reply: string }
-  /** 5xx with enhanced status 5.1.1, 5.1.2, 5.1.3 or 5.1.6: the address does not exist. */
+  /**
+   * 5xx with an enhanced status that says the address is bad (5.1.x, 5.2.1; the
+   * return rules' isAddressFailure). A bare "550 no such user" without one stays
+   * `failed`: basic 550 is also what servers say for policy blocks, and we would
+   * rather retry or look than suppress a good address.
+   */
   | { type: 'bounced'; reply: string }
-
-/**
- * The enhanced status codes (RFC 3463) that say the address itself is bad:
- * bad mailbox, bad domain, bad address syntax, mailbox moved. Only these
- * bounce; a bare "550 no such user" without one stays `failed`, because basic
- * 550 is also what servers say for policy blocks and we would rather retry or
- * look than suppress a good address.
- */
-const HARD_BOUNCE_STATUSES = new Set(['5.1.1', '5.1.2', '5.1.3', '5.1.6'])
 
 /**
  * The SMTP commands whose refusal can be about the recipient. A 553 5.1.3 to
@@ -52,7 +50,7 @@ export function classifySmtpError(error: unknown): DeliveryOutcome {
     if (responseCode >= 500 && responseCode <= 599 && responseCode !== 503) {
       const status = readEnhancedStatus(fields.response ?? '')
       const aboutRecipient = fields.command === undefined || RECIPIENT_COMMANDS.has(fields.command)
-      return { type: aboutRecipient && status !== undefined && HARD_BOUNCE_STATUSES.has(status) ? 'bounced' : 'failed', reply }
+      return { type: aboutRecipient && status !== undefined && isAddressFailure(status) ? 'bounced' : 'failed', reply }
     }
     // 4xx, 503, and a 2xx/3xx that arrived as an error (the client expected
     // something else): none of them is a permanent answer about this message.

@@ -16,6 +16,7 @@ import { newId } from '../lib/ids.js'
 import type { ListRow } from '../lists/queries.js'
 import type { ListService } from '../lists/service.js'
 import type { MessageRow, SendService } from '../sends/service.js'
+import type { ReturnService } from '../returns/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { TemplateRow, TemplateService } from '../templates/service.js'
 import { DeliveryEventType, type MessageKind } from '../vocabulary.js'
@@ -55,6 +56,7 @@ export interface WorkerDeps {
     | 'linkSigningKeys'
     | 'controllerName'
     | 'controllerEmail'
+    | 'returns'
     | 'deliveryMaxAttempts'
     | 'deliveryLeaseSeconds'
     | 'smtpMaxConnections'
@@ -64,7 +66,8 @@ export interface WorkerDeps {
   templates: Pick<TemplateService, 'requireTemplate' | 'render'>
   ledger: Pick<LedgerService, 'recordSendDecision'>
   lists: Pick<ListService, 'requireList'>
-  suppressions: Pick<SuppressionService, 'suppressIn' | 'holdForHandover'>
+  suppressions: Pick<SuppressionService, 'holdForHandover'>
+  returns: Pick<ReturnService, 'applyRelayBounceIn' | 'checkCampaign'>
   contacts: Pick<ContactService, 'holdForHandover'>
   delivery: Pick<DeliveryService, 'onQueued' | 'closeCampaign'>
   campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut' | 'decideDeliveries' | 'noLongerAllowed'>
@@ -76,7 +79,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const host = new URL(config.publicBaseUrl).hostname
   const leaseMs = config.deliveryLeaseSeconds * 1000
-  const { settleIn, settle, recordOutcome } = createOutcomeRecorder({ db, clock, config, suppressions, log, owner })
+  const { settleIn, settle, recordOutcome } = createOutcomeRecorder({ db, clock, config, returns: deps.returns, log, owner })
 
   /**
    * Decides again, in one transaction with the blocked event when the answer
@@ -352,6 +355,8 @@ export function createDeliveryWorker(deps: WorkerDeps) {
             try {
               const outcomes = await handOverForCampaign(campaignId, group)
               for (const [i, { message, attempt }] of group.entries()) log.info({ messageId: message.id, attempt, outcome: outcomes[i] }, 'delivery')
+              // Hard bounces at handover count toward the campaign's bounce rate, checked once the group's transaction is over.
+              if (outcomes.includes(DeliveryEventType.bounced)) await deps.returns.checkCampaign(campaignId)
             } catch (error) {
               for (const h of group) failed(h.message.id)(error)
             }

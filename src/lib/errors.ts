@@ -127,6 +127,18 @@ export const ErrorCode = {
   noticeClosed: 'notice_closed',
   /** A retry of a notice that has not failed. */
   noticeNotFailed: 'notice_not_failed',
+  // Reports that come back (bounces, complaints, deliveries)
+  /** Not MIME, not JSON: nothing could be read. */
+  reportUnparsable: 'report_unparsable',
+  /** Readable, but not the report the route takes (a DSN at the ARF route, a plain message). */
+  reportNotAReport: 'report_not_a_report',
+  /** The provider's signature, credentials or return-path token do not verify, or the provider is not configured. */
+  reportSignatureInvalid: 'report_signature_invalid',
+  reportTooLarge: 'report_too_large',
+  /** It names no message we sent. */
+  reportUnmatched: 'report_unmatched',
+  /** It names one address about a message to another. */
+  reportRecipientMismatch: 'report_recipient_mismatch',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

@@ -30,6 +30,8 @@ const TEXT = {
     suppressionColumns: ['Fra', 'Omfang', 'Grunn', 'Opphevet'],
     messages: 'E-poster',
     messageColumns: ['Tidspunkt', 'Liste', 'Status', 'Grunnlag eller grunn'],
+    returns: 'Svar fra e-postmottakere om e-postene til deg',
+    returnColumns: ['Tidspunkt', 'Hva', 'Hva vi gjorde'],
     requests: 'Henvendelsene dine om personvern',
     requestColumns: ['Mottatt', 'Hva', 'Frist', 'Status', 'Svar'],
     audit: 'Logg over endringer',
@@ -64,6 +66,8 @@ const TEXT = {
     suppressionColumns: ['Since', 'Scope', 'Reason', 'Lifted'],
     messages: 'Emails',
     messageColumns: ['When', 'List', 'Status', 'Basis or reason'],
+    returns: 'What mail servers reported about emails to you',
+    returnColumns: ['When', 'What', 'What we did'],
     requests: 'Your privacy requests',
     requestColumns: ['Received', 'What', 'Due', 'Status', 'Answer'],
     audit: 'Log of changes',
@@ -88,6 +92,8 @@ const WORDS: Record<Locale, Record<string, string>> = {
     unsubscribe: 'avmelding', objection: 'reservasjon', complaint: 'klage', bounce: 'adressen virker ikke', erasure: 'sletting', manual: 'stoppet av oss', restriction: 'begrenset behandling',
     sent: 'sendt', queued: 'i kø', deferred: 'forsinket', failed: 'feilet', bounced: 'avvist', blocked: 'ikke sendt', expired: 'utløpt',
     subscriber: 'du selv', admin: 'oss', 'course-system': 'kurssystemet',
+    hard_bounce: 'adressen finnes ikke: vi sender ikke mer', soft_bounce: 'midlertidig feil', policy_block: 'avvist av mottakerens server', delivered: 'levert',
+    report_complaint: 'meldt som søppelpost: vi sender ikke mer nyhetsbrev eller markedsføring', report_bounce: 'e-posten kom ikke fram', report_delivered: 'e-posten kom fram',
     access: 'innsyn', portability: 'dataportabilitet', rectification: 'retting', objection_request: 'protest', open: 'åpen', in_progress: 'under arbeid', refused: 'avslått',
   },
   en: {
@@ -98,6 +104,8 @@ const WORDS: Record<Locale, Record<string, string>> = {
     unsubscribe: 'unsubscribe', objection: 'objection', complaint: 'complaint', bounce: 'the address does not work', erasure: 'erasure', manual: 'stopped by us', restriction: 'restricted processing',
     sent: 'sent', queued: 'queued', deferred: 'delayed', failed: 'failed', bounced: 'rejected', blocked: 'not sent', expired: 'expired',
     subscriber: 'you', admin: 'us', 'course-system': 'the course system',
+    hard_bounce: 'the address does not exist: we send no more', soft_bounce: 'a temporary failure', policy_block: 'refused by the receiving server', delivered: 'delivered',
+    report_complaint: 'reported as spam: we send no more newsletters or marketing', report_bounce: 'the email did not arrive', report_delivered: 'the email arrived',
     access: 'access', portability: 'portability', rectification: 'correction', objection_request: 'objection', open: 'open', in_progress: 'in progress', refused: 'refused',
   },
 }
@@ -181,6 +189,12 @@ export function exportPage(data: ContactExport): string {
         const last = m.decisions.at(-1)
         return [when(m.createdAt, locale), m.list?.name ?? m.kind, word(m.status), last ? (last.basis ? (t.bases[last.basis] ?? last.basis) : (last.reason ?? '')) : '']
       }),
+      t.none,
+    ),
+    table(
+      t.returns,
+      t.returnColumns,
+      data.returnReports.map((r) => [when(r.occurredAt, locale), word(`report_${r.reportType}`), r.effect && r.effect !== 'complaint' ? word(r.effect) : '']),
       t.none,
     ),
     table(

@@ -16,6 +16,7 @@ import type { LedgerService } from '../ledger/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import type { ListService } from '../lists/service.js'
+import type { ReturnService } from '../returns/service.js'
 import type { ProcessorService } from '../processors/service.js'
 import type { Purpose } from '../register/register.js'
 import type { RegisterService } from '../register/service.js'
@@ -47,8 +48,9 @@ export function createExportService(deps: {
   delivery: Pick<DeliveryService, 'eventsOf'>
   requests: Pick<RequestService, 'requestsOf'>
   processors: Pick<ProcessorService, 'noticesAbout'>
+  returns: Pick<ReturnService, 'reportsAbout'>
 }) {
-  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors } = deps
+  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors, returns } = deps
 
   /** What the register says about one purpose, in the person's language, with its processors named. */
   function purposeFor(purpose: Purpose, locale: Locale) {
@@ -76,7 +78,7 @@ export function createExportService(deps: {
       return db.transaction(async (tx) => {
         const contact = await contacts.requireContact(tx, contactId)
         const recipient = contacts.recipientOf(contact)
-        const [subscriptionRows, deferred, events, enrollmentRows, suppressionRows, messageRows, decisions, requestRows, auditEntries, notices] = [
+        const [subscriptionRows, deferred, events, enrollmentRows, suppressionRows, messageRows, decisions, requestRows, auditEntries, notices, reports] = [
           await subscriptions.subscriptionsOf(tx, contactId),
           await subscriptions.deferredUnsubscribesOf(tx, contactId),
           await consent.eventsOf(tx, contactId),
@@ -87,6 +89,7 @@ export function createExportService(deps: {
           await requests.requestsOf(tx, contactId),
           await audit.entriesAbout(tx, contactId),
           await processors.noticesAbout(tx, { contactId, addressHash: recipient.addressHash }),
+          await returns.reportsAbout(tx, recipient.addressHash),
         ]
         const listIds = [...new Set([...subscriptionRows.map((s) => s.listId), ...messageRows.flatMap((m) => (m.listId ? [m.listId] : []))])]
         const listsById = new Map((await lists.findListsByIds(tx, listIds)).map((l) => [l.id, l]))
@@ -141,6 +144,7 @@ export function createExportService(deps: {
           }),
           requests: requestRows,
           processorNotices: notices,
+          returnReports: reports,
           auditEntries,
           processing: {
             registerVersion: register.register.version,

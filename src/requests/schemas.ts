@@ -127,6 +127,7 @@ export const ContactExport = Type.Object(
     messages: Rows('Every message to the person, with its status, its decisions (send ledger) and its delivery events'),
     requests: Rows('Data-subject requests about the person'),
     processorNotices: Rows('Notices to third parties about the person (P9)'),
+    returnReports: Rows('Reports that came back about messages to the person: bounces, complaints, deliveries'),
     auditEntries: Rows('Audit log entries about the person'),
     processing: Type.Object(
       {

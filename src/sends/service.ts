@@ -228,25 +228,28 @@ export type SendService = ReturnType<typeof createSendService>
 /** The events that end an attempt at the SMTP server (the rest say what happened around the attempts). */
 const ATTEMPT_OUTCOMES: ReadonlySet<string> = new Set(['accepted', 'deferred', 'failed', 'bounced'])
 
-/** Where a message is: blocked by any decision, else as its latest delivery event says, else still queued. */
+/** What each event says of where a message is; the events a report adds later that leave it where it was are not here. */
+const STATUS_OF_EVENT: Partial<Record<string, MessageStatus>> = {
+  accepted: MessageStatus.sent,
+  deferred: MessageStatus.deferred,
+  failed: MessageStatus.failed,
+  bounced: MessageStatus.bounced,
+  blocked: MessageStatus.blocked,
+  expired: MessageStatus.expired,
+  cancelled: MessageStatus.cancelled,
+  requeued: MessageStatus.queued,
+  interrupted: MessageStatus.queued,
+  // Refused for policy by the recipient's side after our relay took it: it failed.
+  policy_blocked: MessageStatus.failed,
+  // delivered, soft_bounced and complained leave a sent message sent.
+}
+
+/** Where a message is: blocked by any decision, else as its latest delivery event that says so, else still queued. */
 export function messageStatus(decisions: { decision: string }[], events: { type: string }[]): MessageStatus {
   if (decisions.some((d) => d.decision === 'blocked')) return MessageStatus.blocked
-  switch (events.at(-1)?.type) {
-    case 'accepted':
-      return MessageStatus.sent
-    case 'deferred':
-      return MessageStatus.deferred
-    case 'failed':
-      return MessageStatus.failed
-    case 'bounced':
-      return MessageStatus.bounced
-    case 'blocked':
-      return MessageStatus.blocked
-    case 'expired':
-      return MessageStatus.expired
-    case 'cancelled':
-      return MessageStatus.cancelled
-    default:
-      return MessageStatus.queued
+  for (let i = events.length - 1; i >= 0; i--) {
+    const status = STATUS_OF_EVENT[events[i]!.type]
+    if (status) return status
   }
+  return MessageStatus.queued
 }

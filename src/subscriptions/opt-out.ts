@@ -192,8 +192,41 @@ export function createOptOutService(deps: {
     return { changed: true }
   }
 
+  /**
+   * A spam complaint (src/returns): no more newsletter or marketing mail — a
+   * global suppression with reason complaint — and an objection in the
+   * consent ledger with source complaint; course and transactional mail go
+   * on (the person may be on a course). For an erased person, the suppression
+   * by the keyed hash alone: there is no one left to record an event of.
+   */
+  async function recordComplaintIn(tx: Queryable, recipient: Recipient, evidence: string, actor: Actor): Promise<{ changed: boolean }> {
+    // A message's contact is gone once erased (the column is set to null), so one named is there.
+    const contact = recipient.contactId ? await contacts.requireContact(tx, recipient.contactId, { lock: true }) : undefined
+    const now = clock.now()
+    const { created } = await suppressions.suppressIn(tx, actor, now, { contactId: contact?.id ?? null, addressHash: recipient.addressHash }, {
+      scope: 'global',
+      reason: 'complaint',
+      note: evidence,
+    })
+    if (!created || !contact) return { changed: created }
+    await consent.recordEvent(tx, actor, now, {
+      contactId: contact.id,
+      addressHash: recipient.addressHash,
+      listId: null,
+      purpose: ListKind.marketing,
+      type: 'objected',
+      basis: LegalBasis.legitimateInterest,
+      source: 'complaint',
+      ip: null,
+      userAgent: null,
+      evidence,
+    })
+    return { changed: true }
+  }
+
   return {
     applyDueDeferredIn,
+    recordComplaintIn,
 
     /** An enrollment puts the person on the course list, on the contract basis. */
     async enrollIn(tx: Queryable, contactId: string, list: ListRow, actor: Actor): Promise<void> {

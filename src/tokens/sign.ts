@@ -42,9 +42,9 @@ export interface SignedToken {
   expiresAt: Date
 }
 
-/** How long a token of this role may live at most. */
+/** How long a token of this role may live at most: machine tokens (the course system, a mail server reporting bounces) as long as the course system's. */
 export function maxLifetimeFor(role: Role, settings: Pick<TokenSettings, 'maxLifetimeSeconds' | 'courseSystemMaxLifetimeSeconds'>): number {
-  return role === Role.courseSystem ? settings.courseSystemMaxLifetimeSeconds : settings.maxLifetimeSeconds
+  return role === Role.courseSystem || role === Role.provider ? settings.courseSystemMaxLifetimeSeconds : settings.maxLifetimeSeconds
 }
 
 /** Signs a token; a lifetime beyond the role's longest is refused here as it would be when used. */

@@ -76,6 +76,19 @@ const bad: [string, Record<string, string | undefined>][] = [
   ['COURSE_MAIL_FROM is not an address', { COURSE_MAIL_FROM: 'Kurs' }],
   ['UNSUBSCRIBE_MAILTO is not an address', { UNSUBSCRIBE_MAILTO: 'unsubscribe' }],
   ['RUN_WORKERS is not a boolean', { RUN_WORKERS: 'sometimes' }],
+  ['RETURN_PATH is not an address', { RETURN_PATH: 'bounces' }],
+  ['RETURN_PATH has a local part too long for the token', { RETURN_PATH: 'a-very-long-bounces-box@returns.example.no' }],
+  ['RETURN_PATH has a + of its own', { RETURN_PATH: 'b+x@returns.example.no' }],
+  ['RETURN_PATH has a name', { RETURN_PATH: 'Bounces <bounces@returns.example.no>' }],
+  ['UNSUBSCRIBE_MAILTO has a local part too long for the token', { UNSUBSCRIBE_MAILTO: 'unsubscribe-from-our-lists@example.no' }],
+  ['RETURN_SMTP_PORT is not a port', { RETURN_SMTP_PORT: '70000' }],
+  ['SOFT_BOUNCE_DAYS is zero', { SOFT_BOUNCE_DAYS: '0' }],
+  ['RETURN_REJECTED_KEEP_DAYS is not a number', { RETURN_REJECTED_KEEP_DAYS: 'forever' }],
+  ['SES_TOPIC_ARNS is not an ARN', { SES_TOPIC_ARNS: 'bounces' }],
+  ['SES_CERTIFICATE_ORIGINS is set without SES_TOPIC_ARNS', { SES_CERTIFICATE_ORIGINS: 'http://127.0.0.1:9000' }],
+  ['POSTMARK_WEBHOOK_PASSWORD is missing beside the user', { POSTMARK_WEBHOOK_USER: 'postmark' }],
+  ['POSTMARK_WEBHOOK_PASSWORD is too short', { POSTMARK_WEBHOOK_USER: 'postmark', POSTMARK_WEBHOOK_PASSWORD: 'short' }],
+  ['SENDGRID_WEBHOOK_PUBLIC_KEY is not a key', { SENDGRID_WEBHOOK_PUBLIC_KEY: 'not a key!' }],
   ['PUBLIC_BASE_URL is plain http in production', { ...REAL_MAIL, PUBLIC_BASE_URL: 'http://post.kurs.example' }],
   ['PUBLIC_BASE_URL is not set in production', { ...REAL_MAIL, PUBLIC_BASE_URL: '' }],
   ['CONTROLLER_NAME is not set in production', { ...REAL_MAIL, CONTROLLER_NAME: '' }],
@@ -159,6 +172,27 @@ t.test('the controller is named by CONTROLLER_NAME, else by the name in MAIL_FRO
   t.equal(parseConfig({ MAIL_FROM: 'post@yoga.example' }).controllerName, 'Samtykke')
   t.equal(parseConfig({ MAIL_FROM: 'Yoga <post@yoga.example>', CONTROLLER_NAME: 'Yoga og Pust AS' }).controllerName, 'Yoga og Pust AS')
   t.equal(parseConfig({ MAIL_FROM: 'Yoga <post@yoga.example>' }).courseMailFrom, 'Yoga <post@yoga.example>', 'course mail goes from MAIL_FROM unless told otherwise')
+})
+
+t.test('the return path, the inbound listener and the providers are off until configured, and read when they are', async (t) => {
+  t.match(parseConfig({}).returns, { returnPath: undefined, smtp: undefined, softBounce: { days: 3, windowDays: 30 }, rejectedKeepDays: 30, rateMinimum: 100, providers: {} })
+  const arn = 'arn:aws:sns:eu-north-1:123456789012:ses-bounces'
+  const configured = parseConfig({
+    RETURN_PATH: 'bounces@returns.example.no',
+    RETURN_SMTP_PORT: '2525',
+    RETURN_SMTP_HOST: '0.0.0.0',
+    SOFT_BOUNCE_DAYS: '2',
+    SES_TOPIC_ARNS: `${arn}, ${arn}-2`,
+    POSTMARK_WEBHOOK_USER: 'postmark',
+    POSTMARK_WEBHOOK_PASSWORD: SECRET,
+    SENDGRID_WEBHOOK_PUBLIC_KEY: 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==',
+  }).returns
+  t.match(configured, {
+    returnPath: 'bounces@returns.example.no',
+    smtp: { host: '0.0.0.0', port: 2525 },
+    softBounce: { days: 2, windowDays: 30 },
+    providers: { ses: { allowedTopicArns: [arn, `${arn}-2`], allowedCertificateOrigins: [] }, postmark: { username: 'postmark', password: SECRET }, sendgrid: { publicKey: /^MFkw/ } },
+  })
 })
 
 t.test('values are read and normalised', async (t) => {

@@ -134,7 +134,9 @@ t.test('classifySmtpError sorts every kind of send error into one of four outcom
     ['550 5.7.1 policy is failed, not bounced', smtpError('550 5.7.1 Message rejected due to policy', 'EMESSAGE', 'DATA'), 'failed'],
     ['554 5.0.0 is failed', smtpError('554 5.0.0 Transaction failed', 'EMESSAGE', 'DATA'), 'failed'],
     ['552 5.2.2 mailbox full is failed', smtpError('552 5.2.2 Mailbox full'), 'failed'],
-    ['Microsoft 5.1.10 recipient not found is failed: only the four listed codes bounce', smtpError('550 5.1.10 RESOLVER.ADR.RecipientNotFound'), 'failed'],
+    ['Microsoft 5.1.10 recipient not found bounces: every 5.1.x is about the address (the return rules)', smtpError('550 5.1.10 RESOLVER.ADR.RecipientNotFound'), 'bounced'],
+    ['a 5.2.1 mailbox disabled bounces', smtpError('550 5.2.1 The email account that you tried to reach is disabled', 'EENVELOPE', 'RCPT TO'), 'bounced'],
+    ['a 5.2.2 mailbox full is failed, never a bounce', smtpError('552 5.2.2 Mailbox full', 'EENVELOPE', 'RCPT TO'), 'failed'],
     ['a bare 550 "no such user" without an enhanced code is failed', smtpError('550 No such user here'), 'failed'],
     ['a bare 551/553 "mailbox unavailable" is failed', smtpError('553 mailbox name not allowed / mailbox unavailable'), 'failed'],
     ['a 5xx naming an IP address that contains 5.1.1 is failed, not bounced', smtpError('554 Service unavailable; client host 10.5.1.1 blocked'), 'failed'],
@@ -212,11 +214,11 @@ t.test('classification never throws and always keeps a short single-line reply',
   t.pass('properties hold')
 })
 
-t.test('4xx is always deferred and only 5xx with 5.1.1, 5.1.2, 5.1.3 or 5.1.6 bounces', async (t) => {
+t.test('4xx is always deferred and only 5xx with a 5.1.x or 5.2.1 status (the return rules’ bad address) bounces', async (t) => {
   const status = fc.tuple(fc.constantFrom(2, 4, 5), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 20 }))
   fc.assert(fc.property(fc.integer({ min: 400, max: 599 }), status, fc.stringMatching(/^[ -~]{0,80}$/), (code, [c, s, d], text) => {
     const outcome = classifySmtpError(smtpError(`${code} ${c}.${s}.${d} ${text}`))
-    const hardBounce = code >= 500 && code !== 503 && c === 5 && s === 1 && [1, 2, 3, 6].includes(d)
+    const hardBounce = code >= 500 && code !== 503 && c === 5 && (s === 1 || (s === 2 && d === 1))
     if (code < 500 || code === 503) return outcome.type === 'deferred'
     return outcome.type === (hardBounce ? 'bounced' : 'failed')
   }))

@@ -146,6 +146,8 @@ t.test('the README tour against the service `npm start` runs', { skip: onPostgre
     t.match(run.stdout, /^To: ingrid@example.no$/m, 'her message is in the outbox')
     t.match(run.stdout, /^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m, 'with one-click unsubscribe')
     t.match(run.stdout, new RegExp(`^From: ${variables.MAIL_FROM}$`, 'm'), 'from the sender the start line named')
+    t.match(run.stdout, /"outcome": "applied",\s*"effect": "hard_bounce"/, 'the relay’s DSN was applied')
+    t.match(run.stdout, /"scope": "all-mail",\s*"reason": "bounce",\s*"note": "hard bounce: dsn report/, 'and Ingrid is suppressed, the report named')
     t.match(run.stdout, /"code": ?"token_revoked"/)
     const outbox = join(dataDir, 'outbox')
     const mail = spawnSync('sh', ['-c', `cat ${outbox}/*.eml`], { encoding: 'utf8' }).stdout

@@ -23,6 +23,7 @@ const EXPORTED_AS: Record<string, (e: Record<string, any>) => unknown[]> = {
   audit_personal_values: (e) => e.auditEntries.filter((a: { changes: unknown }) => a.changes !== null),
   data_subject_requests: (e) => e.requests,
   processor_notices: (e) => e.processorNotices,
+  return_reports: (e) => e.returnReports,
 }
 
 t.test('the access export', async (t) => {

@@ -1,8 +1,9 @@
 // A person with a row in every table that can hold a person: made through the
-// API, as users make them. The export and erasure tests share it.
+// API, as users make them (a report that came back about their mail included). The export and erasure tests share it.
 import { signLink } from '../../src/lib/link-tokens.js'
 import { consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { LINK_SECRET, type TestApp } from '../helper.js'
+import { dsnFor } from '../returns/reports.js'
 
 export interface Person {
   contactId: string
@@ -72,6 +73,15 @@ export async function personEverywhere(app: TestApp, deliver: () => Promise<numb
   })
   if (sent.statusCode !== 202) throw new Error(`send: ${sent.statusCode} ${sent.body}`)
   await deliver()
+  // Its recipient's server was slow to take it: a report that came back, about the person's address.
+  const { headerMessageId } = (await staff({ method: 'GET', url: `/v1/messages/${sent.json().messageId}` })).json()
+  const delayed = await app.as('provider')({
+    method: 'POST',
+    url: '/v1/events/dsn',
+    headers: { 'content-type': 'message/rfc822' },
+    payload: dsnFor({ headerMessageId, recipient: email, status: '4.2.2', action: 'delayed', date: app.clock.now() }),
+  })
+  if (delayed.statusCode !== 200) throw new Error(`dsn: ${delayed.statusCode} ${delayed.body}`)
 
   // A corrected phone number: a rectification request, which tells the processors (P9).
   const rectification = await staff({ method: 'POST', url: '/v1/requests', payload: { type: 'rectification', channel: 'phone', contactId, details: `Nytt nummer ${person.phone}` } })

@@ -5,10 +5,10 @@
 // changes nothing.
 import { generateKeyPairSync, sign as signData } from 'node:crypto'
 import t from 'tap'
-import { consentPayload, createContact, createList, subscribe, uniqueEmail } from '../factories.js'
+import { createList } from '../factories.js'
 import { build } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
-import { returnsConfig } from './reports.js'
+import { deliveredNewsletter, returnsConfig } from './reports.js'
 
 const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
 const POSTMARK = { username: 'postmark-hook', password: 'a-password-of-some-length' }
@@ -23,20 +23,7 @@ t.test('provider events', async (t) => {
     },
   })
   const list = await createList(app, { kind: 'newsletter', name: 'Nyhetsbrev' })
-  let sends = 0
-  async function delivered() {
-    const email = uniqueEmail('reader')
-    const person = await createContact(app, { email })
-    await subscribe(app, list.id, { contactId: person.id, source: 'form', consent: consentPayload() })
-    const res = await app.as('staff')({
-      method: 'POST',
-      url: '/v1/sends',
-      payload: { template: 'newsletter', kind: 'newsletter', listId: list.id, contactId: person.id, idempotencyKey: `p-${++sends}`, data: { name: 'Per', headline: 'Vår', body: 'Nytt.' } },
-    })
-    await app.app.deliveryWorker.runOnce()
-    const message = (await app.as('staff')({ method: 'GET', url: `/v1/messages/${res.json().messageId}` })).json()
-    return { email, contactId: person.id as string, messageId: message.id as string, headerMessageId: message.headerMessageId as string }
-  }
+  const delivered = () => deliveredNewsletter(app, list.id)
   const suppressionsOf = async (contactId: string) => (await app.as('staff')({ method: 'GET', url: `/v1/suppressions?contactId=${contactId}&active=true` })).json().items
   const sendgrid = (body: string, key = keys.privateKey) => {
     const timestamp = String(Math.floor(app.clock.now().getTime() / 1000))

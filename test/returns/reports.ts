@@ -2,6 +2,8 @@
 // the test sent: a DSN (RFC 3464) per recipient status, an ARF (RFC 5965);
 // and the return settings the tests build the app with.
 import type { ReturnsConfig } from '../../src/config.js'
+import { consentPayload, createContact, subscribe, uniqueEmail } from '../factories.js'
+import type { TestApp } from '../helper.js'
 
 let counter = 0
 
@@ -123,4 +125,25 @@ export function arfFor(o: ArfOptions): string {
     `--${boundary}--`,
     '',
   ].join('\r\n')
+}
+
+let sends = 0
+
+/**
+ * A newsletter to a new subscriber (or to `contactId`), delivered by one run
+ * of the worker: what a report about it needs to name it.
+ */
+export async function deliveredNewsletter(app: TestApp, listId: string, options: { email?: string; contactId?: string } = {}) {
+  const email = options.email ?? uniqueEmail('reader')
+  const contactId = options.contactId ?? (await createContact(app, { email, name: 'Per' })).id
+  await subscribe(app, listId, { contactId, source: 'form', consent: consentPayload() })
+  const res = await app.as('staff')({
+    method: 'POST',
+    url: '/v1/sends',
+    payload: { template: 'newsletter', kind: 'newsletter', listId, contactId, idempotencyKey: `returns-${process.pid}-${++sends}`, data: { name: 'Per', headline: 'Vår', body: 'Nytt.' } },
+  })
+  if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`)
+  await app.app.deliveryWorker.runOnce()
+  const message = (await app.as('staff')({ method: 'GET', url: `/v1/messages/${res.json().messageId}` })).json()
+  return { email, contactId: contactId as string, messageId: message.id as string, headerMessageId: message.headerMessageId as string }
 }

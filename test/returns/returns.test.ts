@@ -10,7 +10,7 @@ import { selectRows } from '../../db/client.js'
 import { build, type TestApp } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
 import { messageToken, taggedAddress } from '../../src/returns/return-path.js'
-import { arfFor, dsnFor, returnsConfig } from './reports.js'
+import { arfFor, deliveredNewsletter as deliveredIn, dsnFor, returnsConfig } from './reports.js'
 
 const RETURN_PATH = 'bounces@returns.example.no'
 
@@ -27,23 +27,7 @@ t.test('reports that come back', async (t) => {
   const post = (kind: 'dsn' | 'arf', body: string, role: 'provider' | 'staff' | 'admin' = 'provider') =>
     app.as(role)({ method: 'POST', url: `/v1/events/${kind}`, headers: { 'content-type': 'message/rfc822' }, payload: body })
   const list = await createList(app, { kind: 'newsletter', name: 'Nyhetsbrev' })
-  let sent = 0
-
-  /** A subscriber and one newsletter to them, delivered: its id, Message-ID and the address. */
-  async function deliveredNewsletter(options: { email?: string; contactId?: string } = {}) {
-    const email = options.email ?? uniqueEmail('reader')
-    const person = options.contactId ? { id: options.contactId } : await createContact(app, { email, name: 'Per' })
-    await subscribe(app, list.id, { contactId: person.id, source: 'form', consent: consentPayload() })
-    const res = await app.as('staff')({
-      method: 'POST',
-      url: '/v1/sends',
-      payload: { template: 'newsletter', kind: 'newsletter', listId: list.id, contactId: person.id, idempotencyKey: `n-${++sent}`, data: { name: 'Per', headline: 'Vår', body: 'Nytt.' } },
-    })
-    if (res.statusCode !== 202) throw new Error(`send: ${res.statusCode} ${res.body}`)
-    await deliver()
-    const message = (await app.as('staff')({ method: 'GET', url: `/v1/messages/${res.json().messageId}` })).json()
-    return { email, contactId: person.id as string, messageId: message.id as string, headerMessageId: message.headerMessageId as string }
-  }
+  const deliveredNewsletter = (options: { email?: string; contactId?: string } = {}) => deliveredIn(app, list.id, options)
   const decide = async (payload: Record<string, unknown>) =>
     (await app.as(payload.kind === 'course' ? 'course-system' : 'staff')({ method: 'POST', url: '/v1/decisions', payload })).json()
   const suppressionsOf = async (contactId: string) => (await app.as('staff')({ method: 'GET', url: `/v1/suppressions?contactId=${contactId}&active=true` })).json().items

@@ -5,10 +5,10 @@
 // an unsubscribe from someone else.
 import nodemailer from 'nodemailer'
 import t from 'tap'
-import { consentPayload, createContact, createList, subscribe, uniqueEmail } from '../factories.js'
+import { createList } from '../factories.js'
 import { build } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
-import { arfFor, dsnFor, returnsConfig } from './reports.js'
+import { arfFor, deliveredNewsletter, dsnFor, returnsConfig } from './reports.js'
 
 const RETURN_PATH = 'bounces@returns.example.no'
 const MAILTO = 'unsubscribe@example.no'
@@ -27,22 +27,12 @@ t.test('the inbound SMTP listener', async (t) => {
   const refusal = (promise: Promise<unknown>) => promise.then(() => null, (error: { responseCode?: number }) => error.responseCode ?? -1)
 
   const list = await createList(app, { kind: 'newsletter', name: 'Nyhetsbrev' })
-  let sends = 0
   async function delivered() {
-    const email = uniqueEmail('reader')
-    const person = await createContact(app, { email })
-    await subscribe(app, list.id, { contactId: person.id, source: 'form', consent: consentPayload() })
-    const res = await app.as('staff')({
-      method: 'POST',
-      url: '/v1/sends',
-      payload: { template: 'newsletter', kind: 'newsletter', listId: list.id, contactId: person.id, idempotencyKey: `l-${++sends}`, data: { name: 'Per', headline: 'Vår', body: 'Nytt.' } },
-    })
-    await app.app.deliveryWorker.runOnce()
-    const message = (await app.as('staff')({ method: 'GET', url: `/v1/messages/${res.json().messageId}` })).json()
-    const mail = sink.received.find((m) => m.envelope.to.includes(email))!
+    const message = await deliveredNewsletter(app, list.id)
+    const mail = sink.received.find((m) => m.envelope.to.includes(message.email))!
     const listUnsubscribe = mail.parsed.headerLines.find((h) => h.key === 'list-unsubscribe')!.line
     const mailto = /<mailto:([^?>]+)\?subject=unsubscribe>/.exec(listUnsubscribe)![1]!
-    return { email, contactId: person.id as string, headerMessageId: message.headerMessageId as string, returnPath: mail.envelope.from, mailto }
+    return { ...message, returnPath: mail.envelope.from, mailto }
   }
   const suppressionsOf = async (contactId: string) => (await app.as('staff')({ method: 'GET', url: `/v1/suppressions?contactId=${contactId}&active=true` })).json().items
   const statusOn = async (contactId: string) => (await app.as('staff')({ method: 'GET', url: `/v1/lists/${list.id}/subscriptions/${contactId}` })).json().status

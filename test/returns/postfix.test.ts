@@ -4,10 +4,12 @@
 // its transport map sends to our inbound listener — which suppresses the
 // address. It reconfigures the machine's postfix, so it runs only where that
 // is wanted (CI, installed by .ci/run, or SAMTYKKE_TEST_POSTFIX=1), as root.
-// One run is enough: the PostgreSQL run of the suite skips it, as what it
-// shows is postfix's bounce against our listener, not the database.
+// One run per suite is enough: the PostgreSQL run skips it. It takes a few
+// seconds, but what it shows is postfix's bounce against our listener, not
+// the database (smtp-listener.test.ts runs on both), and each run restarts
+// the machine's postfix on a port of its own.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
@@ -40,8 +42,19 @@ const freePort = () =>
     })
   })
 
-/** Postfix on loopback, accepting mail for any user of DOMAIN (so the unknown one bounces as a DSN, not at RCPT), sending RETURNS to our listener. */
+/** Where postfix logs (postlogd): a container has no syslog, and a failure should show what postfix did. */
+const MAIL_LOG = '/var/log/postfix-samtykke.log'
+/** Settings postfix reads only when it starts, not on reload. */
+const START_ONLY = ['inet_interfaces', 'inet_protocols', 'maillog_file']
+
+/**
+ * Postfix on loopback, accepting mail for any user of DOMAIN (so the unknown
+ * one bounces as a DSN after the SMTP session, not at RCPT), sending RETURNS
+ * to our listener. Idempotent: a second run changes the port and nothing else.
+ */
 function configurePostfix(listenerPort: number) {
+  const startOnly = () => START_ONLY.map((name) => execFileSync('postconf', ['-h', name], { encoding: 'utf8' }).trim()).join('\n')
+  const before = startOnly()
   writeFileSync('/etc/postfix/samtykke-transport', `${RETURNS} smtp:[127.0.0.1]:${listenerPort}\n`)
   execFileSync('postmap', ['/etc/postfix/samtykke-transport'])
   execFileSync('postconf', [
@@ -54,13 +67,24 @@ function configurePostfix(listenerPort: number) {
     'smtp_dns_support_level = disabled',
     'transport_maps = hash:/etc/postfix/samtykke-transport',
     'delay_warning_time = 0',
+    // Short, so nothing of a failed run lingers in the queue for long; the bounce itself is sent at once.
     'maximal_queue_lifetime = 1h',
     'bounce_queue_lifetime = 1h',
     'queue_run_delay = 5s',
+    `maillog_file = ${MAIL_LOG}`,
   ])
   execFileSync('newaliases')
-  if (spawnSync(POSTFIX, ['status']).status === 0) execFileSync(POSTFIX, ['reload'])
-  else execFileSync(POSTFIX, ['start'])
+  const running = spawnSync(POSTFIX, ['status']).status === 0
+  if (running && startOnly() === before) return void execFileSync(POSTFIX, ['reload'], { stdio: 'ignore' })
+  if (running) execFileSync(POSTFIX, ['stop'], { stdio: 'ignore' })
+  execFileSync(POSTFIX, ['start'], { stdio: 'ignore' })
+}
+
+/** What postfix did, for a failure's message: its queue and the end of its log. */
+function postfixState(): string {
+  const queue = spawnSync('postqueue', ['-p'], { encoding: 'utf8' }).stdout
+  const log = existsSync(MAIL_LOG) ? readFileSync(MAIL_LOG, 'utf8').split('\n').slice(-40).join('\n') : '(no log)'
+  return `postqueue -p:\n${queue}\n${MAIL_LOG}:\n${log}`
 }
 
 t.test('postfix bounces mail for an unknown user to the return path, and the listener suppresses the address', { skip, timeout: 120_000 }, async (t) => {
@@ -88,9 +112,12 @@ t.test('postfix bounces mail for an unknown user to the return path, and the lis
     await new Promise((wake) => setTimeout(wake, 250))
     suppressions = (await app.as('staff')({ method: 'GET', url: `/v1/suppressions?contactId=${person.id}&active=true` })).json().items
   }
-  t.match(suppressions, [{ scope: 'all-mail', reason: 'bounce', note: /hard bounce: smtp report .* \(5\.1\.1\)/ }], 'the bounce came back and suppressed the address')
+  if (suppressions.length === 0) t.comment(postfixState())
+  t.equal(suppressions.length, 1, 'the bounce came back within 60 s and suppressed the address')
+  t.match(suppressions[0], { scope: 'all-mail', reason: 'bounce', note: new RegExp(`hard bounce: smtp report .* \\(5\\.1\\.1\\) about message ${messageId}`) })
   const kept = (await app.as('staff')({ method: 'GET', url: `/v1/returns?messageId=${messageId}` })).json().items
-  t.match(kept, [{ channel: 'smtp', outcome: 'applied', effect: 'hard_bounce', status: '5.1.1', reportType: 'bounce' }])
+  t.equal(kept.length, 1, 'one report: postfix’s DSN')
+  t.match(kept[0], { channel: 'smtp', outcome: 'applied', effect: 'hard_bounce', status: '5.1.1', reportType: 'bounce' })
   const events = (await message()).events.map((e: { type: string }) => e.type)
   t.equal(events.at(-1), 'bounced')
 })

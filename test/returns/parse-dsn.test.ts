@@ -2,27 +2,12 @@
 // sendmail, Office 365 and Gmail send them (test/returns/fixtures/), on small
 // edits of those that each change one field, and on everything it must refuse.
 // Every accepted case asserts the exact ParsedReport list.
-import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { edit, fixture, sha256 } from './report-fixtures.js'
 import { parseDsn } from '../../src/returns/parse-dsn.js'
 import { MAX_REPORT_BYTES, UnreadableReportError, type ParsedReport } from '../../src/returns/report.js'
 
 // --- fixtures ------------------------------------------------------------------------
-
-function fixture(name: string): Buffer {
-  return readFileSync(new URL(`./fixtures/${name}`, import.meta.url))
-}
-
-/** A fixture with each pattern replaced once; a pattern that is not there fails the test rather than testing nothing. */
-function edit(name: string, ...edits: [string | RegExp, string][]): string {
-  return edits.reduce((text, [from, to]) => {
-    if (!(typeof from === 'string' ? text.includes(from) : from.test(text))) throw new Error(`${name} has no ${String(from)}`)
-    return text.replace(from, to)
-  }, fixture(name).toString('utf8'))
-}
-
-const sha256 = (raw: string | Buffer) => `sha256:${createHash('sha256').update(raw).digest('hex')}`
 
 const POSTFIX = 'dsn-postfix-user-unknown.eml'
 const POSTFIX_ID = '<20250602081502.4bC1xY2zQFz9sT@relay.samtykke.example>'

@@ -45,6 +45,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   processor_notices: changeable,
   // Reports that came back; rejected ones are deleted after their keeping time.
   return_reports: ['SELECT', 'INSERT', 'DELETE'],
+  // Shared request counters (RATE_LIMIT_STORE=postgres): bumped, reset and swept.
+  rate_limit_counters: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
 }
 
 /** Every table the Drizzle schema defines. */

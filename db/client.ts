@@ -288,6 +288,28 @@ export async function applyMigrations(owner: DatabaseHandle): Promise<void> {
   else await migratePostgres(owner.db as never, { migrationsFolder })
 }
 
+/** The migrations this version ships, in order: drizzle-kit's journal, read once. */
+let shippedMigrations: { tag: string; when: number }[] | undefined
+function migrationJournal() {
+  shippedMigrations ??= (JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string; when: number }[] }).entries
+  return shippedMigrations
+}
+
+/**
+ * The tags of the shipped migrations the database has not applied. Drizzle's
+ * migrator records each applied one in drizzle.__drizzle_migrations with the
+ * journal's `when` as created_at (a bigint: text on one driver, a number on
+ * the other). Migrations the database has beyond ours (a newer version
+ * migrated it) are not missing.
+ */
+export async function missingMigrations(handle: Pick<DatabaseHandle, 'rows'>): Promise<string[]> {
+  const applied = await handle.rows<{ createdAt: string | number }>(sql`select created_at as "createdAt" from drizzle.__drizzle_migrations`)
+  const seen = new Set(applied.map((row) => Number(row.createdAt)))
+  return migrationJournal()
+    .filter((entry) => !seen.has(entry.when))
+    .map((entry) => entry.tag)
+}
+
 /** The database role a handle's connections act as. */
 export async function currentRole(handle: DatabaseHandle): Promise<string> {
   const [row] = await handle.rows<{ role: string }>(sql`select current_user as role`)

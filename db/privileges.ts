@@ -47,6 +47,10 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   return_reports: ['SELECT', 'INSERT', 'DELETE'],
   // Shared request counters (RATE_LIMIT_STORE=postgres): bumped, reset and swept.
   rate_limit_counters: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
+  // Imports: the job's progress and status change as it runs; its report is appended; the bookkeeping of a running import is emptied when it ends.
+  import_jobs: changeable,
+  import_row_outcomes: appendOnly,
+  import_seen_rows: ['SELECT', 'INSERT', 'DELETE'],
 }
 
 /** Every table the Drizzle schema defines. */
@@ -77,5 +81,8 @@ export function grantStatements(role: string, jobSchema: string): string[] {
     `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${jobs} TO ${who}`,
     `GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${jobs} TO ${who}`,
     `GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${jobs} TO ${who}`,
+    // GET /ready compares the migrations the database applied with those this version ships (read only).
+    `GRANT USAGE ON SCHEMA drizzle TO ${who}`,
+    `GRANT SELECT ON drizzle.__drizzle_migrations TO ${who}`,
   ]
 }

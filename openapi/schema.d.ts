@@ -32,8 +32,6 @@ export interface paths {
          * @description `from` (inclusive) and `to` (exclusive) bound the time; `from` after `to` is a 400.
          *
          *     Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listAudit"];
         put?: never;
@@ -54,8 +52,6 @@ export interface paths {
         /**
          * List campaigns, oldest first
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listCampaigns"];
         put?: never;
@@ -80,8 +76,6 @@ export interface paths {
         /**
          * A campaign with its counts and progress
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getCampaign"];
         put?: never;
@@ -146,8 +140,6 @@ export interface paths {
         /**
          * Who got it, who did not, and why: one row per member, from the send ledger
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listCampaignRecipients"];
         put?: never;
@@ -234,8 +226,6 @@ export interface paths {
         /**
          * List contacts, newest last, with search by email or text
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listContacts"];
         put?: never;
@@ -260,8 +250,6 @@ export interface paths {
         /**
          * Get a contact
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getContact"];
         put?: never;
@@ -286,8 +274,6 @@ export interface paths {
         /**
          * A contact's audit trail: changes to the contact and every change about them, oldest first
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listContactAudit"];
         put?: never;
@@ -308,8 +294,6 @@ export interface paths {
         /**
          * A contact's consent history from the append-only ledger, oldest first
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getContactConsents"];
         put?: never;
@@ -354,8 +338,6 @@ export interface paths {
          * @description From stored data alone: for every open newsletter, marketing and transactional list, every list the contact is on, and every course they are enrolled in, the decision with the subscription, consent events and suppressions behind it; and every suppression of the contact, lifted ones included.
          *
          *     Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["explainContact"];
         put?: never;
@@ -378,8 +360,6 @@ export interface paths {
          * @description One JSON document: profile, subscriptions, consent history with the notices seen, enrollments, kept opt-outs, suppressions, messages with their decisions and delivery events, requests and audit entries, and from the processing register the purposes, bases, categories, recipients and retention that apply. `format=html` answers the same as a page in the person’s language, which can be sent as the answer. Every export is recorded in the audit log.
          *
          *     Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["exportContact"];
         put?: never;
@@ -400,8 +380,6 @@ export interface paths {
         /**
          * A contact's subscriptions on every list
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getContactSubscriptions"];
         put?: never;
@@ -444,8 +422,6 @@ export interface paths {
         /**
          * Get a course
          * @description Roles: course-system, staff, admin.
-         *
-         *     Roles: course-system, staff, admin.
          */
         get: operations["getCourse"];
         /**
@@ -492,8 +468,6 @@ export interface paths {
         /**
          * Get an enrollment
          * @description Roles: course-system, staff, admin.
-         *
-         *     Roles: course-system, staff, admin.
          */
         get: operations["getEnrollment"];
         /**
@@ -574,6 +548,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List imports, oldest first
+         * @description Roles: staff, admin.
+         */
+        get: operations["listImports"];
+        put?: never;
+        /**
+         * Import subscribers from a CSV file (listmonk, Mailchimp or Mailtrain export, or mapped)
+         * @description The file is checked (CSV text, a header with an address column, the list and the notice) before anything is recorded; then the import runs in the background and the answer is 202 with the running import: poll GET /v1/imports/{id}. Each row is put on its list with the consent evidence in the ledger (source import, the notice named), unless the address was erased, objected, left the list or is suppressed for it — never re-added — or the row is invalid (reported by line number and code). allOrNothing: one invalid row and none is applied. dryRun: the report of what would happen, nothing written.
+         *
+         *     Roles: staff, admin.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An import’s status, progress and report
+         * @description The counts by outcome code, and the first 100 rows not applied, by line number (never by address); the rest at GET /v1/imports/{id}/rows.
+         *
+         *     Roles: staff, admin.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The rows of an import that were not applied, by line, optionally of one code
+         * @description Roles: staff, admin.
+         */
+        get: operations["listImportRows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ledger": {
         parameters: {
             query?: never;
@@ -584,8 +626,6 @@ export interface paths {
         /**
          * The send ledger: every decision, allowed or blocked, oldest first
          * @description Filters combine: `from` (inclusive) and `to` (exclusive) bound the decision time; `from` after `to` is a 400.
-         *
-         *     Roles: staff, admin.
          *
          *     Roles: staff, admin.
          */
@@ -608,8 +648,6 @@ export interface paths {
         /**
          * List lists
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listLists"];
         put?: never;
@@ -634,8 +672,6 @@ export interface paths {
         /**
          * Get a list
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getList"];
         put?: never;
@@ -680,8 +716,6 @@ export interface paths {
         /**
          * A list's members, optionally by status
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listMembers"];
         put?: never;
@@ -708,8 +742,6 @@ export interface paths {
         /**
          * A contact's subscription to one list
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getSubscription"];
         put?: never;
@@ -774,8 +806,6 @@ export interface paths {
          * @description The course system sees the messages it sent.
          *
          *     Roles: course-system, staff, admin.
-         *
-         *     Roles: course-system, staff, admin.
          */
         get: operations["getMessage"];
         put?: never;
@@ -796,8 +826,6 @@ export interface paths {
         /**
          * Every stored version of one notice
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listNoticeVersions"];
         put?: never;
@@ -822,8 +850,6 @@ export interface paths {
         /**
          * Get a notice version
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getNotice"];
         put?: never;
@@ -846,8 +872,6 @@ export interface paths {
          * @description Read from the configuration the service runs on: list purposes, retention runs and the access export use the same register.
          *
          *     Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getProcessingRegister"];
         put?: never;
@@ -868,8 +892,6 @@ export interface paths {
         /**
          * Notices to third parties (P9), oldest first; open=true lists what still needs doing
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listProcessorNotices"];
         put?: never;
@@ -930,8 +952,6 @@ export interface paths {
         /**
          * List requests: all as received, or the open or overdue ones soonest due first
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listRequests"];
         put?: never;
@@ -958,8 +978,6 @@ export interface paths {
         /**
          * A request
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getRequest"];
         put?: never;
@@ -1064,8 +1082,6 @@ export interface paths {
         /**
          * Reports that came back, newest first: applied ones, and rejected ones while they are kept
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listReturnReports"];
         put?: never;
@@ -1086,8 +1102,6 @@ export interface paths {
         /**
          * Per day: messages delivered, bounces, complaints and their rates
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getDailyReturnRates"];
         put?: never;
@@ -1130,8 +1144,6 @@ export interface paths {
         /**
          * List suppressions, by person, scope, reason or only those in force
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listSuppressions"];
         put?: never;
@@ -1158,8 +1170,6 @@ export interface paths {
         /**
          * Get a suppression
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getSuppression"];
         put?: never;
@@ -1192,6 +1202,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/suppressions/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export every suppression in force, for another instance (keyed hashes and reasons only; audited)
+         * @description Streams the transfer file: a header naming the format, its version and a fingerprint of SUPPRESSION_PEPPER (never the pepper), then one line per suppression in force as the decision sees it — not lifted, not expired, not superseded by the person’s own newer consent. Import it on an instance with the same pepper (POST /v1/suppressions/import).
+         *
+         *     Roles: admin.
+         */
+        get: operations["exportSuppressions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/suppressions/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import suppressions exported by another instance with the same pepper (audited)
+         * @description Each line becomes a suppression by address hash alone (no contact), which blocks anyone with that address here, a contact made later included; it keeps its reason, scope, list (matched by slug), purpose and times. One already in force here is not written again, so importing a file twice adds nothing. A file made under another pepper is refused (422 pepper_mismatch); one without its header, or of another version, is 422 suppression_file_invalid. Lines that cannot be imported (malformed, a list slug not here) are reported by line number and the rest imported, unless allOrNothing.
+         *
+         *     Roles: admin.
+         */
+        post: operations["importSuppressions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/templates": {
         parameters: {
             query?: never;
@@ -1202,8 +1256,6 @@ export interface paths {
         /**
          * List template versions, oldest first (of one name when `name` is given)
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["listTemplates"];
         put?: never;
@@ -1230,8 +1282,6 @@ export interface paths {
         /**
          * Get one template version
          * @description Roles: staff, admin.
-         *
-         *     Roles: staff, admin.
          */
         get: operations["getTemplate"];
         put?: never;
@@ -1274,8 +1324,6 @@ export interface paths {
         /**
          * Revocations, oldest first
          * @description Roles: admin.
-         *
-         *     Roles: admin.
          */
         get: operations["listTokenRevocations"];
         put?: never;
@@ -1302,8 +1350,6 @@ export interface paths {
         /**
          * One revocation
          * @description Roles: admin.
-         *
-         *     Roles: admin.
          */
         get: operations["getTokenRevocation"];
         put?: never;
@@ -2059,6 +2105,91 @@ export interface components {
             /** @description Every suppression of the contact or its address, lifted ones included */
             suppressions: components["schemas"]["ExplainedSuppression"][];
         };
+        /** @description An import of subscribers from a CSV file, its progress and its counts */
+        Import: {
+            allOrNothing: boolean;
+            bytesRead: number;
+            bytesTotal: number;
+            /** @description The file’s header and how each column was read */
+            columns: {
+                /** @description What the column was read as; null: ignored */
+                field: string | null;
+                header: string;
+            }[];
+            contactsCreated: number;
+            /** @description Rows by outcome code (see ImportRow.code) */
+            counts: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            createdById: string;
+            createdByName: string | null;
+            createdByRole: ("course-system" | "staff" | "admin" | "provider" | "subscriber") | null;
+            /** @description Nothing is written but the job and its report: what would happen */
+            dryRun: boolean;
+            error: string | null;
+            /** @description Why it failed or was interrupted: import_malformed_csv, import_interrupted, internal_error */
+            errorCode: string | null;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /**
+             * @description Whose export the file is, by its header
+             * @enum {string}
+             */
+            format: "mailchimp" | "listmonk" | "mailtrain" | "generic";
+            /** Format: uuid */
+            id: string;
+            /** @description The list rows without a list column go to */
+            listId: string | null;
+            /** Format: uuid */
+            noticeId: string;
+            /**
+             * @description checking every row first (all or nothing), or applying them
+             * @enum {string}
+             */
+            phase: "checking" | "applying";
+            /** @description Rows added to their list (in a dry run: that would be) */
+            rowsApplied: number;
+            /** @description Rows read in this phase */
+            rowsRead: number;
+            /**
+             * @description running; completed; rejected (all or nothing, and some rows are invalid: nothing applied); failed (errorCode says why); interrupted (its process stopped)
+             * @enum {string}
+             */
+            status: "running" | "completed" | "rejected" | "failed" | "interrupted";
+        };
+        /** @description A page of Import items, in order */
+        ImportPage: {
+            items: components["schemas"]["Import"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /** @description A row of the file that was not applied */
+        ImportRow: {
+            /**
+             * @description Kept out: erased, objected, left_list, suppressed, not_subscribed_in_source. Invalid: missing_email, invalid_email, invalid_date, date_in_future, missing_list, unknown_list, list_not_importable, duplicate_in_file, invalid_status, invalid_ip, field_too_long, invalid_text
+             * @enum {string}
+             */
+            code: "added" | "already_subscribed" | "erased" | "objected" | "left_list" | "suppressed" | "not_subscribed_in_source" | "missing_email" | "invalid_email" | "invalid_date" | "date_in_future" | "missing_list" | "unknown_list" | "list_not_importable" | "duplicate_in_file" | "invalid_status" | "invalid_ip" | "field_too_long" | "invalid_text";
+            /** @description More of why, in the service’s words; never the row’s content */
+            detail: string | null;
+            /** @description The line of the file the row starts on (the header is line 1) */
+            line: number;
+        };
+        /** @description A page of ImportRow items, in order */
+        ImportRowPage: {
+            items: components["schemas"]["ImportRow"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        ImportWithReport: {
+            import: components["schemas"]["Import"];
+            /** @description More rows: GET /v1/imports/{id}/rows?cursor=… */
+            nextRowsCursor: string | null;
+            /** @description The first rows not applied, by line */
+            rows: components["schemas"]["ImportRow"][];
+        };
         /** @description One decision on the send path, immutable: when a message was queued, and again when it was delivered. What happened at delivery is in GET /v1/messages/{id}. */
         LedgerEntry: {
             /** @description HMAC-SHA256 of the canonical address with the suppression pepper */
@@ -2463,7 +2594,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "internal_error" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed" | "report_unparsable" | "report_not_a_report" | "report_signature_invalid" | "report_too_large" | "report_unmatched" | "report_recipient_mismatch";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "auth_limit_unavailable" | "internal_error" | "not_ready" | "shutting_down" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "pepper_mismatch" | "suppression_file_invalid" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed" | "report_unparsable" | "report_not_a_report" | "report_signature_invalid" | "report_too_large" | "report_unmatched" | "report_recipient_mismatch" | "import_not_found" | "import_not_csv" | "import_no_email_column" | "import_mapping_invalid" | "list_not_importable" | "import_malformed_csv" | "import_interrupted";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -2871,11 +3002,39 @@ export interface components {
              */
             scope: "global" | "list" | "purpose" | "all-mail";
         };
+        SuppressionImportReport: {
+            /** @description The same suppression was in force here already (written by an earlier import, or said here too) */
+            alreadyInForce: number;
+            /** @description Written here now */
+            created: number;
+            /** @description Expired since the export; not written */
+            expired: number;
+            /** @description The export the file came from (its audit entry on the exporting instance) */
+            exportId: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Lines not imported */
+            problemCount: number;
+            /** @description The first 1000 of them, by line */
+            problems: components["schemas"]["SuppressionTransferProblem"][];
+            /** @description Suppression lines in the file */
+            records: number;
+        };
         /** @description A page of Suppression items, in order */
         SuppressionPage: {
             items: components["schemas"]["Suppression"][];
             /** @description Pass as `cursor` for the next page; null on the last */
             nextCursor: string | null;
+        };
+        SuppressionTransferProblem: {
+            /**
+             * @description line_malformed: not a record of this format; list_unknown: no list here has its slug
+             * @enum {string}
+             */
+            code: "line_malformed" | "list_unknown";
+            /** @description Line number in the file (the header is line 1) */
+            line: number;
+            message: string;
         };
         /** @description One version of a template; a version never changes */
         Template: {
@@ -5364,6 +5523,315 @@ export interface operations {
             };
             /** @description Well-formed, but the rules refuse it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listImports: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of imports */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * @description true: one invalid row and no row is applied
+                     * @enum {string}
+                     */
+                    allOrNothing?: "true" | "false";
+                    /**
+                     * @description true: the report of what would happen, and nothing written
+                     * @enum {string}
+                     */
+                    dryRun?: "true" | "false";
+                    /**
+                     * Format: binary
+                     * @description The CSV file, as listmonk, Mailchimp or Mailtrain export it, or with a header of your own (see mapping)
+                     */
+                    file: string;
+                    /** @description The slug of the list rows without a list column go to */
+                    list?: string;
+                    /** @description A JSON object of header → field over the defaults, e.g. {"Epost":"email","Navn":"name"}; the fields are email, name, firstName, lastName, list, subscribedAt, consentSource, consentText, ip, status, leftAt, ignore */
+                    mapping?: string;
+                    /** @description The notice the people consented under (it must be stored) */
+                    noticeKey: string;
+                    noticeVersion: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The import, running; Location is its address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import and its report */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportWithReport"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listImportRows: {
+        parameters: {
+            query?: {
+                code?: "added" | "already_subscribed" | "erased" | "objected" | "left_list" | "suppressed" | "not_subscribed_in_source" | "missing_email" | "invalid_email" | "invalid_date" | "date_in_future" | "missing_list" | "unknown_list" | "list_not_importable" | "duplicate_in_file" | "invalid_status" | "invalid_ip" | "field_too_long" | "invalid_text";
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of rows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportRowPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8052,6 +8520,152 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportSuppressions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The transfer file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importSuppressions: {
+        parameters: {
+            query?: {
+                /** @description Refuse the whole file (422 suppression_file_invalid, nothing written) if any line cannot be imported */
+                allOrNothing?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            /** @description What became of each line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuppressionImportReport"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ import { openDatabase, type Database, type DatabaseHandle, type DatabaseLocation
 import type { Config } from './config.js'
 import { systemClock, type Clock } from './lib/clock.js'
 import { addStrictFormats } from './lib/formats.js'
+import { loggerOptions } from './lib/log-redaction.js'
 import { Problem } from './lib/schemas.js'
 import authPlugin from './plugins/auth.js'
 import deliveryPlugin from './plugins/delivery.js'
@@ -18,6 +19,9 @@ import inputPlugin from './plugins/input.js'
 import limitsPlugin from './plugins/limits.js'
 import openapiPlugin from './plugins/openapi.js'
 import queuePlugin from './plugins/queue.js'
+import { createPostgresRateLimitStore } from './rate-limits/store.js'
+import { createMetrics } from './operations/metrics.js'
+import { operationsGate, operationsRouteOptions, operationsRoutes } from './operations/routes.js'
 import { prepareDatabase } from './prepare-database.js'
 import { registerRoutes, sharedSchemas } from './routes.js'
 import { createServices, type Services } from './services.js'
@@ -34,29 +38,22 @@ export interface BuildOptions {
   database?: DatabaseLocation
   clock?: Clock
   logger?: FastifyServerOptions['logger']
+  /**
+   * What the app answers over HTTP: everything (the service), or only the
+   * operator's routes — /health, /ready, /metrics — for a process that works
+   * without serving the API (`npm run worker`).
+   */
+  serve?: 'everything' | 'operations'
 }
 
 export function databaseLocation(config: Config): DatabaseLocation {
-  return config.databaseUrl ? { engine: 'postgres', url: config.databaseUrl } : { engine: 'pglite', dataDir: config.dataDir }
+  return config.databaseUrl
+    ? { engine: 'postgres', url: config.databaseUrl, max: config.databasePoolSize }
+    : { engine: 'pglite', dataDir: config.dataDir }
 }
 
-/** Log redaction: addresses, names and tokens never reach the log in clear text. */
-const REDACT = ['req.headers.authorization', 'req.headers.cookie', '*.email', '*.name', '*.token']
-
-/** The logger settings of every instance: level from config, personal data kept out. */
-export function loggerOptions(config: Config) {
-  return { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: requestForLog } }
-}
-
-/**
- * What the log keeps of a request: method, path and the names of query
- * parameters, never their values (`?email=…` searches carry addresses).
- */
-function requestForLog(request: { method: string; url: string; id?: unknown }) {
-  const [path, query] = request.url.split('?', 2)
-  const names = query ? [...new URLSearchParams(query).keys()] : []
-  return { id: request.id, method: request.method, url: names.length ? `${path}?${names.map((n) => `${n}=…`).join('&')}` : path }
-}
+/** The logger settings of every instance (src/lib/log-redaction.ts: what a log line may carry). */
+export { loggerOptions }
 
 /** Serializers by the shared schemas they resolve against, then by their own schema. */
 const serializers = new Map<string, Map<string, Serializer>>()
@@ -133,6 +130,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 }
 
+/** RATE_LIMIT_STORE=postgres: the counters every instance shares, in this app's database; undefined: in this process. */
+function sharedLimitStore(app: FastifyInstance, config: Config, database: DatabaseHandle, clock: Clock) {
+  if (config.rateLimitStore !== 'postgres') return undefined
+  const store = createPostgresRateLimitStore({ db: database.db, clock, log: app.log })
+  // onClose hooks run last-added first: this one before the database closes.
+  app.addHook('onClose', () => store.settled())
+  return store.Store
+}
+
 async function configureApp(config: Config, options: BuildOptions, database: DatabaseHandle): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
@@ -146,6 +152,8 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     frameworkErrors: renderFrameworkError,
     clientErrorHandler: answerClientError,
     schemaController: { compilersFactory: { buildSerializer: oncePerSchema() } },
+    // While closing, new requests get a problem document from src/operations/routes.ts, not Fastify's own 503.
+    return503OnClosing: false,
   })
   // Only JSON bodies are spoken here (forms come with the subscriber pages): text is a 415.
   app.removeContentTypeParser('text/plain')
@@ -155,15 +163,19 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
 
   const clock = options.clock ?? systemClock
   app.decorate('db', database.db)
-  app.decorate('services', createServices({ db: database.db, config, clock }))
+  const metrics = createMetrics()
+  app.decorate('services', createServices({ db: database.db, config, clock, metrics: metrics.recorder }))
 
   for (const schema of [Problem, ...sharedSchemas]) app.addSchema(schema)
   await app.register(errorsPlugin)
+  // First of the hooks: every request is counted, and none is taken once the app is closing.
+  await app.register(operationsGate, { metrics })
   await app.register(inputPlugin)
   await app.register(limitsPlugin, {
     perTokenPerMinute: config.rateLimitPerMinute,
     anonymousPerMinute: config.anonymousRateLimitPerMinute,
     authFailuresPerMinute: config.authFailureLimitPerMinute,
+    store: sharedLimitStore(app, config, database, clock),
   })
   await app.register(authPlugin, {
     secret: config.jwtSecret,
@@ -171,19 +183,23 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     audience: config.tokenAudience,
     checkClaims: app.services.tokens.checkClaims,
   })
-  await app.register(openapiPlugin, {
-    publicBaseUrl: config.publicBaseUrl,
-    controllerName: config.controllerName,
-    controllerEmail: config.controllerEmail,
-  })
+  const serveApi = options.serve !== 'operations'
+  if (serveApi) {
+    await app.register(openapiPlugin, {
+      publicBaseUrl: config.publicBaseUrl,
+      controllerName: config.controllerName,
+      controllerEmail: config.controllerEmail,
+    })
+  }
 
   app.get('/health', { config: { public: true }, schema: { hide: true } }, async () => {
     await database.rows(sql`select 1`)
     return { status: 'ok', database: database.engine }
   })
-  await registerRoutes(app, { config, now: () => clock.now() })
-  await app.register(queuePlugin, { database, runJobs: config.runJobs })
-  await app.register(deliveryPlugin, { config, clock })
+  await app.register(operationsRoutes, operationsRouteOptions(app, { config, database, metrics }))
+  if (serveApi) await registerRoutes(app, { config, now: () => clock.now() })
+  await app.register(queuePlugin, { database, runJobs: config.runJobs, metrics: metrics.recorder })
+  await app.register(deliveryPlugin, { config, clock, metrics: metrics.recorder })
   await app.register(inboundMailPlugin, { config })
   await app.ready()
   return app

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { ConfigError, readBoolean, readDuration, readEmail, readInt, readProxies, readSecret, readSigningKeys, readText, readUrl, type Env } from './lib/env.js'
+import { ConfigError, readAddressRanges, readBoolean, readDuration, readEmail, readInt, readProxies, readSecret, readSigningKeys, readText, readUrl, type Env } from './lib/env.js'
 import { DEFAULT_REGISTER_FILE, loadRegister, type ProcessingRegister } from './register/register.js'
 
 export { ConfigError }
@@ -79,12 +79,16 @@ function readReturns(env: Env): ReturnsConfig {
 
 export interface Config {
   port: number
+  /** Where `npm run worker` answers /health, /ready and /metrics (beside an API process on PORT, so not the same port). */
+  workerPort: number
   host: string
   dataDir: string
   /** Absent: embedded PGlite in `${dataDir}/pgdata`. */
   databaseUrl: string | undefined
   /** The tables' owner, for migrations; absent: DATABASE_URL migrates too (it is the owner then). */
   migrationDatabaseUrl: string | undefined
+  /** Connections this process keeps to PostgreSQL: N processes hold N times this, which a managed server's limit must allow. */
+  databasePoolSize: number
   jwtSecret: string
   /** `iss` set in and required of every bearer token. */
   tokenIssuer: string
@@ -102,6 +106,19 @@ export interface Config {
   authFailureLimitPerMinute: number
   /** Signups (POST /subscribe) per minute per IP address. */
   signupRateLimitPerMinute: number
+  /**
+   * One-click unsubscribes (RFC 8058 POSTs) per minute per IP address, apart
+   * from the anonymous limit: mailbox providers post them for all their users
+   * from a few addresses, and each must be honoured.
+   */
+  oneClickRateLimitPerMinute: number
+  /**
+   * Where the request limits count: `memory` in this process (behind N
+   * instances a client gets N times each limit), or `postgres`, shared by every
+   * instance (src/rate-limits/store.ts). Default: postgres with DATABASE_URL,
+   * memory on the embedded database (one process there anyway).
+   */
+  rateLimitStore: 'memory' | 'postgres'
   /** How long a double opt-in confirmation link stays good, in days. */
   signupConfirmDays: number
   /** Proxies whose X-Forwarded-For is believed (addresses or CIDR ranges); false: none. */
@@ -153,6 +170,18 @@ export interface Config {
   bodyLimitBytes: number
   /** Run scheduled jobs in this process (false for API-only replicas). */
   runJobs: boolean
+  /** Where an upload to POST /v1/imports is kept while it is imported, then deleted (IMPORT_DIR; default `${dataDir}/imports`). */
+  importDir: string
+  /** The largest file POST /v1/imports takes, in bytes (IMPORT_MAX_BYTES). */
+  importMaxBytes: number
+  /**
+   * Who may read GET /metrics: a bearer token of its own (METRICS_TOKEN) and/or
+   * addresses or CIDR ranges (METRICS_ALLOW); each one set must be met. Neither
+   * set: loopback only (src/operations/metrics-guard.ts).
+   */
+  metrics: { token: string | undefined; allow: string[] | undefined }
+  /** How long a SIGTERM or SIGINT may take to close everything before the process gives up and exits non-zero. */
+  shutdownTimeoutSeconds: number
 }
 
 /** Every webhook processor's secret, from the variable the register names for it: a missing one stops the start. */
@@ -198,6 +227,20 @@ function checkRealMail(env: Env, publicBaseUrl: string | undefined, controllerNa
   return problems.map(([variable, problem]) => `${variable} ${problem} (fine for trying it out; set it before sending real mail)`)
 }
 
+/**
+ * RATE_LIMIT_STORE. With DATABASE_URL the default is `postgres`: a process
+ * cannot know whether it is one of N, and a limit counted per process (the
+ * failed-authentication one above all) quietly becomes N times as loose. On
+ * the embedded database only one process can run, so counting in memory
+ * costs no accuracy and spares the one connection a statement per request.
+ */
+function readRateLimitStore(env: Env, databaseUrl: string | undefined): Config['rateLimitStore'] {
+  const raw = env.RATE_LIMIT_STORE
+  if (raw === undefined || raw === '') return databaseUrl ? 'postgres' : 'memory'
+  if (raw !== 'memory' && raw !== 'postgres') throw new ConfigError('RATE_LIMIT_STORE', `must be memory or postgres, got "${raw}"`)
+  return raw
+}
+
 /** Parses the environment; pure apart from reading `env`. */
 export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPepper' | 'linkSigningKeys'> & {
   jwtSecret: string | undefined
@@ -240,10 +283,12 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
   }
   return {
     port,
+    workerPort: readInt(env, 'WORKER_PORT', 3001, 0, 65535),
     host,
     dataDir: resolve(env.DATA_DIR || './var'),
     databaseUrl,
     migrationDatabaseUrl,
+    databasePoolSize: readInt(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     jwtSecret,
     tokenIssuer: readText(env, 'TOKEN_ISSUER', 'samtykke'),
     tokenAudience: readText(env, 'TOKEN_AUDIENCE', 'samtykke-api'),
@@ -253,6 +298,8 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     anonymousRateLimitPerMinute: readInt(env, 'ANONYMOUS_RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
     authFailureLimitPerMinute: readInt(env, 'AUTH_FAILURE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
     signupRateLimitPerMinute: readInt(env, 'SIGNUP_RATE_LIMIT_PER_MINUTE', 10, 1, 1_000_000),
+    oneClickRateLimitPerMinute: readInt(env, 'ONE_CLICK_RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
+    rateLimitStore: readRateLimitStore(env, databaseUrl),
     signupConfirmDays: readInt(env, 'SIGNUP_CONFIRM_DAYS', 7, 1, 365),
     trustProxy: readProxies(env, 'TRUST_PROXY'),
     publicBaseUrl: publicBaseUrl.replace(/\/+$/, ''),
@@ -282,6 +329,11 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     logLevel,
     bodyLimitBytes: readInt(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     runJobs: readBoolean(env, 'RUN_JOBS', true),
+    importDir: resolve(env.IMPORT_DIR || join(resolve(env.DATA_DIR || './var'), 'imports')),
+    // A million rows of a Mailchimp export are about 300 MB; the file is streamed to disk, never held in memory.
+    importMaxBytes: readInt(env, 'IMPORT_MAX_BYTES', 1024 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024),
+    metrics: { token: readSecret(env, 'METRICS_TOKEN', 32), allow: readAddressRanges(env, 'METRICS_ALLOW') },
+    shutdownTimeoutSeconds: readInt(env, 'SHUTDOWN_TIMEOUT_SECONDS', 30, 1, 3600),
   }
 }
 

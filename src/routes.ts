@@ -12,6 +12,8 @@ import { courseRoutes } from './courses/routes.js'
 import { courseSchemas } from './courses/schemas.js'
 import { decisionRoutes } from './decision/routes.js'
 import { decisionSchemas } from './decision/schemas.js'
+import { importRoutes } from './imports/routes.js'
+import { importSchemas } from './imports/schemas.js'
 import { ledgerRoutes } from './ledger/routes.js'
 import { ledgerSchemas } from './ledger/schemas.js'
 import { pageRoutes, type PageOptions } from './pages/routes.js'
@@ -58,6 +60,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(requestRoutes)
       await v1.register(processorRoutes)
       await v1.register(returnRoutes)
+      await v1.register(importRoutes)
     },
     { prefix: API_PREFIX },
   )
@@ -84,4 +87,5 @@ export const sharedSchemas = [
   ...requestSchemas,
   ...processorSchemas,
   ...returnSchemas,
+  ...importSchemas,
 ]

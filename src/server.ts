@@ -1,17 +1,13 @@
-// Loads config, builds the app, listens, and closes cleanly on SIGTERM/SIGINT. Nothing else.
+// Loads config, builds the app, listens, and closes cleanly on SIGTERM/SIGINT
+// (src/operations/shutdown.ts). Nothing else.
 import { buildApp } from './app.js'
 import { loadConfigOrExit } from './config.js'
+import { closeOnSignals } from './operations/shutdown.js'
 
 async function main() {
   const config = loadConfigOrExit()
   const app = await buildApp(config)
-  const close = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down')
-    await app.close()
-    process.exit(0)
-  }
-  process.once('SIGTERM', () => void close('SIGTERM'))
-  process.once('SIGINT', () => void close('SIGINT'))
+  closeOnSignals(app, { timeoutSeconds: config.shutdownTimeoutSeconds })
   await app.listen({ port: config.port, host: config.host })
   for (const warning of config.warnings) app.log.warn(warning)
   app.log.info(

@@ -9,11 +9,13 @@ import type { Config } from './config.js'
 import { createConsentService } from './consent/service.js'
 import { createContactService } from './contacts/service.js'
 import { createEnrollmentService } from './courses/enrollment-service.js'
+import { createImportService } from './imports/service.js'
 import { createCourseService } from './courses/service.js'
 import { createDecisionService } from './decision/service.js'
 import { createDeliveryService } from './delivery/service.js'
 import { createLedgerService } from './ledger/service.js'
 import type { Clock } from './lib/clock.js'
+import type { MetricsRecorder } from './operations/recorder.js'
 import { createListService } from './lists/service.js'
 import { createPreferencePages } from './pages/preferences.js'
 import { createUnsubscribeLinks } from './pages/unsubscribe.js'
@@ -28,13 +30,16 @@ import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSignups } from './subscriptions/signup.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
+import { createSuppressionTransfer } from './suppressions/transfer.js'
+import { pepperFingerprint } from './suppressions/transfer-format.js'
 import { createReportIntake, visitSubscribeUrl } from './returns/intake.js'
 import { createReturnService } from './returns/service.js'
 import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
 
-export function createServices({ db, config, clock }: { db: Database; config: Config; clock: Clock }) {
+/** `metrics`: where the services count the work they do in this process (src/operations/metrics.ts). */
+export function createServices({ db, config, clock, metrics }: { db: Database; config: Config; clock: Clock; metrics: MetricsRecorder }) {
   const register = createRegisterService(config)
   const audit = createAuditService({ db })
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
@@ -43,15 +48,17 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
   const courses = createCourseService({ db, clock, audit, lists })
   const subscriptions = createSubscriptionService({ db, clock, contacts, lists, consent })
   const suppressions = createSuppressionService({ db, clock, audit, contacts, lists, consent })
+  const suppressionTransfer = createSuppressionTransfer({ db, clock, audit, lists, suppressions, pepperFingerprint: pepperFingerprint(config.suppressionPepper) })
+  const imports = createImportService({ db, clock, pepper: config.suppressionPepper, importDir: config.importDir, importMaxBytes: config.importMaxBytes, audit, contacts, lists, consent, subscriptions, suppressions })
   const decisions = createDecisionService({ db, clock, config, contacts, lists, consent, courses, subscriptions, suppressions })
   const optOut = createOptOutService({ db, clock, audit, contacts, lists, consent, suppressions, decisions })
   const enrollments = createEnrollmentService({ db, clock, audit, contacts, consent, courses, lists, optOut, suppressions })
-  const ledger = createLedgerService({ db, decisions })
+  const ledger = createLedgerService({ db, decisions, metrics })
   const tokens = createTokenService({ db, clock, audit, settings: tokenSettings(config) })
   const templates = createTemplateService({ db, clock, config, courses, lists })
   const delivery = createDeliveryService({ clock })
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
-  const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery })
+  const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery, metrics })
   const processors = createProcessorService({ db, clock, audit, register, secrets: config.processorSecrets, contacts })
   const requests = createRequestService({
     db,
@@ -64,7 +71,7 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     enrollments,
     processors,
   })
-  const returns = createReturnService({ db, clock, config, sends, contacts, suppressions, optOut, delivery, campaigns })
+  const returns = createReturnService({ db, clock, config, sends, contacts, suppressions, optOut, delivery, campaigns, metrics })
   const reportIntake = createReportIntake({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
   const exports = createExportService({
     db,
@@ -112,6 +119,8 @@ export function createServices({ db, config, clock }: { db: Database; config: Co
     courses,
     subscriptions,
     suppressions,
+    suppressionTransfer,
+    imports,
     decisions,
     optOut,
     enrollments,

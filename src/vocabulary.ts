@@ -278,3 +278,59 @@ export const RequestChannel = {
   preferencePage: 'preference_page',
 } as const
 export type RequestChannel = (typeof RequestChannel)[keyof typeof RequestChannel]
+
+/** Where an import of subscribers (src/imports) is: running → completed, rejected (all or nothing, with invalid rows), failed, or interrupted (its process stopped). */
+export const ImportStatus = {
+  running: 'running',
+  completed: 'completed',
+  /** All or nothing was asked and some rows are invalid: nothing was applied. */
+  rejected: 'rejected',
+  failed: 'failed',
+  /** The process running it stopped (or its lease ran out) before it finished. */
+  interrupted: 'interrupted',
+} as const
+export type ImportStatus = (typeof ImportStatus)[keyof typeof ImportStatus]
+
+/** What an import is doing: checking every row first (all or nothing), or applying them. */
+export const ImportPhase = { checking: 'checking', applying: 'applying' } as const
+export type ImportPhase = (typeof ImportPhase)[keyof typeof ImportPhase]
+
+/** Whose export an import file is, by its header: each tool names its columns its own way. */
+export const ImportFormat = { mailchimp: 'mailchimp', listmonk: 'listmonk', mailtrain: 'mailtrain', generic: 'generic' } as const
+export type ImportFormat = (typeof ImportFormat)[keyof typeof ImportFormat]
+
+/** What became of one row of an import file: a stable code each, reported by line number (never by address). */
+export const ImportRowCode = {
+  /** Put on the list, with the consent evidence in the ledger (in a dry run: would be). */
+  added: 'added',
+  /** Already on the list (active or waiting for confirmation): nothing changed. */
+  alreadySubscribed: 'already_subscribed',
+  // Kept out: the address is never (re-)added.
+  /** The address was erased (an erasure suppression by its keyed hash). */
+  erased: 'erased',
+  /** The person objected to direct marketing (an objection in the consent ledger, or its suppression). */
+  objected: 'objected',
+  /** The person left this list; only their own new consent brings them back. */
+  leftList: 'left_list',
+  /** A suppression in force covers the list (unsubscribe, complaint, bounce, manual block, restriction). */
+  suppressed: 'suppressed',
+  /** The file itself says the person is not subscribed there (unsubscribed, cleaned, blocklisted, bounced…). */
+  notSubscribedInSource: 'not_subscribed_in_source',
+  // Invalid rows.
+  missingEmail: 'missing_email',
+  invalidEmail: 'invalid_email',
+  invalidDate: 'invalid_date',
+  dateInFuture: 'date_in_future',
+  missingList: 'missing_list',
+  unknownList: 'unknown_list',
+  /** A course, transactional or archived list: imports fill newsletter and marketing lists only. */
+  listNotImportable: 'list_not_importable',
+  /** The same address for the same list earlier in the file. */
+  duplicateInFile: 'duplicate_in_file',
+  invalidStatus: 'invalid_status',
+  invalidIp: 'invalid_ip',
+  fieldTooLong: 'field_too_long',
+  /** A NUL byte or text that is not Unicode. */
+  invalidText: 'invalid_text',
+} as const
+export type ImportRowCode = (typeof ImportRowCode)[keyof typeof ImportRowCode]

@@ -12,12 +12,13 @@ import type { Test } from 'tap'
 import { PGlite } from '@electric-sql/pglite'
 import { pgliteExtensions, pgliteHandle, type DatabaseLocation } from '../db/client.js'
 import type { Role } from '../src/vocabulary.js'
-import { buildApp } from '../src/app.js'
+import { buildApp, loggerOptions } from '../src/app.js'
 import { prepareDatabase } from '../src/prepare-database.js'
 import { parseConfig, type Config } from '../src/config.js'
 import type { Clock } from '../src/lib/clock.js'
 import { signToken } from '../src/tokens/sign.js'
 import { tokenSettings } from '../src/tokens/settings.js'
+import { registerPayload, registerPersonalData, scanLogs, type LogScanner } from './support/log-scanner.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
 export const PEPPER = 'test-pepper-test-pepper-test-pepper-42'
@@ -29,7 +30,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     jwtSecret: JWT_SECRET,
     suppressionPepper: PEPPER,
     linkSigningKeys: [{ id: 'test', secret: LINK_SECRET }],
-    logLevel: 'silent',
+    // As in production: every line is checked for personal data (support/log-scanner.ts).
+    logLevel: 'info',
     // Jobs and delivery workers run only in the tests about them: elsewhere their polling is noise.
     runJobs: false,
     runWorkers: false,
@@ -38,6 +40,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     anonymousRateLimitPerMinute: 1_000_000,
     authFailureLimitPerMinute: 1_000_000,
     signupRateLimitPerMinute: 1_000_000,
+    oneClickRateLimitPerMinute: 1_000_000,
     ...overrides,
   }
 }
@@ -45,9 +48,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 /** A token signed as the service signs them, for the test configuration (or another secret). */
 export function signTestToken(role: Role, o: { name?: string | null; sub?: string; lifetimeSeconds?: number; secret?: string; config?: Config } = {}): string {
   const config = o.config ?? testConfig()
+  const name = o.name === undefined ? `Test ${role}` : o.name
+  // The actor's name is a person's name: no log line may carry it.
+  registerPersonalData(name)
   return signToken(
     { ...tokenSettings(config), secret: o.secret ?? config.jwtSecret },
-    { role, sub: o.sub ?? `${role}:test`, name: o.name === undefined ? `Test ${role}` : o.name, lifetimeSeconds: o.lifetimeSeconds ?? 3600 },
+    { role, sub: o.sub ?? `${role}:test`, name, lifetimeSeconds: o.lifetimeSeconds ?? 3600 },
   ).token
 }
 
@@ -135,14 +141,36 @@ export interface TestApp {
   config: Config
   /** A signed token for a role, valid for an hour unless told; the name is the actor in the audit log. */
   token(role: Role, options?: { name?: string; sub?: string; lifetimeSeconds?: number; secret?: string }): string
-  /** inject() with a bearer token for the role (one token per call of as()), or none for null. */
+  /** inject() with a bearer token for the role (one token per call of as()), or none for null; the personal fields of its payloads are registered with the log scanner. */
   as(role: Role | null): (options: InjectOptions) => Promise<LightMyRequestResponse>
+  /** The app's log destination: every line checked for personal data, failing the test at teardown if one carries any. */
+  logs: LogScanner
 }
 
-export async function build(t: Test, options: { config?: Partial<Config>; clock?: TestClock } = {}): Promise<TestApp> {
+/**
+ * The logger of an app a test builds: the production settings at the
+ * configured level, into a destination that fails the test on a line with
+ * personal data in it.
+ */
+export function testLogger(t: Test, config: Config, options: { keepLines?: boolean } = {}) {
+  const logs = scanLogs(t, config, options)
+  return { logs, logger: { ...loggerOptions(config), stream: logs } }
+}
+
+export interface BuildTestOptions {
+  config?: Partial<Config>
+  clock?: TestClock
+  /** A database made already (freshDatabase), when the test also hands it to processes of its own. */
+  database?: DatabaseLocation
+  /** Keep every log line in `logs.lines`, for tests about the log itself. */
+  keepLogLines?: boolean
+}
+
+export async function build(t: Test, options: BuildTestOptions = {}): Promise<TestApp> {
   const clock = options.clock ?? new TestClock()
   const config = testConfig(options.config)
-  const app = await buildApp(config, { database: await freshDatabase(t), clock, logger: false })
+  const { logs, logger } = testLogger(t, config, { keepLines: options.keepLogLines })
+  const app = await buildApp(config, { database: options.database ?? (await freshDatabase(t)), clock, logger })
   t.teardown(() => app.close())
   const token: TestApp['token'] = (role, o = {}) => signTestToken(role, { ...o, config })
   return {
@@ -150,10 +178,14 @@ export async function build(t: Test, options: { config?: Partial<Config>; clock?
     clock,
     config,
     token,
+    logs,
     as: (role) => {
       // One token per as(): signing is not what a test measures or means.
       const authorization = role ? { authorization: `Bearer ${token(role)}` } : {}
-      return (injectOptions) => app.inject({ ...injectOptions, headers: { ...authorization, ...injectOptions.headers } })
+      return (injectOptions) => {
+        registerPayload(injectOptions.payload)
+        return app.inject({ ...injectOptions, headers: { ...authorization, ...injectOptions.headers } })
+      }
     },
   }
 }
@@ -187,6 +219,8 @@ export function processEnv(settings: { databaseUrl: string; smtpUrl: string; dat
     SMTP_URL: smtpUrl,
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    // Workers answer /ready and /metrics on a port of their own: any free one, as several run at once.
+    WORKER_PORT: '0',
     ...rest,
   }
   delete env.NODE_OPTIONS

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { bigserial, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core'
 import { consentEventTypeEnum, consentSourceEnum, legalBasisEnum, localeEnum, roleEnum } from './enums.js'
 import { contacts } from './contacts.js'
@@ -52,5 +53,8 @@ export const consentEvents = pgTable(
     index('consent_events_contact_idx').on(t.contactId, t.seq),
     index('consent_events_contact_list_idx').on(t.contactId, t.listId, t.seq),
     index('consent_events_address_hash_idx').on(t.addressHash),
+    // Objections are few among the events: an import asks, for a batch of people at once, which of them objected.
+    index('consent_events_objected_hash_idx').on(t.addressHash).where(sql`${t.type} = 'objected'`),
+    index('consent_events_objected_contact_idx').on(t.contactId).where(sql`${t.type} = 'objected'`),
   ],
 )

@@ -13,6 +13,10 @@ import {
   DeliveryEventType,
   EnrollmentStatus,
   EvidenceType,
+  ImportFormat,
+  ImportPhase,
+  ImportRowCode,
+  ImportStatus,
   LegalBasis,
   ListKind,
   Locale,
@@ -51,3 +55,7 @@ export const requestChannelEnum = pgEnum('request_channel', valuesOf(RequestChan
 export const campaignPauseReasonEnum = pgEnum('campaign_pause_reason', valuesOf(CampaignPauseReason))
 export const returnOutcomeEnum = pgEnum('return_outcome', valuesOf(ReturnOutcome))
 export const returnEffectEnum = pgEnum('return_effect', valuesOf(ReturnEffect))
+export const importStatusEnum = pgEnum('import_status', valuesOf(ImportStatus))
+export const importPhaseEnum = pgEnum('import_phase', valuesOf(ImportPhase))
+export const importFormatEnum = pgEnum('import_format', valuesOf(ImportFormat))
+export const importRowCodeEnum = pgEnum('import_row_code', valuesOf(ImportRowCode))

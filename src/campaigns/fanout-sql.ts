@@ -10,6 +10,7 @@ import { selectRows, type Queryable } from '../../db/client.js'
 import { memberDecisionsSql, type Member } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
 import type { Actor } from '../lib/actor.js'
+import type { DecisionTally } from '../operations/recorder.js'
 import type { CampaignRow } from './queries.js'
 
 /** The one value each recipient's message has of its own: the person's name, from their contact. */
@@ -28,12 +29,12 @@ export interface FanoutBatch {
   actor: Actor
 }
 
-/** Decides, records and queues one batch; returns how many were decided and how many queued. */
-export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ decided: number; queued: number }> {
+/** Decides, records and queues one batch; returns how many were decided (by outcome) and how many queued. */
+export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ decided: number; queued: number; tallies: DecisionTally[] }> {
   const { campaign, kind, now, actor } = batch
   const at = sql`${now.toISOString()}::timestamptz`
   const decisions = memberDecisionsSql({ listId: campaign.listId, members: batch.members, now, policy: batch.policy })
-  const [counts] = await selectRows<{ decided: number; queued: number }>(
+  const [counts] = await selectRows<{ decided: number; queued: number; tallies: DecisionTally[] }>(
     q,
     sql`
     with decided as (
@@ -47,7 +48,7 @@ export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ d
              (case when allowed then 'allowed' else 'blocked' end)::decision_outcome, basis::legal_basis,
              evidence_type::evidence_type, evidence_id, reason::block_reason, ${at}
       from decided
-      returning 1
+      returning decision, reason
     ),
     message as (
       insert into messages (id, kind, template_id, list_id, campaign_id, contact_id, to_address, address_hash, locale, data,
@@ -66,9 +67,12 @@ export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ d
       returning 1
     )
     select (select count(*) from ledger)::int as decided, (select count(*) from queued)::int as queued,
-           (select count(*) from message)::int as messages`,
+           (select count(*) from message)::int as messages,
+           (select coalesce(json_agg(json_build_object('allowed', decision = 'allowed', 'reason', reason, 'count', n)), '[]')
+            from (select decision, reason::text, count(*)::int as n from ledger group by 1, 2) g) as tallies`,
   )
-  return { decided: counts!.decided, queued: counts!.queued }
+  // The decisions by outcome, for the metrics (json: postgres.js and PGlite both hand it back parsed).
+  return { decided: counts!.decided, queued: counts!.queued, tallies: counts!.tallies }
 }
 
 export interface DeliveryBatch {

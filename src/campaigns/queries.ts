@@ -85,3 +85,13 @@ export async function claimFanout(db: Queryable, claim: { owner: string; now: Da
     .returning()
   return row
 }
+
+/** The fan-outs `owner` holds, let go (it is stopping): claimable by any worker now. Its place stays where its last batch committed. */
+export async function releaseFanoutOf(db: Queryable, owner: string): Promise<number> {
+  const rows = await db
+    .update(campaigns)
+    .set({ fanoutOwner: null, fanoutLeaseUntil: null })
+    .where(and(eq(campaigns.fanoutOwner, owner), isNull(campaigns.fanoutDoneAt)))
+    .returning({ id: campaigns.id })
+  return rows.length
+}

@@ -21,10 +21,11 @@ import { decodeCursor, toPage } from '../lib/pagination.js'
 import { requireOpen, type ListService } from '../lists/service.js'
 import type { TemplateService } from '../templates/service.js'
 import { messageStatus } from '../sends/service.js'
+import type { MetricsRecorder } from '../operations/recorder.js'
 import { rateVerdict, ratesOf } from '../returns/rules.js'
 import { CampaignStatus, type CampaignPauseReason } from '../vocabulary.js'
 import { decideDeliveryBatch, fanOutBatch, RECIPIENT_NAME, type DeliveryBatch } from './fanout-sql.js'
-import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
+import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, releaseFanoutOf, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
 
 export type { CampaignRow }
 
@@ -54,6 +55,7 @@ export interface CampaignDeps {
   templates: Pick<TemplateService, 'resolveTemplate' | 'requireTemplate' | 'checkData'>
   ledger: Pick<LedgerService, 'campaignDecisionCounts' | 'campaignRecipients' | 'decisionsOf'>
   delivery: Pick<DeliveryService, 'closeCampaign' | 'requeueFailed' | 'campaignHasQueued' | 'campaignCounts' | 'campaignReturnCounts' | 'eventsOf' | 'notify'>
+  metrics: Pick<MetricsRecorder, 'countDecisions'>
 }
 
 const conflict = (campaign: CampaignRow, action: CampaignAction) =>
@@ -251,7 +253,7 @@ export function createCampaignService(deps: CampaignDeps) {
           const members = await listMembersAfter(tx, { listId: list.id, kind, categories: list.categories, after: campaign.fanoutAfter, limit: FANOUT_BATCH, now, policy })
           const counts =
             members.length === 0
-              ? { decided: 0, queued: 0 }
+              ? { decided: 0, queued: 0, tallies: [] }
               : await fanOutBatch(tx, {
                   campaign,
                   kind,
@@ -271,6 +273,7 @@ export function createCampaignService(deps: CampaignDeps) {
           return { ...counts, done }
         })
         if (!batch) break
+        deps.metrics.countDecisions('enqueue', batch.tallies)
         decided += batch.decided
         if (batch.queued > 0) delivery.notify()
         if (batch.done) {
@@ -280,6 +283,9 @@ export function createCampaignService(deps: CampaignDeps) {
       }
       return decided
     },
+
+    /** A worker that stops lets go of the fan-out it holds: another takes it up at once, not when the lease runs out. */
+    releaseFanout: (owner: string) => releaseFanoutOf(db, owner),
 
     /**
      * The decision at delivery for a chunk of one campaign's claimed messages,

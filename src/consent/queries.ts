@@ -1,7 +1,7 @@
 // SQL for the consent ledger and notices. Inserts and reads only: the
 // database refuses updates and deletes of both tables.
-import { and, asc, desc, eq, gt, inArray, isNotNull } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { and, asc, desc, eq, gt, inArray, isNotNull, sql } from 'drizzle-orm'
+import { selectRows, type Queryable } from '../../db/client.js'
 import { consentEvents, notices } from '../../db/schema/index.js'
 
 export type ConsentEventRow = typeof consentEvents.$inferSelect
@@ -13,6 +13,50 @@ export type NewNotice = typeof notices.$inferInsert
 export async function insertConsentEvent(db: Queryable, event: NewConsentEvent): Promise<ConsentEventRow> {
   const [row] = await db.insert(consentEvents).values(event).returning()
   return row!
+}
+
+/**
+ * Appends many events in one statement (an import's batch): the rows travel
+ * as one JSON parameter rather than a parameter per column per row. The ids
+ * are the caller's (time-ordered: the batch lands at the end of the index).
+ */
+export async function insertConsentEvents(
+  db: Queryable,
+  events: (Omit<NewConsentEvent, 'actorId' | 'actorName' | 'actorRole'> & { addressHash: string; occurredAt: Date })[],
+  ids: string[],
+  actor: { id: string; name: string | null; role: NewConsentEvent['actorRole'] },
+): Promise<void> {
+  if (events.length === 0) return
+  // One object per row, its id first; JSON writes the Dates as ISO 8601. The actor is the same for all: a parameter.
+  const rows = JSON.stringify(events.map((e, i) => Object.assign({ id: ids[i] }, e)))
+  await db.execute(sql`
+    insert into consent_events (id, contact_id, address_hash, list_id, purpose, type, basis, source, notice_id, ip, user_agent, evidence, actor_id, actor_name, actor_role, occurred_at)
+    select x.id, x."contactId", x."addressHash", x."listId", x.purpose, x.type, x.basis, x.source, x."noticeId", x.ip, x."userAgent", x.evidence,
+           ${actor.id}, ${actor.name}, ${actor.role ?? null}::actor_role, x."occurredAt"
+    from json_to_recordset(${rows}::json) as x(
+      id uuid, "contactId" uuid, "addressHash" text, "listId" uuid, purpose text, type consent_event_type, basis legal_basis, source consent_source,
+      "noticeId" uuid, ip text, "userAgent" text, evidence text, "occurredAt" timestamptz)`)
+}
+
+/** A PostgreSQL array literal of values that need no quoting (hex hashes, UUIDs). */
+const plainArray = (values: string[]) => `{${values.join(',')}}`
+
+/**
+ * Of these people (by keyed address hash or contact), those the ledger holds
+ * an objection of — the hash outlives an erased contact. One statement for a
+ * batch; `= any(array)` is an index condition on the partial indexes of
+ * objections, which stay small however long the ledger grows.
+ */
+export async function findObjectors(db: Queryable, addressHashes: string[], contactIds: string[]): Promise<{ addressHash: string | null; contactId: string | null }[]> {
+  if (addressHashes.length === 0 && contactIds.length === 0) return []
+  return selectRows(
+    db,
+    sql`select address_hash as "addressHash", contact_id as "contactId" from consent_events
+          where type = 'objected' and address_hash = any(${plainArray(addressHashes)}::text[])
+        union
+        select address_hash, contact_id from consent_events
+          where type = 'objected' and contact_id = any(${plainArray(contactIds)}::uuid[])`,
+  )
 }
 
 /** A contact's whole consent history, oldest first, with the notice each event names. */

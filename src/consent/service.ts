@@ -10,6 +10,7 @@ import type { ContactService } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { newIds } from '../lib/ids.js'
 import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../vocabulary.js'
 import {
   findConsentGrantsOfContacts,
@@ -21,7 +22,9 @@ import {
   findNoticeByKeyVersion,
   findNoticesByIds,
   findNoticeVersions,
+  findObjectors,
   insertConsentEvent,
+  insertConsentEvents,
   insertNotice,
   redactConsentEventsOf,
   type ConsentEventRow,
@@ -87,6 +90,24 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
     async recordEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
       const addressHash = input.addressHash ?? (await contacts.recipientById(tx, input.contactId)).addressHash
       return insertConsentEvent(tx, { ...input, addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
+    },
+
+    /**
+     * Appends many events in the caller's transaction, each with its keyed
+     * address hash and its own time (an import's: when the person opted in,
+     * as the file says).
+     */
+    async recordEventsIn(tx: Queryable, actor: Actor, events: (ConsentEventInput & { addressHash: string; occurredAt: Date })[]): Promise<void> {
+      await insertConsentEvents(tx, events, newIds(events.length), actor)
+    },
+
+    /** Of these people (by keyed address hash or contact id), those who objected: the hashes and contact ids of their objections. */
+    async objectorsAmong(q: Queryable, addressHashes: string[], contactIds: string[]): Promise<{ addressHashes: Set<string>; contactIds: Set<string> }> {
+      const rows = await findObjectors(q, addressHashes, contactIds)
+      return {
+        addressHashes: new Set(rows.flatMap((r) => (r.addressHash ? [r.addressHash] : []))),
+        contactIds: new Set(rows.flatMap((r) => (r.contactId ? [r.contactId] : []))),
+      }
     },
 
     /** Resolves the notice a consent names; refuses one that was never stored or whose text differs. */

@@ -1,6 +1,6 @@
 // SQL for contacts. Unique violations on the email become ConflictError here, once.
 import { and, asc, eq, ilike, inArray, or, sql } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { selectRows, type Queryable } from '../../db/client.js'
 import { uniqueViolation } from '../../db/errors.js'
 import { afterCursor } from '../../db/pagination.js'
 import { contacts } from '../../db/schema/index.js'
@@ -109,4 +109,43 @@ export async function findContactsByIds(db: Queryable, ids: string[]): Promise<C
 export async function deleteContact(db: Queryable, id: string): Promise<boolean> {
   const deleted = await db.delete(contacts).where(eq(contacts.id, id)).returning({ id: contacts.id })
   return deleted.length > 0
+}
+
+/**
+ * Of these addresses (stored form), those a contact has, ignoring case: each
+ * address as given with its contact's id. With `hold`, the contacts are held
+ * (FOR KEY SHARE) until the transaction ends, so a change to what one of them
+ * said (which locks the contact for update) waits for it. One statement for a
+ * whole batch: the addresses travel as one JSON parameter, served by the
+ * lower(email) unique index.
+ */
+export async function findContactIdsByEmails(db: Queryable, emails: string[], hold: boolean): Promise<{ email: string; id: string }[]> {
+  if (emails.length === 0) return []
+  return selectRows(
+    db,
+    sql`select x.email, c.id from json_array_elements_text(${JSON.stringify(emails)}::json) as x(email)
+        join contacts c on lower(c.email) = lower(x.email) ${hold ? sql`for key share of c` : sql``}`,
+  )
+}
+
+/**
+ * Inserts a contact for each address (stored form, each once) that none has,
+ * in one statement; returns those inserted. The ids are the caller's
+ * (time-ordered: a large batch lands at the end of the primary key's index). An address taken meanwhile
+ * (ignoring case) is skipped by ON CONFLICT, so an open transaction survives.
+ */
+export async function insertContactsIfAbsent(
+  db: Queryable,
+  rows: { id: string; email: string; name: string | null }[],
+  at: Date,
+): Promise<{ email: string; id: string }[]> {
+  if (rows.length === 0) return []
+  return selectRows(
+    db,
+    sql`insert into contacts (id, email, name, created_at, updated_at)
+        select x.id, x.email, x.name, ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz
+        from json_to_recordset(${JSON.stringify(rows)}::json) as x(id uuid, email text, name text)
+        on conflict do nothing
+        returning email, id`,
+  )
 }

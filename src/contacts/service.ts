@@ -9,16 +9,19 @@ import type { Clock } from '../lib/clock.js'
 import { diffFields } from '../lib/diff.js'
 import { addressHash, parseEmail, storedAddressHash } from '../lib/email.js'
 import { NotFoundError, ValidationError } from '../lib/errors.js'
+import { newIds } from '../lib/ids.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { Locale } from '../vocabulary.js'
 import {
   deleteContact,
   findContactByEmail,
+  findContactIdsByEmails,
   findContactById,
   findContactsByIds,
   holdContacts,
   insertContact,
   insertContactIfAbsent,
+  insertContactsIfAbsent,
   listContactRows,
   lockContactById,
   updateContactRow,
@@ -181,6 +184,31 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
 
     /** The contacts with these ids (those that exist). */
     contactsByIds: (q: Queryable, ids: string[]) => findContactsByIds(q, ids),
+
+    /**
+     * A batch of addresses (stored form, as parseEmail gives it) to their
+     * contacts' ids, ignoring case; with `hold`, those contacts are held for
+     * the transaction against a concurrent change to what they said.
+     */
+    async contactIdsByEmails(q: Queryable, emails: string[], options: { hold?: boolean } = {}): Promise<Map<string, string>> {
+      return new Map((await findContactIdsByEmails(q, emails, options.hold ?? false)).map((c) => [c.email, c.id]))
+    },
+
+    /**
+     * Creates a contact for each of these addresses that has none, inside an
+     * open transaction, and returns every one's id (made meanwhile by someone
+     * else included). For imports: the addresses were parsed already, and the
+     * import's own audit entry counts the contacts it made rather than one
+     * entry each.
+     */
+    async createContactsIn(tx: Queryable, rows: { email: string; name: string | null }[]): Promise<{ ids: Map<string, string>; created: number }> {
+      const fresh = newIds(rows.length)
+      const inserted = await insertContactsIfAbsent(tx, rows.map((r, i) => ({ ...r, id: fresh[i]! })), clock.now())
+      const ids = new Map(inserted.map((c) => [c.email, c.id]))
+      const missed = rows.filter((r) => !ids.has(r.email)).map((r) => r.email)
+      for (const { email, id } of await findContactIdsByEmails(tx, missed, false)) ids.set(email, id)
+      return { ids, created: inserted.length }
+    },
 
     getContact: (id: string) => requireContact(db, id),
 

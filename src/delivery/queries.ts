@@ -91,6 +91,79 @@ export async function releaseQueueRow(db: Queryable, messageId: string, owner: s
 }
 
 /**
+ * Lets go of every message `owner` still holds (it is stopping): due at once
+ * for any worker, not when the lease runs out. One never handed over gets its
+ * attempt back (the claim counted one it never made); one marked as handed
+ * over keeps the mark, so the next claim records it as interrupted. Reads the
+ * whole queue (no index on the owner): once per stop, on the narrow work table.
+ */
+export async function releaseLeasesOf(db: Queryable, owner: string): Promise<number> {
+  const rows = await db
+    .update(deliveryQueue)
+    .set({
+      leaseOwner: null,
+      leaseUntil: null,
+      attempts: sql`case when ${deliveryQueue.handedOverAt} is null then greatest(${deliveryQueue.attempts} - 1, 0) else ${deliveryQueue.attempts} end`,
+    })
+    .where(eq(deliveryQueue.leaseOwner, owner))
+    .returning({ messageId: deliveryQueue.messageId })
+  return rows.length
+}
+
+export interface QueueState {
+  /** Due and held by no worker. */
+  due: number
+  /** Held by a worker (claimed, its lease running). */
+  inProgress: number
+  /** Put off after a temporary failure, due later. */
+  later: number
+  /** Waiting for a campaign that is not sending (paused, scheduled). */
+  held: number
+  /** How long the longest-waiting due message has waited, in seconds; 0 when none waits. */
+  oldestDueSeconds: number
+}
+
+/**
+ * The queue at a glance, for the metrics: one pass over the queue table (the
+ * narrow work table of what is still to do, not a ledger; its rows go once
+ * delivered), counted by where each message is.
+ */
+export async function readQueueState(db: Queryable, at: { now: Date; sendingCampaigns: SQL }): Promise<QueueState> {
+  const now = sql`${at.now.toISOString()}::timestamptz`
+  const free = sql`(lease_until is null or lease_until < ${now})`
+  const going = sql`(campaign_id is null or campaign_id in ${at.sendingCampaigns})`
+  const [row] = await selectRows<QueueState>(
+    db,
+    sql`select count(*) filter (where ${free} and due_at <= ${now} and ${going})::int as "due",
+               count(*) filter (where not ${free})::int as "inProgress",
+               count(*) filter (where ${free} and due_at > ${now} and ${going})::int as "later",
+               count(*) filter (where ${free} and not ${going})::int as "held",
+               coalesce(extract(epoch from ${now} - min(due_at) filter (where ${free} and due_at <= ${now} and ${going})), 0)::float8 as "oldestDueSeconds"
+        from delivery_queue`,
+  )
+  return row!
+}
+
+/**
+ * Each sending campaign's messages by where they are: still in the queue, and
+ * the delivery events that ended them, counted by type. Events, not distinct
+ * messages (a message failed, queued again and failed counts twice): the
+ * count reads the (campaign, type) index alone, where distinct messages would
+ * read every event of every message on every scrape.
+ */
+export async function readCampaignProgress(db: Queryable, sendingCampaigns: SQL): Promise<{ campaignId: string; state: string; count: number }[]> {
+  return selectRows(
+    db,
+    sql`select campaign_id::text as "campaignId", 'queued' as state, count(*)::int as count
+        from delivery_queue where campaign_id in ${sendingCampaigns} group by campaign_id
+        union all
+        select campaign_id::text, type::text, count(*)::int
+        from delivery_events where campaign_id in ${sendingCampaigns} and type in ('accepted', 'deferred', 'failed', 'bounced', 'blocked', 'expired', 'cancelled')
+        group by campaign_id, type`,
+  )
+}
+
+/**
  * Ends a campaign's waiting messages with one event each (cancelled, or
  * expired past its deadline) and takes them out of the queue. `includeLeased`:
  * also those a worker holds (a cancel, which waited for every handover in

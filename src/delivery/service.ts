@@ -1,6 +1,7 @@
 // Delivery as the rest of the service sees it: put a message in the queue
 // (inside the transaction that records its decision), and read what happened
 // to it. The worker that empties the queue is ./worker.ts. Knows nothing of HTTP.
+import type { SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'
 import type { DeliveryEventType } from '../vocabulary.js'
@@ -15,7 +16,10 @@ import {
   findQueueRow,
   insertDeliveryEvent,
   insertQueueRow,
+  readCampaignProgress,
+  readQueueState,
   redactRepliesOf,
+  releaseLeasesOf,
   requeueFailed,
 } from './queries.js'
 
@@ -71,6 +75,15 @@ export function createDeliveryService({ clock }: { clock: Clock }) {
     /** A campaign's delivered, complained and hard-bounced messages, for its return rates. */
     campaignReturnCounts: (q: Queryable, campaignId: string) => campaignReturnCounts(q, campaignId),
     deliveredPerDay: (q: Queryable, from: Date, to: Date) => deliveredPerDay(q, from, to),
+
+    /** A stopping worker's claims, let go: due at once for any other. */
+    releaseLeasesOf: (q: Queryable, owner: string) => releaseLeasesOf(q, owner),
+
+    /** The queue by where its messages are, and how long the longest-waiting due one has waited (metrics). */
+    queueState: (q: Queryable, sendingCampaigns: SQL) => readQueueState(q, { now: clock.now(), sendingCampaigns }),
+
+    /** Each sending campaign's messages: queued, and ended by event type (metrics). */
+    campaignProgress: (q: Queryable, sendingCampaigns: SQL) => readCampaignProgress(q, sendingCampaigns),
 
     /** The message's place in the queue: when it is next due and how often it was tried; undefined once done. */
     queueEntryOf: (q: Queryable, messageId: string) => findQueueRow(q, messageId),

@@ -27,6 +27,8 @@ import { claimDue, deleteQueueRow, deleteQueueRows, insertDeliveryEvent, insertD
 import type { DeliveryService } from './service.js'
 import { composeMessage } from './compose.js'
 import { createOutcomeRecorder } from './outcomes.js'
+import { startDeliveryLoop } from './loop.js'
+import { tallyDecisions, type DeliveryReport, type MetricsRecorder } from '../operations/recorder.js'
 
 /** How long a claim holds a message by default (DELIVERY_LEASE_SECONDS): a worker that dies lets it go after this. */
 export const LEASE_MS = 5 * 60_000
@@ -41,8 +43,6 @@ const BATCH_SIZE = 50
 const DECIDED_TOGETHER = 25
 /** Chunks of a batch in progress at once: one at the server while the next is decided and rendered. */
 const CHUNKS_IN_PROGRESS = 2
-/** How often an idle worker looks for work when nothing wakes it. */
-const POLL_MS = 1000
 
 export interface WorkerDeps {
   db: Database
@@ -69,17 +69,26 @@ export interface WorkerDeps {
   suppressions: Pick<SuppressionService, 'holdForHandover'>
   returns: Pick<ReturnService, 'applyRelayBounceIn' | 'checkCampaign'>
   contacts: Pick<ContactService, 'holdForHandover'>
-  delivery: Pick<DeliveryService, 'onQueued' | 'closeCampaign'>
-  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut' | 'decideDeliveries' | 'noLongerAllowed'>
+  delivery: Pick<DeliveryService, 'onQueued' | 'closeCampaign' | 'releaseLeasesOf'>
+  campaigns: Pick<CampaignService, 'requireCampaign' | 'finishIfDone' | 'sendingCampaignIds' | 'fanOut' | 'decideDeliveries' | 'noLongerAllowed' | 'releaseFanout'>
+  metrics: Pick<MetricsRecorder, 'countDecisions' | 'countDelivery'>
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void }
 }
 
 export function createDeliveryWorker(deps: WorkerDeps) {
-  const { db, clock, config, mailer, sends, templates, ledger, lists, suppressions, campaigns, log } = deps
+  const { db, clock, config, mailer, sends, templates, ledger, lists, suppressions, campaigns, log, metrics } = deps
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const host = new URL(config.publicBaseUrl).hostname
   const leaseMs = config.deliveryLeaseSeconds * 1000
-  const { settleIn, settle, recordOutcome } = createOutcomeRecorder({ db, clock, config, returns: deps.returns, log, owner })
+  const { settleIn, settle, recordOutcome } = createOutcomeRecorder({ db, clock, config, returns: deps.returns, log, metrics, owner })
+  /** Set when the loop is asked to stop: no chunk of the batch in hand begins, and of a chunk begun only the group at the server goes on. */
+  let stopping = false
+
+  /** What became of a message, once its transaction committed: logged and counted. */
+  function reportDelivery(messageId: string, attempt: number, outcome: DeliveryReport, reason?: string | null) {
+    log.info({ messageId, attempt, outcome, ...(reason ? { reason } : {}) }, 'delivery')
+    metrics.countDelivery(outcome)
+  }
 
   /**
    * Decides again, in one transaction with the blocked event when the answer
@@ -269,6 +278,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
           }),
         )
         for (const row of decided) answers.set(row.messageId, { allowed: row.allowed, reason: row.reason })
+        metrics.countDecisions('delivery', tallyDecisions(decided))
       } catch (error) {
         log.warn({ campaignId, err: { message: (error as Error).message } }, 'campaign messages decided one at a time')
       }
@@ -283,7 +293,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     let lockedUntil: Date | null = null
     if (decidedTogether) {
       if (!decidedTogether.allowed) {
-        log.info({ messageId, attempt, outcome: 'blocked', reason: decidedTogether.reason }, 'delivery')
+        reportDelivery(messageId, attempt, DeliveryEventType.blocked, decidedTogether.reason)
         return null
       }
     } else {
@@ -296,7 +306,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         return null
       }
       if (!decision.answer.allowed) {
-        log.info({ messageId, attempt, outcome: 'blocked', reason: decision.answer.reason }, 'delivery')
+        reportDelivery(messageId, attempt, DeliveryEventType.blocked, decision.answer.reason)
         return null
       }
       lockedUntil = decision.answer.lockedUntil
@@ -310,10 +320,18 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     }
   }
 
+  /** Decided and marked, but not handed over: back in the queue untried, the mark cleared, for the next worker to decide again. */
+  async function putBack(handovers: Handover[]): Promise<void> {
+    await db.transaction(async (tx) => {
+      for (const { message } of handovers) await releaseQueueRow(tx, message.id, owner, clock.now())
+    })
+    for (const { message, attempt } of handovers) reportDelivery(message.id, attempt, 'released')
+  }
+
   /** A single send's message: its own transaction, with the decision's mark already committed. */
   async function handOverOne({ message, outgoing, attempt }: Handover): Promise<void> {
     const outcome = await db.transaction(async (tx) => recordOutcome(tx, message, attempt, await mailer.send(outgoing)))
-    log.info({ messageId: message.id, attempt, outcome }, 'delivery')
+    reportDelivery(message.id, attempt, outcome)
   }
 
   /**
@@ -352,9 +370,14 @@ export function createDeliveryWorker(deps: WorkerDeps) {
           // can leave accepted but unrecorded (a possible duplicate) is one group, not the chunk.
           for (let start = 0; start < handoversOfCampaign.length; start += config.smtpMaxConnections) {
             const group = handoversOfCampaign.slice(start, start + config.smtpMaxConnections)
+            // Stopping: the groups not begun go back untried, so the stop waits on one group at the server, not the chunk.
+            if (stopping) {
+              await putBack(group).catch((error) => group.forEach((h) => failed(h.message.id)(error)))
+              continue
+            }
             try {
               const outcomes = await handOverForCampaign(campaignId, group)
-              for (const [i, { message, attempt }] of group.entries()) log.info({ messageId: message.id, attempt, outcome: outcomes[i] }, 'delivery')
+              for (const [i, { message, attempt }] of group.entries()) reportDelivery(message.id, attempt, outcomes[i]!)
               // Hard bounces at handover count toward the campaign's bounce rate, checked once the group's transaction is over.
               if (outcomes.includes(DeliveryEventType.bounced)) await deps.returns.checkCampaign(campaignId)
             } catch (error) {
@@ -365,11 +388,12 @@ export function createDeliveryWorker(deps: WorkerDeps) {
       ])
     }
     // Two chunks in progress at once: while one is at the server, the next is decided and rendered.
+    // Once the loop is stopping no chunk begins: what is left of the batch is let go (see stop()).
     const chunks: ClaimedMessage[][] = []
     for (let start = 0; start < claimed.length; start += DECIDED_TOGETHER) chunks.push(claimed.slice(start, start + DECIDED_TOGETHER))
     await Promise.all(
       Array.from({ length: CHUNKS_IN_PROGRESS }, async () => {
-        for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) await deliverChunk(chunk)
+        for (let chunk = stopping ? undefined : chunks.shift(); chunk; chunk = stopping ? undefined : chunks.shift()) await deliverChunk(chunk)
       }),
     )
     for (const campaignId of new Set(claimed.map((c) => c.campaignId).filter((id) => id !== null))) await campaigns.finishIfDone(campaignId)
@@ -382,45 +406,32 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     return decided + (await runOnce())
   }
 
+  /** A stopping worker lets go of what it still holds: its messages and its fan-out, for any other worker at once. */
+  async function releaseHeld(): Promise<void> {
+    const messages = await deps.delivery.releaseLeasesOf(db, owner)
+    const fanouts = await campaigns.releaseFanout(owner)
+    if (messages + fanouts > 0) log.info({ worker: owner, messages, fanouts }, 'claims released')
+  }
+
   return {
     owner,
     runOnce,
     work,
 
-    /** Works until stopped: a batch after another while there is work, else a poll a second or a wake-up from a new send. */
+    /**
+     * Works until stopped (see ./loop.ts). stop() waits for the groups at the
+     * SMTP server, puts back what was decided but not handed over, then lets
+     * go of the rest of the batch and of the fan-out it held.
+     */
     start() {
-      let stopped = false
-      let wake: (() => void) | undefined
-      const unsubscribe = deps.delivery.onQueued(() => wake?.())
-      const loop = (async () => {
-        while (!stopped) {
-          let taken = 0
-          try {
-            taken = await work()
-          } catch (error) {
-            log.error({ err: { message: (error as Error).message } }, 'delivery batch failed')
-          }
-          if (taken === 0 && !stopped) {
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, POLL_MS)
-              wake = () => {
-                clearTimeout(timer)
-                resolve()
-              }
-            })
-            wake = undefined
-          }
-        }
-      })()
-      return {
-        /** Stops taking work and waits for the batch in hand. */
-        async stop() {
-          stopped = true
-          unsubscribe()
-          wake?.()
-          await loop
-        },
-      }
+      stopping = false
+      return startDeliveryLoop({
+        work,
+        onQueued: deps.delivery.onQueued,
+        log,
+        beforeStop: () => void (stopping = true),
+        afterStop: releaseHeld,
+      })
     },
   }
 }

@@ -7,6 +7,7 @@ import type { DecisionOutcome, DecisionRequest, DecisionService } from '../decis
 import { ConflictError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor, timeRange, toPage, type Cursor } from '../lib/pagination.js'
+import type { MetricsRecorder } from '../operations/recorder.js'
 import type { DecisionStage } from '../vocabulary.js'
 import {
   countCampaignDecisions,
@@ -42,7 +43,15 @@ export interface LedgerQuery {
   limit?: number
 }
 
-export function createLedgerService({ db, decisions }: { db: Database; decisions: Pick<DecisionService, 'decideOutcome'> }) {
+export function createLedgerService({
+  db,
+  decisions,
+  metrics,
+}: {
+  db: Database
+  decisions: Pick<DecisionService, 'decideOutcome'>
+  metrics: Pick<MetricsRecorder, 'countDecisions'>
+}) {
   /** Decides and records the decision, inside `tx` (the caller's transaction) or one of its own. */
   async function recordIn(tx: Queryable, input: SendDecisionInput): Promise<{ row: LedgerRow; outcome: DecisionOutcome }> {
     const outcome = await decisions.decideOutcome(input, tx)
@@ -66,6 +75,8 @@ export function createLedgerService({ db, decisions }: { db: Database; decisions
       decidedAt: answer.decidedAt,
     })
     if (!row) throw new ConflictError('message_id_taken', `Message ${input.messageId} already has its decision when queued`)
+    // Counted when written: a caller's transaction that rolls back after this (an error) counts it once too often.
+    metrics.countDecisions(input.stage, [{ allowed: answer.allowed, reason: answer.reason, count: 1 }])
     return { row, outcome }
   }
 

@@ -73,6 +73,13 @@ export function readText(env: Env, name: string, fallback: string): string {
 export function readProxies(env: Env, name: string): string[] | false {
   const raw = env[name]?.trim()
   if (!raw || raw === 'false') return false
+  return readAddressRanges(env, name) ?? false
+}
+
+/** Comma-separated IP addresses or CIDR ranges (192.0.2.0/24, ::1); undefined when unset. */
+export function readAddressRanges(env: Env, name: string): string[] | undefined {
+  const raw = env[name]?.trim()
+  if (!raw) return undefined
   const entries = raw.split(',').map((entry) => entry.trim())
   for (const entry of entries) {
     const [address, bits, ...rest] = entry.split('/')

@@ -26,7 +26,14 @@ export const ErrorCode = {
   routeNotFound: 'route_not_found',
   methodNotAllowed: 'method_not_allowed',
   rateLimited: 'rate_limited',
+  /** The count of failed authentications could not be read or written (the database did not answer): authentication is refused until it can. */
+  authLimitUnavailable: 'auth_limit_unavailable',
   internalError: 'internal_error',
+  // The service itself (GET /ready, and any request while it stops)
+  /** GET /ready: a check failed (the database, its migrations, the delivery workers or the job engine); the problem lists them. */
+  notReady: 'not_ready',
+  /** The process is stopping (SIGTERM): try another instance. */
+  shuttingDown: 'shutting_down',
   // Who is asking
   unauthorized: 'unauthorized',
   tokenInvalid: 'token_invalid',
@@ -75,6 +82,10 @@ export const ErrorCode = {
   recipientAmbiguous: 'recipient_ambiguous',
   suppressionNotLiftable: 'suppression_not_liftable',
   suppressionAlreadyLifted: 'suppression_already_lifted',
+  /** A suppression file made under another pepper: its hashes would match nobody here. */
+  pepperMismatch: 'pepper_mismatch',
+  /** A suppression file without its header, of another format or version, or (all or nothing) with lines that cannot be imported. */
+  suppressionFileInvalid: 'suppression_file_invalid',
   courseRequired: 'course_required',
   listRequired: 'list_required',
   kindListMismatch: 'kind_list_mismatch',
@@ -139,6 +150,20 @@ export const ErrorCode = {
   reportUnmatched: 'report_unmatched',
   /** It names one address about a message to another. */
   reportRecipientMismatch: 'report_recipient_mismatch',
+  // Imports of subscribers (src/imports)
+  importNotFound: 'import_not_found',
+  /** The upload is not CSV text (another media type, or binary content). */
+  importNotCsv: 'import_not_csv',
+  /** The file's header has no column the address can be read from (mapped by default or by `mapping`). */
+  importNoEmailColumn: 'import_no_email_column',
+  /** A mapping that names a column the file lacks, or a field there is not. */
+  importMappingInvalid: 'import_mapping_invalid',
+  /** A course, transactional or archived list: imports fill newsletter and marketing lists only. */
+  listNotImportable: 'list_not_importable',
+  /** The CSV breaks off (a quote never closed, a record over the size limit): nothing after it was read. */
+  importMalformedCsv: 'import_malformed_csv',
+  /** The process running the import stopped before it finished. */
+  importInterrupted: 'import_interrupted',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 
@@ -203,6 +228,13 @@ export class UnauthorizedError extends AppError {
 export class ForbiddenError extends AppError {
   constructor(message = 'Your role may not do this') {
     super(403, 'forbidden', message, {}, { 'www-authenticate': `${REALM}, error="insufficient_scope"` })
+  }
+}
+
+/** A limit that must hold could not be checked: refused rather than let through uncounted. */
+export class LimitUnavailableError extends AppError {
+  constructor(message: string) {
+    super(503, 'auth_limit_unavailable', message)
   }
 }
 

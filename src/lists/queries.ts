@@ -54,6 +54,12 @@ export async function findListsByIds(db: Queryable, ids: string[]): Promise<List
   return db.select().from(lists).where(inArray(lists.id, ids))
 }
 
+/** The lists with these slugs, archived ones included (those that exist). */
+export async function findListsBySlugs(db: Queryable, slugs: string[]): Promise<ListRow[]> {
+  if (slugs.length === 0) return []
+  return db.select().from(lists).where(inArray(lists.slug, slugs))
+}
+
 /** The list of one course (kind course), if the course has one. */
 export async function findListByCourseId(db: Queryable, courseId: string): Promise<ListRow | undefined> {
   const [row] = await db.select().from(lists).where(eq(lists.courseId, courseId))

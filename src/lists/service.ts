@@ -14,6 +14,7 @@ import {
   findListById,
   findListBySlug,
   findListsByIds,
+  findListsBySlugs,
   findOpenNonCourseLists,
   findSignupLists,
   insertList,
@@ -139,6 +140,8 @@ export function createListService({ db, clock, audit, register }: { db: Database
     requireList,
     createListIn,
     findListsByIds,
+    /** The lists with these slugs, archived ones included: how another instance's list is named here (suppression transfer). */
+    findListsBySlugs,
     findOpenNonCourseLists,
     findSignupLists,
 

@@ -59,7 +59,7 @@ function sendPage(reply: FastifyReply, status: number, html: string) {
 }
 
 export interface PageOptions {
-  config: Pick<Config, 'linkSigningKeys' | 'signupRateLimitPerMinute'>
+  config: Pick<Config, 'linkSigningKeys' | 'signupRateLimitPerMinute' | 'oneClickRateLimitPerMinute'>
   now: () => Date
 }
 
@@ -95,7 +95,13 @@ export async function pageRoutes(app: FastifyInstance, options: PageOptions) {
   })
 
   app.post('/unsubscribe/:token', {
-    config: { public: true },
+    config: {
+      public: true,
+      // Gmail and Yahoo post their users' one-click unsubscribes from a handful of
+      // addresses: the anonymous limit would refuse them mid-campaign. The token
+      // is signed, so a flood of made-up ones costs a hash each and changes nothing.
+      rateLimit: { max: options.config.oneClickRateLimitPerMinute, timeWindow: 60_000, keyGenerator: (request: FastifyRequest) => `one-click:${request.ip}` },
+    },
     schema: { hide: true, params: TokenParams },
     handler: async (request, reply) => {
       const { token } = request.params as { token: string }

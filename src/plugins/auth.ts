@@ -114,7 +114,9 @@ export default fp(
       if (config.roles && route.schema) {
         route.schema.security = [{ bearerAuth: [] }]
         const admitted = `Roles: ${config.roles.join(', ')}.`
-        route.schema.description = route.schema.description ? `${route.schema.description}\n\n${admitted}` : admitted
+        // The HEAD twin of a GET route comes through here with the same schema: say it once.
+        const description = route.schema.description
+        if (!description?.endsWith(admitted)) route.schema.description = description ? `${description}\n\n${admitted}` : admitted
       }
     })
 

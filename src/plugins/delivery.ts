@@ -7,24 +7,29 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { Clock } from '../lib/clock.js'
 import { createMailer } from '../delivery/mailer.js'
+import type { DeliveryLoop } from '../delivery/loop.js'
 import { createDeliveryWorker, type DeliveryWorker } from '../delivery/worker.js'
+import type { MetricsRecorder } from '../operations/recorder.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     deliveryWorker: DeliveryWorker
+    /** The worker's loop while it runs in this process (RUN_WORKERS); null before it starts and where it does not. */
+    deliveryLoop: DeliveryLoop | null
   }
 }
 
 export default fp(
-  async function deliveryPlugin(app: FastifyInstance, options: { config: Config; clock: Clock }) {
+  async function deliveryPlugin(app: FastifyInstance, options: { config: Config; clock: Clock; metrics: MetricsRecorder }) {
     const { config, clock } = options
     const mailer = createMailer(config)
-    const worker = createDeliveryWorker({ db: app.db, clock, config, mailer, log: app.log, ...app.services })
+    const worker = createDeliveryWorker({ db: app.db, clock, config, mailer, log: app.log, ...app.services, metrics: options.metrics })
     app.decorate('deliveryWorker', worker)
-    let running: { stop(): Promise<void> } | undefined
-    if (config.runWorkers) app.addHook('onReady', async () => void (running = worker.start()))
+    app.decorate('deliveryLoop', null)
+    if (config.runWorkers) app.addHook('onReady', async () => void (app.deliveryLoop = worker.start()))
+    // After the batch in hand, the claims it did not get to are let go; then the SMTP pool closes.
     app.addHook('onClose', async () => {
-      await running?.stop()
+      await app.deliveryLoop?.stop()
       await mailer.close()
     })
   },

@@ -1,6 +1,7 @@
 // Renders every error as application/problem+json (RFC 9457) with a stable
 // `code` and the request id. Stack traces, SQL and driver messages never reach
-// a client: a 5xx says only that something went wrong, and the log has the rest.
+// a client: a 5xx says only that something went wrong, and the log has the rest
+// (src/lib/log-redaction.ts keeps the SQL parameters out of it).
 import { randomUUID } from 'node:crypto'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
@@ -126,16 +127,6 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   return problemBody(request, 500, 'internal_error', 'Something went wrong on our side; the request id helps us find it')
 }
 
-/**
- * Drizzle's query errors end with the statement's parameters (addresses,
- * names): the log keeps the statement and the cause, not the values.
- */
-function withoutParameters(error: FastifyError) {
-  const message = error.message.split('\nparams:')[0]
-  const cause = error.cause as { message?: string; code?: string } | undefined
-  return { type: error.name, message, code: cause?.code ?? error.code, cause: cause?.message, stack: error.stack?.split('\nparams:')[0] }
-}
-
 /** The methods this path answers to, from every route registered: a 405 names them in Allow. */
 function methodsByPath(app: FastifyInstance) {
   const router = FindMyWay<HTTPVersion.V1>()
@@ -153,7 +144,7 @@ export default fp(
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const problem = toProblem(error, request)
       if (error instanceof AppError) reply.headers(error.headers)
-      if (problem.status >= 500) request.log.error({ err: withoutParameters(error) }, 'request failed')
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: problem.code, status: problem.status }, 'request refused')
       return sendProblem(reply, problem)
     })

@@ -38,6 +38,7 @@ const TAGS = [
   { name: 'requests', description: 'Data-subject requests (access, portability, rectification, erasure, restriction, objection) with their due dates' },
   { name: 'register', description: 'The record of processing activities (GDPR art. 30) the service runs on' },
   { name: 'returns', description: 'What comes back after a message left: bounces, complaints and deliveries, from mail servers, feedback loops and email providers' },
+  { name: 'imports', description: 'Existing subscribers from another tool’s CSV export, without re-adding anyone who left: jobs, progress and reports' },
 ]
 
 const DESCRIPTION = `Samtykke decides whether an email may be sent to a person, sends it, and can prove afterwards why.

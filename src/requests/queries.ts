@@ -1,6 +1,6 @@
 // SQL for data-subject requests: the rows, their listing (open ones by due
 // date, or all by creation), and the daily check's requests close to their due date.
-import { and, asc, eq, isNotNull, isNull, lte, type SQL } from 'drizzle-orm'
+import { and, asc, eq, isNotNull, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { dataSubjectRequests } from '../../db/schema/index.js'
@@ -95,4 +95,18 @@ export async function findScheduledErasuresDue(db: Queryable, now: Date): Promis
     .from(t)
     .where(and(isNull(t.closedAt), isNotNull(t.eraseAfter), lte(t.eraseAfter, now)))
     .orderBy(asc(t.eraseAfter), asc(t.id))
+}
+
+/** Open requests by type, and how many of them are past their due time (the metrics): open requests only, through their partial index. */
+export async function countOpenRequests(db: Queryable, now: Date): Promise<{ type: RequestType; open: number; overdue: number }[]> {
+  const t = dataSubjectRequests
+  return db
+    .select({
+      type: t.type,
+      open: sql<number>`count(*)`.mapWith(Number),
+      overdue: sql<number>`count(*) filter (where ${t.dueAt} < ${now.toISOString()}::timestamptz)`.mapWith(Number),
+    })
+    .from(t)
+    .where(isNull(t.closedAt))
+    .groupBy(t.type)
 }

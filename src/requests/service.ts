@@ -19,6 +19,7 @@ import type { EnrollmentService } from '../courses/enrollment-service.js'
 import type { ProcessorService } from '../processors/service.js'
 import { RequestChannel, RequestStatus, RequestType, SuppressionReason, SuppressionScope } from '../vocabulary.js'
 import {
+  countOpenRequests,
   findRequest,
   findRequestsOfContact,
   findUnflaggedDueBy,
@@ -205,6 +206,9 @@ export function createRequestService(deps: {
       const row = await requireRequest(db, id)
       return { ...view(row), processorNotices: await processors.noticesOf(db, [id]) }
     },
+
+    /** Open requests by type, with how many are overdue (P8's deadline passed): for the metrics. */
+    openCounts: () => countOpenRequests(db, clock.now()),
 
     /** A page of requests: open or overdue ones by due date, the rest as they were received. */
     async listRequests(query: RequestQuery) {

@@ -61,6 +61,19 @@ export async function countEffectsPerDay(db: Queryable, from: Date, to: Date): P
   )
 }
 
+/**
+ * Applied reports received since `since`, by effect (the metrics): a range of
+ * the (received_at, outcome) index, however many reports the table holds.
+ */
+export async function countEffectsSince(db: Queryable, since: Date): Promise<{ effect: ReturnEffect; count: number }[]> {
+  return selectRows<{ effect: ReturnEffect; count: number }>(
+    db,
+    sql`select effect, count(*)::int as count from return_reports
+        where received_at >= ${since.toISOString()}::timestamptz and outcome = 'applied' and effect is not null
+        group by effect`,
+  )
+}
+
 /** The sweep: rejected reports received before `cutoff` go. */
 export async function deleteRejectedBefore(db: Queryable, cutoff: Date): Promise<number> {
   const rows = await db

@@ -19,11 +19,12 @@ import { flattenReply, readEnhancedStatus } from '../delivery/smtp-reply.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/ids.js'
+import type { MetricsRecorder } from '../operations/recorder.js'
 import type { MessageRow, SendService } from '../sends/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { DeliveryEventType, ReturnEffect, Role } from '../vocabulary.js'
-import { countEffectsPerDay, deleteRejectedBefore, findAddressHistory, findReportsForAddress, insertReturnReport, listReturnReports, type ReturnReportRow } from './queries.js'
+import { countEffectsPerDay, countEffectsSince, deleteRejectedBefore, findAddressHistory, findReportsForAddress, insertReturnReport, listReturnReports, type ReturnReportRow } from './queries.js'
 import type { ParsedReport, ReportChannel, ReturnReport } from './report.js'
 import { verifyMessageToken } from './return-path.js'
 import { effectOf, rateVerdict, ratesOf, softBouncesSuppress } from './rules.js'
@@ -75,6 +76,7 @@ export interface ReturnDeps {
   optOut: Pick<OptOutService, 'recordComplaintIn'>
   delivery: Pick<DeliveryService, 'recordReturnIn' | 'campaignReturnCounts' | 'deliveredPerDay'>
   campaigns: Pick<CampaignService, 'pauseForReturnsIn'>
+  metrics: Pick<MetricsRecorder, 'countReturnReport'>
 }
 
 export function createReturnService(deps: ReturnDeps) {
@@ -181,6 +183,7 @@ export function createReturnService(deps: ReturnDeps) {
     async receive(channel: ReportChannel, reports: ParsedReport[], context: { returnPathToken?: string } = {}): Promise<ReportResult[]> {
       const results: ReportResult[] = []
       for (const parsed of reports) results.push(await receiveOne(channel, parsed, context.returnPathToken))
+      for (const result of results) deps.metrics.countReturnReport(result.outcome, result.effect)
       const campaignIds = new Set<string>()
       for (const result of results) {
         if (result.outcome !== 'applied' || (result.effect !== ReturnEffect.complaint && result.effect !== ReturnEffect.hardBounce)) continue
@@ -195,6 +198,7 @@ export function createReturnService(deps: ReturnDeps) {
     async reject(channel: ReportChannel, rejection: string, raw: Buffer | string): Promise<ReportResult> {
       const parsed: ParsedReport = { report: { type: 'delivered' }, message: {}, recipient: null, reportKey: `raw:${hashKey(typeof raw === 'string' ? raw : raw.toString('latin1'))}`, occurredAt: null }
       const record = await keep(db, channel, parsed, { outcome: 'rejected', rejection, reportType: null })
+      deps.metrics.countReturnReport(record ? 'rejected' : 'duplicate', null)
       return { outcome: record ? 'rejected' : 'duplicate', reportId: record?.id ?? null, messageId: null, effect: null, rejection }
     },
 
@@ -232,6 +236,9 @@ export function createReturnService(deps: ReturnDeps) {
         return { day, ...rates, softBounces: count(ReturnEffect.softBounce), policyBlocks: count(ReturnEffect.policyBlock) }
       })
     },
+
+    /** Applied reports of the last `hours`, by effect: bounces and complaints as the metrics show them. */
+    recentEffects: (hours: number) => countEffectsSince(db, new Date(clock.now().getTime() - hours * 3_600_000)),
 
     /** The sweep of rejected reports past their keeping time (a daily job). */
     sweepRejected: () => deleteRejectedBefore(db, new Date(clock.now().getTime() - config.returns.rejectedKeepDays * 86_400_000)),

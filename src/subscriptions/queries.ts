@@ -1,11 +1,11 @@
 // SQL for subscriptions (the per-list projection of the consent ledger) and
 // the opt-out wishes the course lock holds back.
-import { and, asc, eq, gt, isNull, lt } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { and, asc, eq, gt, isNull, lt, sql } from 'drizzle-orm'
+import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { deferredUnsubscribes, subscriptions } from '../../db/schema/index.js'
 import type { Cursor } from '../lib/pagination.js'
-import type { SubscriptionStatus } from '../vocabulary.js'
+import type { ConsentSource, SubscriptionStatus } from '../vocabulary.js'
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect
 export type NewSubscription = typeof subscriptions.$inferInsert
@@ -130,4 +130,49 @@ export async function findStalePendingSubscriptions(db: Queryable, cutoff: Date,
 
 export async function deleteSubscription(db: Queryable, id: string): Promise<void> {
   await db.delete(subscriptions).where(eq(subscriptions.id, id))
+}
+
+/** The subscriptions of these (contact, list) pairs that exist, with their status: one statement for a batch. */
+export async function findSubscriptionsByPairs(
+  db: Queryable,
+  pairs: { contactId: string; listId: string }[],
+): Promise<{ contactId: string; listId: string; status: SubscriptionStatus }[]> {
+  if (pairs.length === 0) return []
+  return selectRows(
+    db,
+    sql`select s.contact_id as "contactId", s.list_id as "listId", s.status
+        from json_to_recordset(${JSON.stringify(pairs)}::json) as x("contactId" uuid, "listId" uuid)
+        join subscriptions s on s.contact_id = x."contactId" and s.list_id = x."listId"`,
+  )
+}
+
+export interface NewSubscriptionsRow {
+  /** The caller's id (time-ordered). */
+  id: string
+  contactId: string
+  listId: string
+  confirmedAt: Date
+}
+
+/**
+ * Inserts active subscriptions for these pairs in one statement, each
+ * unless the pair has one already (ON CONFLICT on the pair, so an open
+ * transaction survives a concurrent writer); returns the pairs inserted.
+ */
+export async function insertActiveSubscriptionsIfAbsent(
+  db: Queryable,
+  rows: NewSubscriptionsRow[],
+  source: ConsentSource,
+  at: Date,
+): Promise<{ contactId: string; listId: string }[]> {
+  if (rows.length === 0) return []
+  const now = at.toISOString()
+  return selectRows(
+    db,
+    sql`insert into subscriptions (id, contact_id, list_id, status, source, created_at, updated_at, confirmed_at)
+        select x.id, x."contactId", x."listId", 'active', ${source}::consent_source, ${now}::timestamptz, ${now}::timestamptz, x."confirmedAt"
+        from json_to_recordset(${JSON.stringify(rows)}::json) as x(id uuid, "contactId" uuid, "listId" uuid, "confirmedAt" timestamptz)
+        on conflict (contact_id, list_id) do nothing
+        returning contact_id as "contactId", list_id as "listId"`,
+  )
 }

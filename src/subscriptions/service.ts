@@ -10,6 +10,7 @@ import { isPersonsOwnAct } from '../decision/decide.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
+import { newIds } from '../lib/ids.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import { requireOpen, type ListService } from '../lists/service.js'
 import { LegalBasis, ListKind, SubscriptionStatus, type ConsentSource } from '../vocabulary.js'
@@ -22,6 +23,8 @@ import {
   findListMembers,
   findStalePendingSubscriptions,
   findSubscription,
+  findSubscriptionsByPairs,
+  insertActiveSubscriptionsIfAbsent,
   insertSubscription,
   lockSubscription,
   updateSubscriptionRow,
@@ -42,6 +45,17 @@ export interface ChangeInput {
   userAgent?: string
 }
 
+/** One person put on a list by an import, with the evidence of their consent from the file. */
+export interface ImportedSubscription {
+  contactId: string
+  addressHash: string
+  list: { id: string; purpose: string }
+  /** When they opted in, as the file says; unknown: the time of the import. */
+  subscribedAt: Date | null
+  ip: string | null
+  evidence: string
+}
+
 export interface SubscriptionChange {
   subscription: SubscriptionRow
   /** False when the request changed nothing (it was already so). */
@@ -53,7 +67,7 @@ export function createSubscriptionService(deps: {
   clock: Clock
   contacts: Pick<ContactService, 'requireContact' | 'contactsByIds'>
   lists: Pick<ListService, 'requireList' | 'findListsByIds'>
-  consent: Pick<ConsentService, 'recordEvent' | 'resolveNotice' | 'latestGrantTo'>
+  consent: Pick<ConsentService, 'recordEvent' | 'recordEventsIn' | 'resolveNotice' | 'latestGrantTo'>
 }) {
   const { db, clock, contacts, lists, consent } = deps
 
@@ -146,6 +160,52 @@ export function createSubscriptionService(deps: {
     },
 
     subscribe: (listId: string, input: SubscribeInput, actor: Actor) => db.transaction((tx) => subscribeIn(tx, listId, input, actor)),
+
+    /** The subscriptions of these (contact, list) pairs that exist, with their status. */
+    subscriptionsByPairs: (q: Queryable, pairs: { contactId: string; listId: string }[]) => findSubscriptionsByPairs(q, pairs),
+
+    /**
+     * An import puts these people on their lists, set-wise, inside the
+     * caller's transaction: an active subscription for each pair that has
+     * none, and for each of those (and only those) a consent grant with
+     * source import, the notice the import names and the file's evidence —
+     * the event and the state it explains in one transaction. A pair that has
+     * a subscription already, in whatever state, is left as it is: an import
+     * is not the person's own act, so it never re-opens a list someone left
+     * (the import checks that before; ON CONFLICT keeps it so against a
+     * concurrent writer). Returns the pairs added, as `contactId:listId`.
+     */
+    async addImportedIn(tx: Queryable, rows: ImportedSubscription[], noticeId: string, actor: Actor): Promise<Set<string>> {
+      const now = clock.now()
+      const ids = newIds(rows.length)
+      const inserted = await insertActiveSubscriptionsIfAbsent(
+        tx,
+        rows.map((r, i) => ({ id: ids[i]!, contactId: r.contactId, listId: r.list.id, confirmedAt: r.subscribedAt ?? now })),
+        'import',
+        now,
+      )
+      const added = new Set(inserted.map((p) => `${p.contactId}:${p.listId}`))
+      await consent.recordEventsIn(
+        tx,
+        actor,
+        rows
+          .filter((r) => added.has(`${r.contactId}:${r.list.id}`))
+          .map((r) => ({
+            contactId: r.contactId,
+            addressHash: r.addressHash,
+            listId: r.list.id,
+            purpose: r.list.purpose,
+            type: 'granted' as const,
+            basis: LegalBasis.consent,
+            source: 'import' as const,
+            noticeId,
+            ip: r.ip,
+            evidence: r.evidence,
+            occurredAt: r.subscribedAt ?? now,
+          })),
+      )
+      return added
+    },
 
     /** One contact's subscription to one list, or subscription_not_found. */
     async getSubscription(listId: string, contactId: string): Promise<SubscriptionRow> {

@@ -88,6 +88,20 @@ export async function findSuppressionsForRecipient(db: Queryable, recipient: { c
   return db.select().from(suppressions).where(forRecipient(recipient)).orderBy(asc(suppressions.createdAt), asc(suppressions.id))
 }
 
+/**
+ * Every suppression of any of these people (by keyed address hash or by
+ * contact), lifted and expired ones included: an import's batch in two
+ * statements, each an index condition (`= any(array)`) on its own index —
+ * an OR of the two would scan the table.
+ */
+export async function findSuppressionsForMany(db: Queryable, addressHashes: string[], contactIds: string[]): Promise<SuppressionRow[]> {
+  // Hex hashes and UUIDs need no quoting in an array literal.
+  const byHash = addressHashes.length ? await db.select().from(suppressions).where(sql`${suppressions.addressHash} = any(${`{${addressHashes.join(',')}}`}::text[])`) : []
+  const byContact = contactIds.length ? await db.select().from(suppressions).where(sql`${suppressions.contactId} = any(${`{${contactIds.join(',')}}`}::uuid[])`) : []
+  const seen = new Set(byHash.map((s) => s.id))
+  return [...byHash, ...byContact.filter((s) => !seen.has(s.id))]
+}
+
 export interface SuppressionFilter {
   recipient?: { contactId: string | null; addressHash: string }
   scope?: SuppressionScope

@@ -1,14 +1,57 @@
-// Staff API for suppressions: add, list, read; admins lift.
+// Staff API for suppressions: add, list, read; admins lift, and move them
+// between instances (export and import of the transfer file).
+import { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { AppError } from '../lib/errors.js'
 import { errorResponses, IdParams, ref } from '../lib/schemas.js'
 import { Roles } from '../plugins/auth.js'
-import { CreateSuppressionBody, LiftSuppressionBody, ListSuppressionsQuery, Suppression, SuppressionPage } from './schemas.js'
+import {
+  CreateSuppressionBody,
+  ImportSuppressionsQuery,
+  LiftSuppressionBody,
+  ListSuppressionsQuery,
+  Suppression,
+  SuppressionFile,
+  SuppressionFileStream,
+  SuppressionImportReport,
+  SuppressionPage,
+} from './schemas.js'
 import { createdOrFound } from '../lib/http.js'
+import { NDJSON } from './transfer-format.js'
 
 const tags = ['suppressions']
 
+/**
+ * The largest transfer file the API takes: about 250,000 suppressions. The
+ * import holds a file's records while it checks them; a larger one goes in
+ * through `npm run suppressions -- import` with DATABASE_URL, which reads the
+ * file itself.
+ */
+export const MAX_TRANSFER_BYTES = 64 * 1024 * 1024
+
 export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { suppressions } = app.services
+  const { suppressions, suppressionTransfer } = app.services
+
+  app.get('/suppressions/export', {
+    config: { roles: Roles.admin },
+    schema: {
+      operationId: 'exportSuppressions',
+      summary: 'Export every suppression in force, for another instance (keyed hashes and reasons only; audited)',
+      description:
+        'Streams the transfer file: a header naming the format, its version and a fingerprint of SUPPRESSION_PEPPER (never the pepper), ' +
+        'then one line per suppression in force as the decision sees it — not lifted, not expired, not superseded by the person’s own newer consent. ' +
+        'Import it on an instance with the same pepper (POST /v1/suppressions/import).',
+      tags,
+      response: { 200: SuppressionFileStream },
+    },
+    handler: async (request, reply) => {
+      const { exportId, lines } = await suppressionTransfer.exportSuppressions(request.actor)
+      return reply
+        .type(`${NDJSON}; charset=utf-8`)
+        .header('content-disposition', `attachment; filename="suppressions-${exportId}.ndjson"`)
+        .send(Readable.from(lines))
+    },
+  })
 
   app.post('/suppressions', {
     config: { roles: Roles.staff },
@@ -67,5 +110,36 @@ export const suppressionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: ref(Suppression, 'The lifted suppression'), ...errorResponses(404, 409) },
     },
     handler: async (request) => suppressions.liftSuppression(request.params.id, request.body.reason, request.actor),
+  })
+
+  await app.register(transferImportRoute)
+}
+
+/** In a scope of its own: the one body it takes is the transfer file, as text. */
+const transferImportRoute: FastifyPluginAsyncTypebox = async (app) => {
+  const { suppressionTransfer } = app.services
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser(NDJSON, { parseAs: 'string', bodyLimit: MAX_TRANSFER_BYTES }, (_request, body, done) => done(null, body))
+  app.addContentTypeParser('*', (_request, _payload, done) => done(new AppError(415, 'unsupported_media_type', `Send the transfer file as ${NDJSON}`), undefined))
+
+  app.post('/suppressions/import', {
+    config: { roles: Roles.admin },
+    bodyLimit: MAX_TRANSFER_BYTES,
+    schema: {
+      operationId: 'importSuppressions',
+      summary: 'Import suppressions exported by another instance with the same pepper (audited)',
+      description:
+        'Each line becomes a suppression by address hash alone (no contact), which blocks anyone with that address here, a contact made later included; ' +
+        'it keeps its reason, scope, list (matched by slug), purpose and times. One already in force here is not written again, so importing a file twice adds nothing. ' +
+        'A file made under another pepper is refused (422 pepper_mismatch); one without its header, or of another version, is 422 suppression_file_invalid. ' +
+        'Lines that cannot be imported (malformed, a list slug not here) are reported by line number and the rest imported, unless allOrNothing.',
+      tags,
+      querystring: ImportSuppressionsQuery,
+      body: SuppressionFile,
+      response: { 200: ref(SuppressionImportReport, 'What became of each line'), ...errorResponses(422) },
+    },
+    handler: async (request) =>
+      // A request without a body is an empty file.
+      suppressionTransfer.importSuppressions(request.body ?? '', { allOrNothing: request.query.allOrNothing }, request.actor),
   })
 }

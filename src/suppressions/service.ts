@@ -19,6 +19,7 @@ import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
 import {
   findSameActiveSuppression,
   findSuppressionById,
+  findSuppressionsForMany,
   findSuppressionsForRecipient,
   holdRecipientSuppressions,
   insertSuppression,
@@ -39,6 +40,8 @@ export interface SuppressInput {
   purpose?: string | null
   note?: string | null
   expiresAt?: Date | null
+  /** When it was said, if before now: a suppression carried over from another instance keeps its time. */
+  since?: Date
 }
 
 /** A suppression written, or the identical one already in force; `created` says which. */
@@ -108,7 +111,7 @@ export function createSuppressionService(deps: {
       addressHash: recipient.addressHash,
       note: input.note ?? null,
       expiresAt,
-      createdAt: now,
+      createdAt: input.since ?? now,
       createdById: actor.id,
       createdByName: actor.name,
       createdByRole: actor.role,
@@ -159,6 +162,9 @@ export function createSuppressionService(deps: {
 
     /** Every suppression of a person (by contact or address hash), lifted and expired ones included, oldest first. */
     suppressionsOf: (q: Queryable, recipient: Recipient) => findSuppressionsForRecipient(q, recipient),
+
+    /** Every suppression of any of these people (by keyed address hash or contact id), lifted and expired ones included: a batch at once (imports). */
+    suppressionsOfMany: (q: Queryable, addressHashes: string[], contactIds: string[]) => findSuppressionsForMany(q, addressHashes, contactIds),
 
     /** Adds a suppression; the same one written again (at once or later) returns the one in force, `created: false`. */
     createSuppression(input: CreateSuppressionInput, actor: Actor): Promise<SuppressionWrite> {

@@ -23,7 +23,7 @@ import { buildSmtpTransportOptions } from '../../src/delivery/mailer.js'
 import { compiledVersionCount } from '../../src/templates/render.js'
 import { createList } from '../factories.js'
 import { freshDatabase, signTestToken, testConfig, type TestApp } from '../helper.js'
-import { seed, startSink } from './world.js'
+import { rssSampler, seed, startSink } from './world.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const engine = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'
@@ -38,20 +38,8 @@ const fakeTest = { teardown: (fn: () => unknown) => teardowns.push(fn) } as neve
 const seconds = (ms: number) => (ms / 1000).toFixed(1)
 const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`
 
-/** The resident set's peak per phase, sampled every 50 ms. */
-const rss = (() => {
-  let peak = 0
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
-  timer.unref()
-  return {
-    /** The peak since the last call, and starts a new phase. */
-    phase() {
-      const p = Math.max(peak, process.memoryUsage().rss)
-      peak = 0
-      return p
-    },
-  }
-})()
+/** The resident set's peak per phase. */
+const rss = rssSampler(50)
 
 /** A newsletter body long enough that the whole message, headers and both parts, is about 12 KB. */
 async function newsletterData(app: TestApp) {

@@ -77,3 +77,17 @@ export async function seed(app: TestApp, listId: string, pepper: string, members
   await q.execute(sql`analyze`)
 }
 
+
+/** The resident set's peak per phase, sampled every `everyMs`: `phase()` answers the peak since the last call and starts a new phase. */
+export function rssSampler(everyMs: number) {
+  let peak = 0
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), everyMs)
+  timer.unref()
+  return {
+    phase() {
+      const p = Math.max(peak, process.memoryUsage().rss)
+      peak = 0
+      return p
+    },
+  }
+}

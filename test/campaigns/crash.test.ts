@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { consentEvents, contacts, subscriptions, suppressions } from '../../db/schema/index.js'
-import { buildApp } from '../../src/app.js'
 import { storedAddressHash } from '../../src/lib/email.js'
 import { createList } from '../factories.js'
-import { freshDatabase, PEPPER, processEnv, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { build, freshDatabase, PEPPER, processEnv, type TestApp } from '../helper.js'
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
 
 const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): workers in processes of their own share one database'
@@ -55,17 +54,8 @@ async function setUp(t: Test): Promise<World> {
   if (database.engine !== 'postgres') throw new Error('unreachable')
   // The processes decide on the real clock; so does this one.
   const clock = { now: () => new Date() }
-  const config = testConfig({ smtpUrl: sink.url })
-  const api = await buildApp(config, { database, clock, logger: false })
-  t.teardown(() => api.close())
-  const app: TestApp = {
-    app: api,
-    clock: clock as TestApp['clock'],
-    config,
-    token: (role) => signTestToken(role, { config }),
-    as: (role) => (options) =>
-      api.inject({ ...options, headers: { ...(role ? { authorization: `Bearer ${signTestToken(role, { config })}` } : {}), ...options.headers } }),
-  }
+  const app = await build(t, { config: { smtpUrl: sink.url }, clock: clock as TestApp['clock'], database })
+  const { app: api, config } = app
 
   const list = await createList(app, { kind: 'newsletter', name: 'Krasj' })
   const total = ALLOWED + UNSUBSCRIBED + SUPPRESSED

@@ -9,6 +9,7 @@ import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { tokenCommand } from '../../src/cli/token-command.js'
 import { loadConfig, type Config } from '../../src/config.js'
+import { testLogger } from '../helper.js'
 
 const SECRET = 'the-cli-secret-is-at-least-32-characters-long'
 const verify = createVerifier({ key: SECRET, allowedIss: 'samtykke', allowedAud: 'samtykke-api' })
@@ -77,7 +78,7 @@ t.test('a token revoked with the command is refused by the service, stopped or r
   t.equal(revoked.status, 0, revoked.stderr)
   t.match(revoked.stdout, `Revoked token ${jti}`)
 
-  const app = await buildApp(config, { logger: false })
+  const app = await buildApp(config, { logger: testLogger(t, { ...config, logLevel: 'info' }).logger })
   t.teardown(() => app.close())
   const contacts = (bearer: string) => app.inject({ method: 'GET', url: '/v1/contacts', headers: { authorization: `Bearer ${bearer}` } })
   t.equal((await contacts(token)).json().code, 'token_revoked')

@@ -49,6 +49,7 @@ const bad: [string, Record<string, string | undefined>][] = [
   ['CONTROLLER_EMAIL is not an address', { CONTROLLER_EMAIL: 'privacy at example.no' }],
   ['PUBLIC_BASE_URL has the wrong protocol', { PUBLIC_BASE_URL: 'ftp://example.no' }],
   ['LOG_LEVEL is unknown', { LOG_LEVEL: 'loud' }],
+  ['RATE_LIMIT_STORE is unknown', { RATE_LIMIT_STORE: 'redis' }],
   ['MARKETING_CUSTOMER_WINDOW_MONTHS is zero', { MARKETING_CUSTOMER_WINDOW_MONTHS: '0' }],
   ['BODY_LIMIT_BYTES is not a whole number', { BODY_LIMIT_BYTES: '1.5' }],
   ['RUN_JOBS is not a boolean', { RUN_JOBS: 'yes' }],
@@ -94,6 +95,11 @@ const bad: [string, Record<string, string | undefined>][] = [
   ['CONTROLLER_NAME is not set in production', { ...REAL_MAIL, CONTROLLER_NAME: '' }],
   ['MAIL_FROM is not set in production', { ...REAL_MAIL, MAIL_FROM: undefined }],
   ['CONTROLLER_EMAIL is not set in production', { ...REAL_MAIL, CONTROLLER_EMAIL: undefined }],
+  ['METRICS_TOKEN is too short', { METRICS_TOKEN: 'short' }],
+  ['METRICS_ALLOW is not an address list', { METRICS_ALLOW: '10.0.0.0/8, prometheus.internal' }],
+  ['METRICS_ALLOW has a prefix too long', { METRICS_ALLOW: '10.0.0.0/33' }],
+  ['SHUTDOWN_TIMEOUT_SECONDS is zero', { SHUTDOWN_TIMEOUT_SECONDS: '0' }],
+  ['SHUTDOWN_TIMEOUT_SECONDS is not a number', { SHUTDOWN_TIMEOUT_SECONDS: '30s' }],
 ]
 
 for (const [what, env] of bad) {
@@ -136,8 +142,23 @@ t.test('without any variables the embedded defaults apply', async (t) => {
     rateLimitPerMinute: 600,
     anonymousRateLimitPerMinute: 60,
     authFailureLimitPerMinute: 10,
+    rateLimitStore: 'memory',
     trustProxy: false,
+    metrics: { token: undefined, allow: undefined },
+    shutdownTimeoutSeconds: 30,
   })
+  t.match(parseConfig({ METRICS_ALLOW: '10.0.0.0/8, ::1', METRICS_TOKEN: 'x'.repeat(32), SHUTDOWN_TIMEOUT_SECONDS: '5' }), {
+    metrics: { token: 'x'.repeat(32), allow: ['10.0.0.0/8', '::1'] },
+    shutdownTimeoutSeconds: 5,
+  })
+})
+
+t.test('the request limits are counted in PostgreSQL by default when it is the database, in memory otherwise, as RATE_LIMIT_STORE says when set', async (t) => {
+  const server = { DATABASE_URL: PG, JWT_SECRET: SECRET, SUPPRESSION_PEPPER: SECRET, LINK_SIGNING_KEYS: `k1:${SECRET}` }
+  t.equal(parseConfig(server).rateLimitStore, 'postgres', 'every instance counts the same limit')
+  t.equal(parseConfig({ ...server, RATE_LIMIT_STORE: 'memory' }).rateLimitStore, 'memory', 'one API process may keep them in memory')
+  t.equal(parseConfig({}).rateLimitStore, 'memory', 'the embedded database runs in one process')
+  t.equal(parseConfig({ RATE_LIMIT_STORE: 'postgres' }).rateLimitStore, 'postgres', 'and may count in its database too')
 })
 
 t.test('production starts with https links and a named sender and controller, and says nothing about them', async (t) => {

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import { lockDataDir, openDatabase } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
 import { createContact } from '../factories.js'
-import { auditTrail, build, failureOf, signTestToken, testConfig } from '../helper.js'
+import { auditTrail, build, failureOf, signTestToken, testConfig, testLogger } from '../helper.js'
 
 // (a) and (b) are about the embedded engine's data folder, so they run on
 // PGlite whatever TEST_DATABASE_URL says; (c) runs on the database build(t) gives.
@@ -19,8 +19,9 @@ function tempDataDir(t: Test): string {
   return dir
 }
 
-async function buildOnFolder(dataDir: string): Promise<FastifyInstance> {
-  return buildApp(testConfig(), { database: { engine: 'pglite', dataDir }, logger: false })
+async function buildOnFolder(t: Test, dataDir: string): Promise<FastifyInstance> {
+  const config = testConfig()
+  return buildApp(config, { database: { engine: 'pglite', dataDir }, logger: testLogger(t, config).logger })
 }
 
 /** Rows of a raw query on either driver (postgres.js answers an array, PGlite `{ rows }`). */
@@ -37,7 +38,7 @@ const staffToken = signTestToken('staff')
 
 t.test('an embedded database keeps its data across restarts and migrates only once', async (t) => {
   const dataDir = tempDataDir(t)
-  const first = await buildOnFolder(dataDir)
+  const first = await buildOnFolder(t, dataDir)
   const before = await appliedMigrations(first)
   t.ok(before.length >= 2, 'the committed migrations were applied')
   const created = await first.inject({
@@ -49,7 +50,7 @@ t.test('an embedded database keeps its data across restarts and migrates only on
   t.equal(created.statusCode, 201)
   await first.close()
 
-  const second = await buildOnFolder(dataDir)
+  const second = await buildOnFolder(t, dataDir)
   t.teardown(() => second.close())
   t.same(await appliedMigrations(second), before, 'no migration ran again')
   const got = await second.inject({

@@ -8,7 +8,7 @@ import postgres from 'postgres'
 import t from 'tap'
 import { grantStatements, schemaTables, servicePrivileges } from '../../db/privileges.js'
 import { buildApp } from '../../src/app.js'
-import { signTestToken, testConfig, TestClock } from '../helper.js'
+import { signTestToken, testConfig, TestClock, testLogger } from '../helper.js'
 
 t.test('every table of the schema has its privileges stated', async (t) => {
   t.same(schemaTables().sort(), Object.keys(servicePrivileges).sort())
@@ -32,8 +32,8 @@ t.test('the service role cannot disable a trigger, truncate or delete a ledger r
   const serviceUrl = new URL(ownerUrl)
   serviceUrl.username = role
 
-  const config = testConfig({ databaseUrl: serviceUrl.toString(), migrationDatabaseUrl: ownerUrl.toString(), runJobs: true })
-  const app = await buildApp(config, { database: { engine: 'postgres', url: serviceUrl.toString() }, clock: new TestClock(), logger: false })
+  const config = testConfig({ databaseUrl: serviceUrl.toString(), migrationDatabaseUrl: ownerUrl.toString(), runJobs: true, rateLimitStore: 'postgres' })
+  const app = await buildApp(config, { database: { engine: 'postgres', url: serviceUrl.toString() }, clock: new TestClock(), logger: testLogger(t, config).logger })
   t.teardown(() => app.close())
 
   // The service works as that role: it writes contacts, audit and consent rows, and its jobs run.
@@ -45,6 +45,7 @@ t.test('the service role cannot disable a trigger, truncate or delete a ledger r
   })
   t.equal(created.statusCode, 201, 'a contact was created through the service role')
   t.ok((await app.boss!.getSchedules()).length > 0, 'pg-boss schedules as the service role')
+  t.equal(created.headers['x-ratelimit-remaining'], String(config.rateLimitPerMinute - 1), 'the request was counted in rate_limit_counters as the service role')
 
   const asService = postgres(serviceUrl.toString(), { max: 1, onnotice: () => {} })
   t.teardown(() => asService.end())

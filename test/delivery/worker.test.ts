@@ -2,17 +2,18 @@
 // default, transactional mail, a dead worker's lease taken over, workers
 // inside the service process, and `npm run worker` as a process of its own.
 import { spawn, spawnSync } from 'node:child_process'
+import { createServer, type AddressInfo } from 'node:net'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { simpleParser } from 'mailparser'
 import t, { type Test } from 'tap'
-import { buildApp } from '../../src/app.js'
 import { claimDue } from '../../src/delivery/queries.js'
 import { LEASE_MS } from '../../src/delivery/worker.js'
 import { createList, putCourse, putEnrollment, uniqueEmail } from '../factories.js'
-import { build, freshDatabase, processEnv, signTestToken, testConfig, TestClock, type TestApp } from '../helper.js'
+import { build, freshDatabase, processEnv, testConfig, TestClock, type TestApp } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
+import { scanProcessLogs } from '../support/log-scanner.js'
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'samtykke-delivery-'))
@@ -138,26 +139,38 @@ t.test('npm run worker delivers what the service queued, from a process of its o
   if (database.engine !== 'postgres') throw new Error('unreachable')
   // The worker decides on the real clock: the service queues on it too.
   const clock = new TestClock(new Date())
-  const config = testConfig({ smtpUrl: sink.url })
-  const api = await buildApp(config, { database, clock, logger: false })
-  t.teardown(() => api.close())
-  const app: TestApp = {
-    app: api,
-    clock,
-    config,
-    token: (role) => signTestToken(role, { config }),
-    as: (role) => (options) => api.inject({ ...options, headers: { ...(role ? { authorization: `Bearer ${signTestToken(role, { config })}` } : {}), ...options.headers } }),
-  }
+  const app = await build(t, { config: { smtpUrl: sink.url }, clock, database })
   const { email } = await courseSend(app)
 
-  const env = processEnv({ databaseUrl: database.url, smtpUrl: sink.url, dataDir: tempDir(t) })
-  const worker = spawn(resolve('node_modules/.bin/tsx'), ['src/cli/worker.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] })
+  const port = await freePort()
+  // At info, its log checked line by line as the test apps' are (support/log-scanner.ts).
+  const env = processEnv({ databaseUrl: database.url, smtpUrl: sink.url, dataDir: tempDir(t), WORKER_PORT: String(port), LOG_LEVEL: 'info' })
+  const worker = spawn(resolve('node_modules/.bin/tsx'), ['src/cli/worker.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const workerLog = scanProcessLogs(t, app.config, worker.stdout, { keepLines: true })
   let stderr = ''
   worker.stderr.on('data', (chunk) => (stderr += chunk))
   const exited = new Promise<number | null>((done) => worker.on('exit', (code) => done(code)))
   t.teardown(() => void worker.kill('SIGKILL'))
   const [mail] = await sink.waitFor(1, 60_000)
   t.same(mail!.envelope.to, [email])
+
+  // The worker answers the operator's routes on its own port, and nothing of the API.
+  const base = `http://127.0.0.1:${port}`
+  const ready = await fetch(`${base}/ready`)
+  t.equal(ready.status, 200, 'ready: its delivery loop runs')
+  const metrics = await (await fetch(`${base}/metrics`)).text()
+  t.match(metrics, /^samtykke_messages_total\{[^}]*outcome="sent"[^}]*\} 1$/m, 'its own send is counted where it happened')
+  t.equal((await fetch(`${base}/v1/lists`)).status, 404, 'no API routes in a worker')
   worker.kill('SIGTERM')
   t.equal(await exited, 0, stderr)
+  t.ok(workerLog.lines.some((line) => line.includes('"msg":"delivery"')), 'its log, with the delivery in it, was read and checked')
 })
+
+/** A port nobody listens on now: the worker is told it, so the test knows where to ask. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
+  const { port } = server.address() as AddressInfo
+  await new Promise((done) => server.close(done))
+  return port
+}

@@ -9,6 +9,8 @@ import { SMTPServer, type SMTPServerError } from 'smtp-server'
 
 export interface ReceivedMessage {
   envelope: { from: string; to: string[] }
+  /** The name the client gave in EHLO (nodemailer's `name`, e.g. `?name=worker-a` in an SMTP URL): which sender it was. */
+  client: string
   raw: Buffer
   parsed: ParsedMail
 }
@@ -75,6 +77,7 @@ export async function startSmtpSink(options: { delayMs?: number } = {}): Promise
                 from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
                 to: session.envelope.rcptTo.map((r) => r.address),
               },
+              client: session.hostNameAppearsAs,
               raw,
               parsed,
             })

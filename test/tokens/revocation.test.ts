@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { signToken } from '../../src/tokens/sign.js'
 import { tokenSettings } from '../../src/tokens/settings.js'
-import { auditTrail, build } from '../helper.js'
+import { auditTrail, build, testLogger } from '../helper.js'
 
 const decode = createDecoder()
 const jtiOf = (token: string) => (decode(token) as { jti: string }).jti
@@ -85,7 +85,7 @@ t.test('token revocation', async (t) => {
 t.test('a revocation made on one instance holds on another at once', { skip: !process.env.TEST_DATABASE_URL && 'needs two instances on one PostgreSQL database' }, async (t) => {
   const one = await build(t)
   const url = await databaseUrlOf(one)
-  const other = await buildApp(one.config, { database: { engine: 'postgres', url }, clock: one.clock, logger: false })
+  const other = await buildApp(one.config, { database: { engine: 'postgres', url }, clock: one.clock, logger: testLogger(t, one.config).logger })
   t.teardown(() => other.close())
   const token = one.token('staff')
   const onOther = () => other.inject({ method: 'GET', url: '/v1/contacts', headers: bearer(token) })

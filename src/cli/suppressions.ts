@@ -1,0 +1,8 @@
+// `npm run suppressions -- …`: see suppressions-command.ts for what it does.
+import { loadConfigOrExit } from '../config.js'
+import { suppressionsCommand } from './suppressions-command.js'
+
+const result = await suppressionsCommand(process.argv.slice(2), loadConfigOrExit())
+process.stdout.write(result.stdout)
+process.stderr.write(result.stderr)
+process.exitCode = result.status

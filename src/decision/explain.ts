@@ -6,7 +6,6 @@
 // nothing.
 import type { Database, Queryable } from '../../db/client.js'
 import type { BlockReason, DecisionRule, LegalBasis, MessageKind } from '../vocabulary.js'
-import type { DecisionDeps } from './service.js'
 import { decide, isSuppressionActive } from './decide.js'
 import { RULE_TEXT } from './rule-text.js'
 import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
@@ -15,9 +14,26 @@ import type { CourseRow, EnrollmentRow } from '../courses/queries.js'
 import type { ListRow } from '../lists/queries.js'
 import type { DeferredUnsubscribeRow, SubscriptionRow } from '../subscriptions/queries.js'
 import type { SuppressionRow } from '../suppressions/queries.js'
+import type { ConsentService } from '../consent/service.js'
+import type { ContactService } from '../contacts/service.js'
+import type { CourseService } from '../courses/service.js'
+import type { ListService } from '../lists/service.js'
+import type { SubscriptionService } from '../subscriptions/service.js'
+import type { SuppressionService } from '../suppressions/service.js'
 
-/** What explain asks of the other modules: the decision service's own sources. */
-export type ExplainSources = Pick<DecisionDeps, 'contacts' | 'lists' | 'consent' | 'courses' | 'subscriptions' | 'suppressions'>
+/**
+ * What explain — and the decision service, whose dependencies extend these —
+ * asks of the other modules. Stated here, where it is read, so that explain
+ * does not import the service that imports it.
+ */
+export interface ExplainSources {
+  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientByEmail'>
+  lists: Pick<ListService, 'requireList' | 'courseList' | 'findListsByIds' | 'findOpenNonCourseLists'>
+  consent: Pick<ConsentService, 'eventsOf' | 'consentHistory'>
+  courses: Pick<CourseService, 'requireCourse' | 'enrollmentsOf'>
+  subscriptions: Pick<SubscriptionService, 'subscriptionOf' | 'subscriptionsOf' | 'deferredUnsubscribesOf'>
+  suppressions: Pick<SuppressionService, 'suppressionsOf'>
+}
 
 type ConsentEventOut = Awaited<ReturnType<ExplainSources['consent']['consentHistory']>>[number]
 

@@ -4,17 +4,12 @@
 // (src/ledger) records what it answers. Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
 import type { Config } from '../config.js'
-import type { ConsentService } from '../consent/service.js'
-import type { ContactService, Recipient } from '../contacts/service.js'
-import type { CourseService } from '../courses/service.js'
+import type { Recipient } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { parseEmail } from '../lib/email.js'
 import { ForbiddenError, UnprocessableError, ValidationError } from '../lib/errors.js'
 import type { ListRow } from '../lists/queries.js'
-import type { ListService } from '../lists/service.js'
-import type { SubscriptionService } from '../subscriptions/service.js'
-import type { SuppressionService } from '../suppressions/service.js'
 import { DecisionRule, ListKind, Role, type BlockReason, type LegalBasis, type MessageKind } from '../vocabulary.js'
 import { decide } from './decide.js'
 import { explainContact, type ExplainSources } from './explain.js'
@@ -93,16 +88,11 @@ export function toAnswer(decision: Decision, contactId: string | null, decidedAt
   }
 }
 
-export interface DecisionDeps {
+/** What the decision service is handed by src/services.ts: the same sources explain reads (explain.ts states them). */
+export interface DecisionDeps extends ExplainSources {
   db: Database
   clock: Clock
   config: Pick<Config, 'marketingCustomerWindowMonths'>
-  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientByEmail'>
-  lists: Pick<ListService, 'requireList' | 'courseList' | 'findListsByIds' | 'findOpenNonCourseLists'>
-  consent: Pick<ConsentService, 'eventsOf' | 'consentHistory'>
-  courses: Pick<CourseService, 'requireCourse' | 'enrollmentsOf'>
-  subscriptions: Pick<SubscriptionService, 'subscriptionOf' | 'subscriptionsOf' | 'deferredUnsubscribesOf'>
-  suppressions: Pick<SuppressionService, 'suppressionsOf'>
 }
 
 export function createDecisionService(deps: DecisionDeps) {

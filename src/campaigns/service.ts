@@ -1,20 +1,19 @@
 // Campaigns: one template version to every member of a newsletter or
 // marketing list. Staff create one, start it (now or at a time), pause,
 // resume, cancel it and queue its failed messages once more; each is
-// idempotent, and a change the state does not allow is a 409. Workers fan a
-// started campaign out in keyset batches — each batch's decisions, messages
-// and queue rows commit together with the fan-out's place — and deliver its
-// messages through the same queue as single sends. Knows nothing of HTTP.
+// idempotent, and a change the state does not allow is a 409. A sending
+// campaign is then fanned out by the workers (./fanout.ts: each batch's
+// decisions, messages and queue rows commit with the fan-out's place),
+// delivered by src/delivery through the same queue as single sends, and
+// finished here once nothing of it waits (src/worker.ts is the turn that
+// goes through these steps in order). Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { Config } from '../config.js'
-import { decideMembers, listMembersAfter } from '../decision/sql.js'
-import type { DecisionPolicy } from '../decision/types.js'
 import type { DeliveryService } from '../delivery/service.js'
 import type { LedgerService } from '../ledger/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
-import { storedAddressHash } from '../lib/email.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
@@ -24,15 +23,11 @@ import { messageStatus } from '../sends/service.js'
 import type { MetricsRecorder } from '../operations/recorder.js'
 import { rateVerdict, ratesOf } from '../returns/rules.js'
 import { CampaignStatus, type CampaignPauseReason } from '../vocabulary.js'
-import { decideDeliveryBatch, fanOutBatch, RECIPIENT_NAME, type DeliveryBatch } from './fanout-sql.js'
-import { claimFanout, findCampaign, findDueScheduled, insertCampaign, listCampaignRows, releaseFanoutOf, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
+import { createCampaignFanout } from './fanout.js'
+import { RECIPIENT_NAME } from './fanout-sql.js'
+import { findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
 
 export type { CampaignRow }
-
-/** Members decided per fan-out batch (one statement, one transaction). */
-export const FANOUT_BATCH = 1000
-/** How long one call of fanOut keeps at it before the worker delivers for a while. */
-const FANOUT_SLICE_MS = 2000
 
 export interface NewCampaign {
   name: string
@@ -65,8 +60,6 @@ const conflict = (campaign: CampaignRow, action: CampaignAction) =>
 
 export function createCampaignService(deps: CampaignDeps) {
   const { db, clock, config, audit, lists, templates, ledger, delivery } = deps
-  const policy: DecisionPolicy = { marketingCustomerWindowMonths: config.marketingCustomerWindowMonths }
-  const messageIdHost = new URL(config.publicBaseUrl).hostname
 
   async function requireCampaign(q: Queryable, id: string, lock?: 'update' | 'share'): Promise<CampaignRow> {
     const campaign = await findCampaign(q, id, lock)
@@ -106,6 +99,8 @@ export function createCampaignService(deps: CampaignDeps) {
       await updateCampaign(tx, id, { status: CampaignStatus.finished, finishedAt: clock.now(), updatedAt: clock.now() })
     })
   }
+
+  const fanout = createCampaignFanout({ ...deps, policy: config, requireCampaign, finishIfDone })
 
   return {
     requireCampaign,
@@ -227,83 +222,7 @@ export function createCampaignService(deps: CampaignDeps) {
       return { started: due.length }
     },
 
-    /**
-     * Fans out a sending campaign for a while (a slice), batch by batch: each
-     * batch's decisions, messages and queue rows commit together with the
-     * fan-out's new place, under a lease, so a worker that dies mid-way
-     * leaves the place where its last batch committed and another takes over.
-     * Returns how many members were decided. `leaseMs`: how long the claim holds (DELIVERY_LEASE_SECONDS).
-     */
-    async fanOut(owner: string, leaseMs: number): Promise<number> {
-      const started = Date.now()
-      const leaseUntil = () => new Date(clock.now().getTime() + leaseMs)
-      const claimed = await db.transaction((tx) => claimFanout(tx, { owner, now: clock.now(), leaseUntil: leaseUntil() }))
-      if (!claimed) return 0
-      const list = await lists.requireList(db, claimed.listId)
-      const template = await templates.requireTemplate(db, claimed.templateId)
-      const kind = list.kind as 'newsletter' | 'marketing'
-      const creator: Actor = { id: claimed.createdById, name: claimed.createdByName, role: claimed.createdByRole }
-      let decided = 0
-      while (Date.now() - started < FANOUT_SLICE_MS) {
-        const now = clock.now()
-        const batch = await db.transaction(async (tx) => {
-          const campaign = await requireCampaign(tx, claimed.id, 'update')
-          // Paused, cancelled or taken over since: stop here; the place is where the last batch left it.
-          if (campaign.status !== 'sending' || campaign.fanoutOwner !== owner || campaign.fanoutDoneAt) return null
-          const members = await listMembersAfter(tx, { listId: list.id, kind, categories: list.categories, after: campaign.fanoutAfter, limit: FANOUT_BATCH, now, policy })
-          const counts =
-            members.length === 0
-              ? { decided: 0, queued: 0, tallies: [] }
-              : await fanOutBatch(tx, {
-                  campaign,
-                  kind,
-                  templateVersion: `${template.name}@${template.version}`,
-                  members: members.map((m) => ({ contactId: m.id, addressHash: storedAddressHash(m.email, config.suppressionPepper) })),
-                  now,
-                  policy,
-                  messageIdHost,
-                  actor: creator,
-                })
-          const done = members.length < FANOUT_BATCH
-          await updateCampaign(tx, campaign.id, {
-            fanoutAfter: members.at(-1)?.id ?? campaign.fanoutAfter,
-            fanoutDoneAt: done ? now : null,
-            fanoutLeaseUntil: leaseUntil(),
-          })
-          return { ...counts, done }
-        })
-        if (!batch) break
-        deps.metrics.countDecisions('enqueue', batch.tallies)
-        decided += batch.decided
-        if (batch.queued > 0) delivery.notify()
-        if (batch.done) {
-          await finishIfDone(claimed.id)
-          break
-        }
-      }
-      return decided
-    },
-
-    /** A worker that stops lets go of the fan-out it holds: another takes it up at once, not when the lease runs out. */
-    releaseFanout: (owner: string) => releaseFanoutOf(db, owner),
-
-    /**
-     * The decision at delivery for a chunk of one campaign's claimed messages,
-     * in one statement instead of a decide() per message (see fanout-sql.ts):
-     * recorded, the blocked ones ended, the allowed ones marked as handed over.
-     */
-    decideDeliveries: (tx: Queryable, batch: Omit<DeliveryBatch, 'now' | 'policy'>) => decideDeliveryBatch(tx, { ...batch, now: clock.now(), policy }),
-
-    /**
-     * The decision again, read-only, inside a handover that holds its
-     * recipients (contacts and suppression locks): the members it no longer
-     * allows. Whatever they said after the chunk was decided stops their message.
-     */
-    async noLongerAllowed(tx: Queryable, input: { listId: string; members: { contactId: string; addressHash: string }[] }): Promise<Set<string>> {
-      if (input.members.length === 0) return new Set()
-      const rows = await decideMembers(tx, { listId: input.listId, members: input.members, now: clock.now(), policy })
-      return new Set(rows.filter((r) => !r.allowed).map((r) => r.contact_id))
-    },
+    ...fanout,
 
     async getCampaign(id: string) {
       const campaign = await requireCampaign(db, id)

@@ -97,7 +97,7 @@ export interface DecisionDeps extends ExplainSources {
 
 export function createDecisionService(deps: DecisionDeps) {
   const { db, clock, config, contacts, lists, consent, courses, subscriptions, suppressions } = deps
-  const policy: DecisionPolicy = { marketingCustomerWindowMonths: config.marketingCustomerWindowMonths }
+  const policy: DecisionPolicy = config
 
   /** Checks the request's shape before anything is looked up: bad input is a 400 or 422, whatever else is wrong. */
   function checkRequest(request: DecisionRequest): ParsedRecipient {

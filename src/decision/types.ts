@@ -98,6 +98,7 @@ export interface DecisionFacts {
   template?: TemplateFacts | null
 }
 
+/** The rules' settings from configuration (Config has them under the same names, so a config is a policy). */
 export interface DecisionPolicy {
   /** Existing-customer rule: a purchase counts for this many months. */
   marketingCustomerWindowMonths: number

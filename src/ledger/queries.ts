@@ -1,7 +1,7 @@
 // SQL for the send ledger. Inserts and reads only: the database refuses
 // deletes and every change but erasure's (trigger). Delivery is not here: it
 // is work, kept in src/delivery's own tables.
-import { and, asc, eq, gte, inArray, isNotNull, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gte, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { sendLedger } from '../../db/schema/index.js'
@@ -105,4 +105,33 @@ export async function redactLedgerBefore(db: Queryable, cutoff: Date): Promise<n
     .where(and(isNotNull(sendLedger.contactId), lt(sendLedger.decidedAt, cutoff)))
     .returning({ id: sendLedger.id })
   return rows.length
+}
+
+/** The parts of a set of decisions every row shares: one campaign, one stage, one template version, one moment. */
+export interface DecisionSetContext {
+  stage: DecisionStage
+  kind: 'newsletter' | 'marketing'
+  listId: string
+  campaignId: string
+  templateVersion: string
+  at: Date
+}
+
+/**
+ * The ledger's part of a set-based statement: one row per decision in the
+ * CTE `source` (columns message_id and those of a MemberDecision, see
+ * src/decision/sql.ts), the same row insertLedgerRow writes for a single
+ * decision. A CTE body, returning each row's decision and reason; the fan-out
+ * and the decision at delivery compose it into their one statement.
+ */
+export function insertDecisionsFrom(source: string, context: DecisionSetContext): SQL {
+  return sql`
+    insert into send_ledger (id, message_id, stage, contact_id, address_hash, kind, list_id, campaign_id, template_version,
+                             decision, basis, evidence_type, evidence_id, reason, decided_at)
+    select samtykke_uuidv7(), message_id, ${context.stage}::decision_stage, contact_id, address_hash, ${context.kind}::message_kind,
+           ${context.listId}::uuid, ${context.campaignId}::uuid, ${context.templateVersion},
+           (case when allowed then 'allowed' else 'blocked' end)::decision_outcome, basis::legal_basis,
+           evidence_type::evidence_type, evidence_id, reason::block_reason, ${context.at.toISOString()}::timestamptz
+    from ${sql.identifier(source)}
+    returning decision, reason`
 }

@@ -8,12 +8,13 @@ import type { Config } from '../config.js'
 import type { Clock } from '../lib/clock.js'
 import { createMailer } from '../delivery/mailer.js'
 import type { DeliveryLoop } from '../delivery/loop.js'
-import { createDeliveryWorker, type DeliveryWorker } from '../delivery/worker.js'
+import { createWorker, type Worker } from '../worker.js'
 import type { MetricsRecorder } from '../operations/recorder.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    deliveryWorker: DeliveryWorker
+    /** The worker's turn: fan-out, delivery, finish (src/worker.ts). */
+    deliveryWorker: Worker
     /** The worker's loop while it runs in this process (RUN_WORKERS); null before it starts and where it does not. */
     deliveryLoop: DeliveryLoop | null
   }
@@ -23,7 +24,7 @@ export default fp(
   async function deliveryPlugin(app: FastifyInstance, options: { config: Config; clock: Clock; metrics: MetricsRecorder }) {
     const { config, clock } = options
     const mailer = createMailer(config)
-    const worker = createDeliveryWorker({ db: app.db, clock, config, mailer, log: app.log, ...app.services, metrics: options.metrics })
+    const worker = createWorker({ db: app.db, clock, config, mailer, log: app.log, ...app.services, metrics: options.metrics })
     app.decorate('deliveryWorker', worker)
     app.decorate('deliveryLoop', null)
     if (config.runWorkers) app.addHook('onReady', async () => void (app.deliveryLoop = worker.start()))

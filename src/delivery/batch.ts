@@ -1,0 +1,81 @@
+// What the delivery worker's parts share while they work through one claimed
+// batch: the worker's identity and tools, and what a batch reads once, not
+// once per message (its messages, and the immutable template versions and
+// lists they use). Part of the delivery worker (./worker.ts).
+import type { Database } from '../../db/client.js'
+import type { Clock } from '../lib/clock.js'
+import type { ListRow } from '../lists/queries.js'
+import type { ListService } from '../lists/service.js'
+import type { MetricsRecorder, DeliveryReport } from '../operations/recorder.js'
+import type { MessageRow } from '../sends/service.js'
+import type { TemplateRow, TemplateService } from '../templates/service.js'
+import type { Mailer, OutgoingMessage } from './mailer.js'
+import type { createOutcomeRecorder } from './outcomes.js'
+
+export interface WorkerLog {
+  info(obj: object, msg: string): void
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+}
+
+/** The worker as its parts see it: one owner of claims, its tools, and how it reports an outcome. */
+export interface WorkerContext {
+  db: Database
+  clock: Clock
+  /** Who holds the claims: only its own queue rows are marked, handed over or taken out. */
+  owner: string
+  mailer: Mailer
+  log: WorkerLog
+  metrics: Pick<MetricsRecorder, 'countDecisions' | 'countDelivery'>
+  outcomes: ReturnType<typeof createOutcomeRecorder>
+  /** Logs and counts what became of a message, once its transaction committed. */
+  report(messageId: string, attempt: number, outcome: DeliveryReport, reason?: string | null): void
+}
+
+/** A message decided, marked and rendered: ready to go to the mailer. */
+export interface Handover {
+  message: MessageRow
+  attempt: number
+  outgoing: OutgoingMessage
+}
+
+/** One batch's reads, made once each. */
+export interface BatchContext {
+  message(id: string): MessageRow | undefined
+  template(id: string): Promise<TemplateRow>
+  list(id: string): Promise<ListRow>
+}
+
+export function createBatchContext(
+  db: Database,
+  readers: { templates: Pick<TemplateService, 'requireTemplate'>; lists: Pick<ListService, 'requireList'> },
+  messages: MessageRow[],
+): BatchContext {
+  const byId = new Map(messages.map((m) => [m.id, m]))
+  const templates = new Map<string, Promise<TemplateRow>>()
+  const lists = new Map<string, Promise<ListRow>>()
+  /** The promise itself is kept, so messages that ask at once share one read. */
+  const once = <T>(cache: Map<string, Promise<T>>, id: string, read: () => Promise<T>) => {
+    let value = cache.get(id)
+    if (!value) cache.set(id, (value = read()))
+    return value
+  }
+  return {
+    message: (id) => byId.get(id),
+    template: (id) => once(templates, id, () => readers.templates.requireTemplate(db, id)),
+    list: (id) => once(lists, id, () => readers.lists.requireList(db, id)),
+  }
+}
+
+/** How the ledger names a template version. */
+export const versionOf = (template: TemplateRow) => `${template.name}@${template.version}`
+
+/** Campaign messages by their campaign, in the order given; messages of no campaign are left out. */
+export function byCampaign<T extends { message: MessageRow }>(items: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const id = item.message.campaignId
+    if (id) groups.set(id, [...(groups.get(id) ?? []), item])
+  }
+  return groups
+}

@@ -9,33 +9,15 @@ import type { BlockReason, DecisionRule, LegalBasis, MessageKind } from '../voca
 import { decide, isSuppressionActive } from './decide.js'
 import { RULE_TEXT } from './rule-text.js'
 import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
+import type { DecisionSources } from './sources.js'
 import type { Decision, DecisionFacts, DecisionPolicy, Evidence } from './types.js'
 import type { CourseRow, EnrollmentRow } from '../courses/queries.js'
 import type { ListRow } from '../lists/queries.js'
 import type { DeferredUnsubscribeRow, SubscriptionRow } from '../subscriptions/queries.js'
 import type { SuppressionRow } from '../suppressions/queries.js'
-import type { ConsentService } from '../consent/service.js'
-import type { ContactService } from '../contacts/service.js'
-import type { CourseService } from '../courses/service.js'
-import type { ListService } from '../lists/service.js'
-import type { SubscriptionService } from '../subscriptions/service.js'
-import type { SuppressionService } from '../suppressions/service.js'
 
-/**
- * What explain — and the decision service, whose dependencies extend these —
- * asks of the other modules. Stated here, where it is read, so that explain
- * does not import the service that imports it.
- */
-export interface ExplainSources {
-  contacts: Pick<ContactService, 'requireContact' | 'recipientById' | 'recipientByEmail'>
-  lists: Pick<ListService, 'requireList' | 'courseList' | 'findListsByIds' | 'findOpenNonCourseLists'>
-  consent: Pick<ConsentService, 'eventsOf' | 'consentHistory'>
-  courses: Pick<CourseService, 'requireCourse' | 'enrollmentsOf'>
-  subscriptions: Pick<SubscriptionService, 'subscriptionOf' | 'subscriptionsOf' | 'deferredUnsubscribesOf'>
-  suppressions: Pick<SuppressionService, 'suppressionsOf'>
-}
 
-type ConsentEventOut = Awaited<ReturnType<ExplainSources['consent']['consentHistory']>>[number]
+type ConsentEventOut = Awaited<ReturnType<DecisionSources['consent']['consentHistory']>>[number]
 
 export interface ExplainedDecision {
   allowed: boolean
@@ -92,7 +74,7 @@ const explained = (d: Decision): ExplainedDecision => ({
 })
 
 /** Loads everything about one contact in one snapshot, each part from the module that owns it. */
-async function loadContact(tx: Queryable, sources: ExplainSources, contactId: string) {
+async function loadContact(tx: Queryable, sources: DecisionSources, contactId: string) {
   const recipient = await sources.contacts.recipientById(tx, contactId)
   const subscriptions = await sources.subscriptions.subscriptionsOf(tx, contactId)
   const open = await sources.lists.findOpenNonCourseLists(tx)
@@ -112,7 +94,7 @@ async function loadContact(tx: Queryable, sources: ExplainSources, contactId: st
 
 type Loaded = Awaited<ReturnType<typeof loadContact>>
 
-export async function explainContact(db: Database, sources: ExplainSources, context: ExplainContext): Promise<Explanation> {
+export async function explainContact(db: Database, sources: DecisionSources, context: ExplainContext): Promise<Explanation> {
   // Repeatable read: every part of the explanation sees the same moment of the database.
   const loaded = await db.transaction((tx) => loadContact(tx, sources, context.contactId), {
     isolationLevel: 'repeatable read',

@@ -12,8 +12,9 @@ import { ForbiddenError, UnprocessableError, ValidationError } from '../lib/erro
 import type { ListRow } from '../lists/queries.js'
 import { DecisionRule, ListKind, Role, type BlockReason, type LegalBasis, type MessageKind } from '../vocabulary.js'
 import { decide } from './decide.js'
-import { explainContact, type ExplainSources } from './explain.js'
+import { explainContact } from './explain.js'
 import { toConsentEventFacts, toEnrollmentFacts, toListFacts, toSubscriptionFacts, toSuppressionFacts } from './facts.js'
+import type { DecisionSources } from './sources.js'
 import type { Decision, DecisionFacts, DecisionPolicy, DecisionTrace, Evidence, TemplateFacts } from './types.js'
 
 /** What the decision is asked: one recipient (by address or by contact) and one message. */
@@ -88,8 +89,8 @@ export function toAnswer(decision: Decision, contactId: string | null, decidedAt
   }
 }
 
-/** What the decision service is handed by src/services.ts: the same sources explain reads (explain.ts states them). */
-export interface DecisionDeps extends ExplainSources {
+/** What the decision service is handed by src/services.ts: the sources (types.ts) with the database, clock and policy. */
+export interface DecisionDeps extends DecisionSources {
   db: Database
   clock: Clock
   config: Pick<Config, 'marketingCustomerWindowMonths'>
@@ -184,7 +185,7 @@ export function createDecisionService(deps: DecisionDeps) {
     return db.transaction((t) => decideIn(t, request), { isolationLevel: 'repeatable read', accessMode: 'read only' })
   }
 
-  const explainSources: ExplainSources = { contacts, lists, consent, courses, subscriptions, suppressions }
+  const explainSources: DecisionSources = { contacts, lists, consent, courses, subscriptions, suppressions }
 
   return {
     decideOutcome,

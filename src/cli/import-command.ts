@@ -8,7 +8,6 @@
 // otherwise); the report to stdout. Exit status: 0 imported (kept-out and
 // invalid rows are in the report), 1 rejected, failed or interrupted, 2 a usage error.
 import { existsSync, openAsBlob, statSync } from 'node:fs'
-import { userInfo } from 'node:os'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { openDatabase } from '../../db/client.js'
@@ -23,9 +22,7 @@ import type { MetricsRecorder } from '../operations/recorder.js'
 import { prepareDatabase } from '../prepare-database.js'
 import { createServices } from '../services.js'
 import { AppError } from '../lib/errors.js'
-import { signToken } from '../tokens/sign.js'
-import { tokenSettings } from '../tokens/settings.js'
-import { Role } from '../vocabulary.js'
+import { callRunningService, commandActor } from './running-service.js'
 import { describeReport, progressReporter, type Output } from './import-output.js'
 
 const OPTIONS = {
@@ -81,15 +78,8 @@ function parseRequest(args: string[]): Request {
   }
 }
 
-/** The service's own address, as this machine reaches it. */
-function serviceUrl(config: Config, path: string): string {
-  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}${path}`
-}
-
-/** Through the running service's API, as a short-lived admin token of this command (one per request: an import may take long). */
+/** Through the running service's API: the file uploaded as a job, then its progress polled until it ends. */
 async function importThroughService(config: Config, request: Request, actor: Actor, output: Output) {
-  const bearer = () => `Bearer ${signToken(tokenSettings(config), { role: Role.admin, sub: actor.id, name: actor.name, lifetimeSeconds: 300 }).token}`
   const form = new FormData()
   const { options } = request
   if (options.list) form.set('list', options.list)
@@ -100,12 +90,12 @@ async function importThroughService(config: Config, request: Request, actor: Act
   if (options.mapping && Object.keys(options.mapping).length > 0) form.set('mapping', JSON.stringify(options.mapping))
   // A file-backed blob: the upload streams from disk.
   form.set('file', await openAsBlob(request.path, { type: 'text/csv' }), 'import.csv')
-  const started = await fetch(serviceUrl(config, '/v1/imports'), { method: 'POST', headers: { authorization: bearer() }, body: form })
+  const started = await callRunningService(config, actor, '/v1/imports', { method: 'POST', body: form })
   const body = (await started.json()) as { id: string; detail?: string; code?: string }
   if (started.status !== 202) throw new AppError(started.status, (body.code ?? 'bad_request') as never, body.detail ?? `The service answered ${started.status}`)
   const report = output.progress
   for (;;) {
-    const res = await fetch(serviceUrl(config, `/v1/imports/${body.id}`), { headers: { authorization: bearer() } })
+    const res = await callRunningService(config, actor, `/v1/imports/${body.id}`)
     const answer = (await res.json()) as { import: ImportJobRow; rows: ImportRowOutcome[]; nextRowsCursor: string | null }
     if (!res.ok) throw new AppError(res.status, 'internal_error', `The service answered ${res.status} about import ${body.id}`)
     report(answer.import)
@@ -152,7 +142,7 @@ export async function importCommand(args: string[], config: Config, output: Outp
     }
     throw error
   }
-  const actor: Actor = { id: `cli:${userInfo().username}`, name: 'npm run import', role: Role.admin }
+  const actor = commandActor('npm run import')
   try {
     let result
     try {

@@ -7,7 +7,6 @@
 // directly when the service is stopped, else through the running service's
 // admin API (only one process may open the embedded database).
 import { createReadStream, createWriteStream, existsSync } from 'node:fs'
-import { userInfo } from 'node:os'
 import { Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
@@ -15,18 +14,16 @@ import { buildApp, databaseLocation } from '../app.js'
 import type { Config } from '../config.js'
 import { AppError } from '../lib/errors.js'
 import { loggerOptions } from '../lib/log-redaction.js'
-import { signToken } from '../tokens/sign.js'
-import { tokenSettings } from '../tokens/settings.js'
+import { callRunningService, commandActor } from './running-service.js'
 import type { ImportReport } from '../suppressions/transfer.js'
 import { NDJSON } from '../suppressions/transfer-format.js'
-import { Role } from '../vocabulary.js'
 import type { CommandResult } from './token-command.js'
 
 const OPTIONS = { out: { type: 'string' }, 'all-or-nothing': { type: 'boolean', default: false } } as const
 
 const USAGE = 'usage: npm run suppressions -- export [--out file.ndjson] | import file.ndjson [--all-or-nothing]'
 
-const actor = () => ({ id: `cli:${userInfo().username}`, name: 'npm run suppressions', role: Role.admin })
+const actor = () => commandActor('npm run suppressions')
 
 /** A usage error: printed on stderr, exit status 2. */
 class UsageError extends Error {}
@@ -34,15 +31,9 @@ class UsageError extends Error {}
 /** Something the service or the database refused (a problem document): printed on stderr, exit status 1. */
 class RefusedError extends Error {}
 
-/** The running embedded service, as this command's own short-lived admin token. */
+/** The running embedded service, as this command's own admin; a refusal is a RefusedError. */
 async function callService(config: Config, path: string, init: RequestInit = {}): Promise<Response> {
-  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host
-  const a = actor()
-  const admin = signToken(tokenSettings(config), { role: Role.admin, sub: a.id, name: a.name, lifetimeSeconds: 60 })
-  const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${config.port}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${admin.token}`, ...init.headers },
-  })
+  const res = await callRunningService(config, actor(), path, init)
   if (!res.ok) throw new RefusedError(`The service refused: ${res.status} ${await res.text()}`)
   return res
 }

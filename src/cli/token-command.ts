@@ -7,7 +7,6 @@
 // Revoking writes to the database: with DATABASE_URL directly; in embedded
 // mode directly when the service is stopped, else through the running
 // service's admin API (only one process may open the embedded database).
-import { userInfo } from 'node:os'
 import { parseArgs } from 'node:util'
 import { openDatabase } from '../../db/client.js'
 import { Role } from '../vocabulary.js'
@@ -21,6 +20,7 @@ import { prepareDatabase } from '../prepare-database.js'
 import { createTokenService, type RevokeTarget } from '../tokens/service.js'
 import { maxLifetimeFor, signToken } from '../tokens/sign.js'
 import { tokenSettings } from '../tokens/settings.js'
+import { callRunningService, commandActor } from './running-service.js'
 
 const OPTIONS = {
   role: { type: 'string' },
@@ -63,13 +63,11 @@ function issue(config: Config, values: Values): CommandResult {
   return { status: 0, stdout: `${signed.token}\n`, stderr: `jti ${signed.jti}, expires ${signed.expiresAt.toISOString()}\n` }
 }
 
-/** Through the running embedded service's admin API, as a short-lived admin token of this command. */
+/** Through the running embedded service's admin API. */
 async function revokeThroughService(config: Config, target: RevokeTarget, reason: string, actor: Actor): Promise<{ id: string }> {
-  const host = ['0.0.0.0', '::'].includes(config.host) ? '127.0.0.1' : config.host
-  const admin = signToken(tokenSettings(config), { role: Role.admin, sub: actor.id, name: actor.name, lifetimeSeconds: 60 })
-  const res = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${config.port}/v1/token-revocations`, {
+  const res = await callRunningService(config, actor, '/v1/token-revocations', {
     method: 'POST',
-    headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ...target, reason }),
   })
   if (!res.ok) fail(`The service refused: ${res.status} ${await res.text()}`)
@@ -77,7 +75,7 @@ async function revokeThroughService(config: Config, target: RevokeTarget, reason
 }
 
 async function revoke(config: Config, target: RevokeTarget, reason: string): Promise<{ id: string }> {
-  const actor: Actor = { id: `cli:${userInfo().username}`, name: 'npm run token', role: Role.admin }
+  const actor = commandActor('npm run token')
   const location = databaseLocation(config)
   let handle
   try {

@@ -1,6 +1,10 @@
 // Delivery as the rest of the service sees it: put a message in the queue
 // (inside the transaction that records its decision), and read what happened
-// to it. The worker that empties the queue is ./worker.ts. Knows nothing of HTTP.
+// to it. The worker that empties the queue is ./worker.ts and its parts.
+// No routes or schemas of its own: what happened at delivery is shown with
+// the message (src/sends) and the campaign (src/campaigns) it belongs to.
+// SQL: ./queries.ts, one message at a time and the queue's reads;
+// ./campaign-queries.ts, set-based for a campaign's messages. Knows nothing of HTTP.
 import type { SQL } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'

@@ -6,129 +6,31 @@
 // only exceptions being those marked as possible duplicates (accepted in the
 // instant before a kill) — every blocked member none, and the counts match
 // what the server received.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import t, { type Test } from 'tap'
-import { consentEvents, contacts, subscriptions, suppressions } from '../../db/schema/index.js'
-import { storedAddressHash } from '../../src/lib/email.js'
-import { createList } from '../factories.js'
-import { build, freshDatabase, PEPPER, processEnv, type TestApp } from '../helper.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
-
-const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): workers in processes of their own share one database'
+import { campaignOf, onPostgres, setUpCampaignWorld, sleep, waitUntil, type CampaignWorld } from '../support/campaign-world.js'
 
 // Two tests of up to four minutes each: more than the suite's two minutes a file.
 t.setTimeout(8 * 60_000)
 
-const ALLOWED = 240
+type World = CampaignWorld
+
 const UNSUBSCRIBED = 20
 const SUPPRESSED = 15
 
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
-
-interface World {
-  app: TestApp
-  sink: SmtpSink
-  databaseUrl: string
-  campaignId: string
-  allowed: Map<string, string>
-  blocked: Map<string, string>
-  spawnProcess(kind: 'worker' | 'service'): ChildProcess
-}
-
-/** A list with allowed, unsubscribed and suppressed members, a started campaign to it, and a way to start workers. */
-async function setUp(t: Test): Promise<World> {
-  const sink = await startSmtpSink({ delayMs: 20 })
-  t.teardown(() => sink.close())
-  const database = await freshDatabase(t)
-  if (database.engine !== 'postgres') throw new Error('unreachable')
-  // The processes decide on the real clock; so does this one.
-  const clock = { now: () => new Date() }
-  const app = await build(t, { config: { smtpUrl: sink.url }, clock: clock as TestApp['clock'], database })
-  const { app: api, config } = app
-
-  const list = await createList(app, { kind: 'newsletter', name: 'Krasj' })
-  const total = ALLOWED + UNSUBSCRIBED + SUPPRESSED
-  const people = await api.db
-    .insert(contacts)
-    .values(Array.from({ length: total }, (_, i) => ({ email: `crash.${i}@example.no`, name: `Person ${i}` })))
-    .returning()
-  const allowed = new Map<string, string>()
-  const blocked = new Map<string, string>()
-  const past = new Date(Date.now() - 60_000)
-  for (const [i, person] of people.entries()) {
-    const unsubscribed = i >= ALLOWED && i < ALLOWED + UNSUBSCRIBED
-    const suppressed = i >= ALLOWED + UNSUBSCRIBED
-    ;(unsubscribed || suppressed ? blocked : allowed).set(person.id, person.email)
-    await api.db.insert(subscriptions).values({ contactId: person.id, listId: list.id, status: unsubscribed ? 'unsubscribed' : 'active', source: 'form' })
-    const addressHash = storedAddressHash(person.email, PEPPER)
-    await api.db.insert(consentEvents).values({
-      contactId: person.id,
-      addressHash,
-      listId: list.id,
-      purpose: list.purpose,
-      type: 'granted',
-      basis: 'consent',
-      source: 'form',
-      occurredAt: past,
-      actorId: 'test',
-    })
-    if (suppressed) {
-      await api.db.insert(suppressions).values({ contactId: person.id, addressHash, scope: 'all-mail', reason: 'manual', createdAt: past, createdById: 'test' })
-    }
-  }
-
-  const created = await app.as('staff')({
-    method: 'POST',
-    url: '/v1/campaigns',
-    payload: { name: 'Krasj', listId: list.id, template: 'newsletter', data: { headline: 'Hei', body: 'Tekst' } },
+/** A list with 240 allowed, and unsubscribed and suppressed members, a campaign to it, and a way to start workers. */
+const setUp = (t: Test) =>
+  setUpCampaignWorld(t, {
+    name: 'Krasj',
+    allowed: 240,
+    unsubscribed: UNSUBSCRIBED,
+    suppressed: SUPPRESSED,
+    processSettings: () => ({
+      // A killed worker's claims are taken over after this; long enough for a batch to be sent.
+      DELIVERY_LEASE_SECONDS: '5',
+      RUN_JOBS: 'false',
+    }),
   })
-  const campaignId = created.json().id as string
-  const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-crash-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-
-  const children = new Set<ChildProcess>()
-  t.teardown(() => {
-    for (const child of children) child.kill('SIGKILL')
-  })
-  return {
-    app,
-    sink,
-    databaseUrl: database.url,
-    campaignId,
-    allowed,
-    blocked,
-    spawnProcess(kind) {
-      const env = processEnv({
-        databaseUrl: database.url,
-        smtpUrl: sink.url,
-        dataDir,
-        SMTP_RATE_PER_SECOND: '150',
-        SMTP_MAX_CONNECTIONS: '4',
-        // A killed worker's claims are taken over after this; long enough for a batch to be sent.
-        DELIVERY_LEASE_SECONDS: '5',
-        PORT: '0',
-        RUN_JOBS: 'false',
-      })
-      const script = kind === 'worker' ? 'src/cli/worker.ts' : 'src/server.ts'
-      // node itself with tsx's loader, not the tsx command: that one runs node as a child, which a kill of the parent would leave running.
-      const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] })
-      children.add(child)
-      child.on('exit', () => children.delete(child))
-      return child
-    },
-  }
-}
 
 /** Lets a process send for a moment — a few messages at least — then kills it with SIGKILL at a random point. */
 async function killMidSend(world: World, child: ChildProcess) {
@@ -139,9 +41,7 @@ async function killMidSend(world: World, child: ChildProcess) {
   await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)))
 }
 
-async function campaign(world: World) {
-  return (await world.app.as('staff')({ method: 'GET', url: `/v1/campaigns/${world.campaignId}` })).json()
-}
+const campaign = campaignOf
 
 /** Pauses in the middle; nothing arrives once the handovers in progress are done; then resumes. */
 async function pauseAndResume(t: Test, world: World) {

@@ -8,38 +8,21 @@
 // received exactly one message, none is marked a possible duplicate, and the
 // counts match the server's. A second signal, or a close that takes too
 // long, ends the process at once with a non-zero code.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import type { ChildProcess } from 'node:child_process'
 import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { selectRows } from '../../db/client.js'
-import { consentEvents, contacts, subscriptions, suppressions } from '../../db/schema/index.js'
 import { claimFanout } from '../../src/campaigns/queries.js'
 import { claimDue, markHandedOver } from '../../src/delivery/queries.js'
-import { storedAddressHash } from '../../src/lib/email.js'
 import { consentPayload, createContact, createList, subscribe, uniqueEmail } from '../factories.js'
-import { build, freshDatabase, PEPPER, processEnv, type TestApp } from '../helper.js'
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
-
-const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): workers in processes of their own share one database'
+import { build, type TestApp } from '../helper.js'
+import { campaignOf, onPostgres, setUpCampaignWorld, sleep, waitUntil, type CampaignWorld } from '../support/campaign-world.js'
 
 t.setTimeout(8 * 60_000)
 
 /** Long: a claim left behind would hold its message this long, far past what the tests wait. */
 const LEASE_SECONDS = 300
 const SHUTDOWN_SECONDS = 20
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms))
-
-async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
 
 const exited = (child: ChildProcess) =>
   new Promise<number | null>((done) => (child.exitCode !== null ? done(child.exitCode) : child.once('exit', (code) => done(code))))
@@ -107,93 +90,25 @@ t.test('a stopping worker lets go of the messages it claimed and the fan-out it 
   t.ok(again.find((c) => c.messageId === claimed[0]!.messageId)?.handedOverAt, 'its next claim knows it may have gone out')
 })
 
-const ALLOWED = 240
-const UNSUBSCRIBED = 20
-const SUPPRESSED = 15
+type World = CampaignWorld
 
-interface World {
-  app: TestApp
-  sink: SmtpSink
-  campaignId: string
-  allowed: Map<string, string>
-  blocked: Map<string, string>
-  spawnProcess(kind: 'worker' | 'service', env?: Record<string, string>): ChildProcess
-}
-
-/** A list with allowed, unsubscribed and suppressed members, a started campaign to it, and a way to start processes. */
-async function setUp(t: Test, options: { allowed?: number; sinkDelayMs?: number } = {}): Promise<World> {
-  const sink = await startSmtpSink({ delayMs: options.sinkDelayMs ?? 20 })
-  t.teardown(() => sink.close())
-  const database = await freshDatabase(t)
-  if (database.engine !== 'postgres') throw new Error('unreachable')
-  // The processes decide on the real clock; so does this one.
-  const clock = { now: () => new Date() }
-  const app = await build(t, { config: { smtpUrl: sink.url }, clock: clock as TestApp['clock'], database })
-  const api = app.app
-
-  const list = await createList(app, { kind: 'newsletter', name: 'Stopp' })
-  const allowedCount = options.allowed ?? ALLOWED
-  const total = allowedCount + UNSUBSCRIBED + SUPPRESSED
-  const people = await api.db
-    .insert(contacts)
-    .values(Array.from({ length: total }, (_, i) => ({ email: `stop.${i}@example.no`, name: `Person ${i}` })))
-    .returning()
-  const allowed = new Map<string, string>()
-  const blocked = new Map<string, string>()
-  const past = new Date(Date.now() - 60_000)
-  for (const [i, person] of people.entries()) {
-    const unsubscribed = i >= allowedCount && i < allowedCount + UNSUBSCRIBED
-    const suppressed = i >= allowedCount + UNSUBSCRIBED
-    ;(unsubscribed || suppressed ? blocked : allowed).set(person.id, person.email)
-    await api.db.insert(subscriptions).values({ contactId: person.id, listId: list.id, status: unsubscribed ? 'unsubscribed' : 'active', source: 'form' })
-    const addressHash = storedAddressHash(person.email, PEPPER)
-    await api.db.insert(consentEvents).values({ contactId: person.id, addressHash, listId: list.id, purpose: list.purpose, type: 'granted', basis: 'consent', source: 'form', occurredAt: past, actorId: 'test' })
-    if (suppressed) {
-      await api.db.insert(suppressions).values({ contactId: person.id, addressHash, scope: 'all-mail', reason: 'manual', createdAt: past, createdById: 'test' })
-    }
-  }
-  const created = await app.as('staff')({ method: 'POST', url: '/v1/campaigns', payload: { name: 'Stopp', listId: list.id, template: 'newsletter', data: { headline: 'Hei', body: 'Tekst' } } })
-  const campaignId = created.json().id as string
-  const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-shutdown-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
-
-  const children = new Set<ChildProcess>()
-  t.teardown(() => {
-    for (const child of children) child.kill('SIGKILL')
+/** A list with allowed, unsubscribed and suppressed members, a campaign to it, and a way to start processes. */
+const setUp = (t: Test, options: { allowed?: number; sinkDelayMs?: number } = {}) =>
+  setUpCampaignWorld(t, {
+    name: 'Stopp',
+    allowed: options.allowed ?? 240,
+    unsubscribed: 20,
+    suppressed: 15,
+    sinkDelayMs: options.sinkDelayMs,
+    processSettings: (kind) => ({
+      DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS),
+      SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_SECONDS),
+      // The service runs its jobs too: pg-boss is stopped with it.
+      RUN_JOBS: kind === 'service' ? 'true' : 'false',
+    }),
   })
-  return {
-    app,
-    sink,
-    campaignId,
-    allowed,
-    blocked,
-    spawnProcess(kind, env = {}) {
-      const processEnvironment = processEnv({
-        databaseUrl: database.url,
-        smtpUrl: sink.url,
-        dataDir,
-        SMTP_RATE_PER_SECOND: '150',
-        SMTP_MAX_CONNECTIONS: '4',
-        DELIVERY_LEASE_SECONDS: String(LEASE_SECONDS),
-        SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_SECONDS),
-        PORT: '0',
-        // The service runs its jobs too: pg-boss is stopped with it.
-        RUN_JOBS: kind === 'service' ? 'true' : 'false',
-        ...env,
-      })
-      const script = kind === 'worker' ? 'src/cli/worker.ts' : 'src/server.ts'
-      // node itself with tsx's loader, not the tsx command: a signal to that one would reach its child node only by relay.
-      const child = spawn(process.execPath, ['--import', 'tsx', script], { env: processEnvironment, stdio: ['ignore', 'ignore', 'inherit'] })
-      children.add(child)
-      child.on('exit', () => children.delete(child))
-      return child
-    },
-  }
-}
 
-async function campaign(world: World) {
-  return (await world.app.as('staff')({ method: 'GET', url: `/v1/campaigns/${world.campaignId}` })).json()
-}
+const campaign = campaignOf
 
 /** Every allowed member exactly once, none marked a possible duplicate, blocked ones never, and the counts match the server. */
 async function checkOutcome(t: Test, world: World) {

@@ -1,120 +1,23 @@
 // The mailer against a real SMTP server in process (test/support/smtp-sink.ts)
 // and a real outbox folder, and the pure classification of send errors as a
 // table plus properties. DKIM signatures are checked by a small independent
-// relaxed/relaxed verifier below, not by trusting nodemailer's own code.
-import { createHash, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto'
+// relaxed/relaxed verifier (dkim-verifier.ts), not by trusting nodemailer's
+// own code; the messages, configuration and errors are in mailer-fixtures.ts.
+import { generateKeyPairSync } from 'node:crypto'
 import { readFile, readdir } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { simpleParser, type ParsedMail } from 'mailparser'
+import { simpleParser } from 'mailparser'
 import nodemailer from 'nodemailer'
 import type SMTPPool from 'nodemailer/lib/smtp-pool'
 import t from 'tap'
-import { buildSmtpTransportOptions, createMailer, DKIM_SIGNED_HEADERS, type MailerConfig, type OutgoingMessage } from '../../src/delivery/mailer.js'
+import { buildSmtpTransportOptions, createMailer, DKIM_SIGNED_HEADERS, type OutgoingMessage } from '../../src/delivery/mailer.js'
 import { classifySmtpError, MAX_REPLY_LENGTH, readEnhancedStatus, type DeliveryOutcome } from '../../src/delivery/smtp-reply.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
-
-// --- fixtures ------------------------------------------------------------------------
-
-const LONG_UNSUBSCRIBE = `<https://example.org/unsubscribe/${randomBytes(150).toString('base64url')}>, <mailto:unsub@example.org?subject=unsubscribe>`
-
-let messageCounter = 0
-function outgoing(over: Partial<OutgoingMessage> = {}): OutgoingMessage {
-  messageCounter += 1
-  return {
-    messageId: `<0192f3a1-7c2e-7000-8000-${String(messageCounter).padStart(12, '0')}@samtykke.example>`,
-    from: 'Åse Yoga <post@samtykke.example>',
-    to: 'Kari Nordmann <kari@example.org>',
-    subject: 'Velkommen på kurs – uke 1',
-    html: '<p>Hei Kari,</p><p>Velkommen på kurs. Vi ses på mandag.</p>',
-    text: 'Hei Kari,\n\nVelkommen på kurs. Vi ses på mandag.',
-    headers: {
-      'List-Unsubscribe': LONG_UNSUBSCRIBE,
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-      'List-Id': 'Yoga news <yoga-news.samtykke.example>',
-    },
-    ...over,
-  }
-}
-
-function mailerConfig(over: Partial<MailerConfig> = {}): MailerConfig {
-  return { smtpUrl: undefined, dataDir: '/nonexistent', smtpRatePerSecond: 50, smtpMaxConnections: 2, dkim: undefined, ...over }
-}
-
-function dkimKeys() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  return {
-    publicKey,
-    dkim: { domainName: 'samtykke.example', keySelector: 'mail2025', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
-  }
-}
-
-/** A header's value as the raw message carries it, unfolded (RFC 5322 2.2.3), for checking nothing was changed on the way. */
-function rawHeader(parsed: ParsedMail, name: string): string | undefined {
-  const line = parsed.headerLines.find((h) => h.key === name.toLowerCase())?.line
-  return line?.slice(line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim()
-}
-
-/** A port nothing listens on: bound by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-// --- a small DKIM verifier (RFC 6376, relaxed/relaxed, rsa-sha256) ---------------------
-
-interface DkimCheck { signedHeaders: string[]; bodyHashMatches: boolean; signatureValid: boolean }
-
-function checkDkim(raw: Buffer, publicKey: KeyObject): DkimCheck {
-  const text = raw.toString('latin1')
-  const split = text.indexOf('\r\n\r\n')
-  const headerBlock = text.slice(0, split)
-  const body = text.slice(split + 4)
-  const fields = headerBlock.split(/\r\n(?![ \t])/).map((field) => ({ name: field.slice(0, field.indexOf(':')).trim().toLowerCase(), field }))
-  const signature = fields.find((f) => f.name === 'dkim-signature')
-  if (!signature) throw new Error('no DKIM-Signature header')
-  const relaxedValue = (field: string) => field.slice(field.indexOf(':') + 1).replace(/\r\n/g, '').replace(/[ \t]+/g, ' ').trim()
-  const relaxedField = (field: string) => `${field.slice(0, field.indexOf(':')).trim().toLowerCase()}:${relaxedValue(field)}`
-  const tags = new Map(relaxedValue(signature.field).split(';').map((tag) => {
-    const at = tag.indexOf('=')
-    return [tag.slice(0, at).trim(), tag.slice(at + 1).replace(/\s+/g, '')] as const
-  }))
-  const signedHeaders = (tags.get('h') ?? '').split(':').map((h) => h.trim().toLowerCase())
-
-  const bodyLines = body.split('\r\n').map((line) => line.replace(/[ \t]+/g, ' ').replace(/ $/, ''))
-  while (bodyLines.length > 0 && bodyLines[bodyLines.length - 1] === '') bodyLines.pop()
-  const canonicalBody = bodyLines.length > 0 ? `${bodyLines.join('\r\n')}\r\n` : ''
-  const bodyHashMatches = createHash('sha256').update(canonicalBody, 'latin1').digest('base64') === tags.get('bh')
-
-  // Each name in h= takes the next instance of that field from the bottom up.
-  const used = new Map<string, number>()
-  const canonicalHeaders = signedHeaders.map((name) => {
-    const instances = fields.filter((f) => f.name === name)
-    const seen = used.get(name) ?? 0
-    used.set(name, seen + 1)
-    const instance = instances[instances.length - 1 - seen]
-    return instance ? `${relaxedField(instance.field)}\r\n` : ''
-  }).join('')
-  const unsignedSignature = relaxedField(signature.field.replace(/(^|;)(\s*b\s*=)[^;]*/, '$1$2'))
-  const signatureValid = verify('RSA-SHA256', Buffer.from(canonicalHeaders + unsignedSignature, 'latin1'), publicKey, Buffer.from(tags.get('b') ?? '', 'base64'))
-  return { signedHeaders, bodyHashMatches, signatureValid }
-}
+import { checkDkim } from './dkim-verifier.js'
+import { closedPort, dkimKeys, mailerConfig, outgoing, rawHeader, smtpError, socketError } from './mailer-fixtures.js'
 
 // --- classification: a table ---------------------------------------------------------
-
-/** A nodemailer-shaped error, as SMTPConnection#_formatError builds them. */
-function smtpError(response: string, code = 'EENVELOPE', command = 'RCPT TO') {
-  return Object.assign(new Error(`Recipient command failed: ${response}`), {
-    code, command, response, responseCode: Number(response.slice(0, 3)),
-  })
-}
-function socketError(code: string, message: string) {
-  return Object.assign(new Error(message), { code, command: 'CONN' })
-}
 
 t.test('classifySmtpError sorts every kind of send error into one of four outcomes', async (t) => {
   const table: Array<[string, unknown, DeliveryOutcome['type']]> = [

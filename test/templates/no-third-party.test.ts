@@ -6,10 +6,11 @@
 // forms posted and its links followed), the access export as a page and the
 // API docs with the scripts, styles and spec they load are read for every
 // address they would fetch or lead to; each must be on PUBLIC_BASE_URL's
-// origin. The reader is small and honest about what it reads: the attributes
-// that take an address, srcset, meta refresh, CSS url() and @import in style
-// elements and attributes, inside comments too (Outlook reads conditional
-// ones), and for the docs the http(s) addresses in their scripts.
+// origin. The reader (address-reader.ts) is small and honest about what it
+// reads: the attributes that take an address, srcset, meta refresh, CSS url()
+// and @import in style elements and attributes, inside comments too (Outlook
+// reads conditional ones), and for the docs the http(s) addresses in their
+// scripts.
 import { runInNewContext } from 'node:vm'
 import t, { type Test } from 'tap'
 import { signLink } from '../../src/lib/link-tokens.js'
@@ -17,92 +18,12 @@ import { SERVICE_VARIABLES, compileTemplate, renderMessage, shippedTemplates, va
 import { consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { build, LINK_SECRET, type TestApp } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
+import { cssReferences, foreign, formsOf, htmlReferences, linksOf } from './address-reader.js'
 
 /** Our own origin: https, and not localhost, so nothing passes for being "local". */
 const PUBLIC_BASE_URL = 'https://post.kurshuset.example'
 
-// ---- Reading a document for the addresses in it ----
-
-/** An address a document names, and where: the client would fetch it, or lead the reader to it. */
-interface Reference {
-  url: string
-  where: string
-}
-
-// The attributes whose value is one address that a client fetches (src,
-// background, poster, data, manifest, icon) or goes to (href, action,
-// formaction, cite, longdesc); ping is a list of them, srcset a list with sizes.
-const URL_ATTRIBUTES = new Set(['src', 'href', 'xlink:href', 'background', 'action', 'formaction', 'poster', 'data', 'manifest', 'icon', 'cite', 'longdesc'])
-const LIST_ATTRIBUTES = new Set(['ping'])
-const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset'])
-
-const decodeEntities = (text: string) =>
-  text.replace(/&(#x[0-9a-f]+|#\d+|amp|quot|apos|lt|gt);/gi, (_whole, entity: string) => {
-    const lower = entity.toLowerCase()
-    if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16))
-    if (lower.startsWith('#')) return String.fromCodePoint(Number(lower.slice(1)))
-    return ({ amp: '&', quot: '"', apos: "'", lt: '<', gt: '>' } as Record<string, string>)[lower]!
-  })
-
-/** url(…), @import "…" and image-set("…") in CSS. */
-function cssReferences(css: string, where: string): Reference[] {
-  const found: Reference[] = []
-  for (const m of css.matchAll(/url\(\s*(?:"([^"]*)"|'([^']*)'|([^)]*?))\s*\)/gi)) found.push({ url: m[1] ?? m[2] ?? m[3] ?? '', where: `${where} url()` })
-  for (const m of css.matchAll(/@import\s+(?:"([^"]*)"|'([^']*)')/gi)) found.push({ url: m[1] ?? m[2] ?? '', where: `${where} @import` })
-  for (const m of css.matchAll(/image-set\(([^;}]*)/gi)) {
-    for (const s of (m[1] ?? '').matchAll(/"([^"]*)"|'([^']*)'/g)) found.push({ url: s[1] ?? s[2] ?? '', where: `${where} image-set()` })
-  }
-  return found
-}
-
-/** Every address in an HTML document, comments included: Outlook reads what stands in <!--[if mso]> … <![endif]-->. */
-function htmlReferences(html: string): Reference[] {
-  const found: Reference[] = []
-  for (const tag of html.matchAll(/<([a-zA-Z][\w:-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g)) {
-    const name = tag[1]!.toLowerCase()
-    const attributes = new Map<string, string>()
-    for (const a of (tag[2] ?? '').matchAll(/([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g)) {
-      attributes.set(a[1]!.toLowerCase(), decodeEntities(a[2] ?? a[3] ?? a[4] ?? ''))
-    }
-    for (const [attribute, value] of attributes) {
-      const where = `<${name} ${attribute}>`
-      // A namespace (xmlns, xmlns:v, xmlns:o, and the Office ones MSO
-      // conditional comments use) is a name compared as a string; no client
-      // fetches it, so it is not a reference.
-      if (attribute === 'xmlns' || attribute.startsWith('xmlns:')) continue
-      if (URL_ATTRIBUTES.has(attribute)) found.push({ url: value.trim(), where })
-      else if (LIST_ATTRIBUTES.has(attribute)) found.push(...value.split(/\s+/).filter(Boolean).map((url) => ({ url, where })))
-      else if (SRCSET_ATTRIBUTES.has(attribute)) found.push(...value.split(',').map((c) => ({ url: c.trim().split(/\s+/)[0] ?? '', where })))
-      else if (attribute === 'style') found.push(...cssReferences(value, where))
-    }
-    const refresh = name === 'meta' && attributes.get('http-equiv')?.toLowerCase() === 'refresh' ? /url\s*=\s*['"]?([^'"]+)/i.exec(attributes.get('content') ?? '') : null
-    if (refresh) found.push({ url: refresh[1]!.trim(), where: '<meta http-equiv="refresh">' })
-  }
-  for (const style of html.matchAll(/<style\b[^>]*>([\s\S]*?)<\/style\s*>/gi)) found.push(...cssReferences(style[1] ?? '', '<style>'))
-  return found
-}
-
-/**
- * The references that leave our origin. Fine are: fragments (this document),
- * mailto: (the reader's own mail program writes to us; nothing is fetched),
- * data: (the bytes are in the document itself), and http(s) on our origin,
- * which relative addresses resolve to. Anything else fails, javascript: and
- * other schemes included.
- */
-function foreign(references: Reference[], base: string): string[] {
-  const origin = new URL(base).origin
-  return references
-    .filter(({ url }) => {
-      if (url === '' || url.startsWith('#') || /^(mailto|data):/i.test(url)) return false
-      try {
-        const resolved = new URL(url, base)
-        return !(['http:', 'https:'].includes(resolved.protocol) && resolved.origin === origin)
-      } catch {
-        return true
-      }
-    })
-    .map(({ url, where }) => `${where}: ${url}`)
-}
+// ---- The reader ----
 
 t.test('the reader finds every kind of address it claims to read', async (t) => {
   const html = `<html xmlns="http://www.w3.org/1999/xhtml" xmlns:o="urn:schemas-microsoft-com:office:office">
@@ -167,33 +88,6 @@ interface Visit {
   fields?: Record<string, string>
   staff?: boolean
 }
-
-/** What a browser would submit for a form: its hidden fields and, per radio group, the checked choice or else the first. */
-function formsOf(html: string): { action: string; fields: Record<string, string> }[] {
-  return [...html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)].map((form) => {
-    const action = decodeEntities(/\saction="([^"]*)"/.exec(form[1] ?? '')?.[1] ?? '')
-    const fields: Record<string, string> = {}
-    const checked = new Set<string>()
-    for (const input of (form[2] ?? '').matchAll(/<input\b([^>]*)>/gi)) {
-      const attribute = (name: string) => decodeEntities(new RegExp(`\\s${name}="([^"]*)"`).exec(input[1] ?? '')?.[1] ?? '')
-      const name = attribute('name')
-      const type = attribute('type')
-      if (name === '' || !['hidden', 'radio'].includes(type)) continue
-      const isChecked = /\schecked\b/.test(input[1] ?? '')
-      if (type === 'hidden' || !(name in fields) || (isChecked && !checked.has(name))) fields[name] = attribute('value')
-      if (isChecked) checked.add(name)
-    }
-    return { action, fields }
-  })
-}
-
-/** The links a reader can follow on a page: on our origin, not to the same page's fragment. */
-const linksOf = (html: string, base: string) =>
-  htmlReferences(html)
-    .filter((r) => r.where === '<a href>' && !r.url.startsWith('#') && !/^mailto:/i.test(r.url))
-    .map((r) => new URL(r.url, base))
-    .filter((url) => url.origin === new URL(base).origin)
-    .map((url) => `${url.pathname}${url.search}`)
 
 /**
  * Opens each page, reads it, then posts each of its forms and follows each of

@@ -12,7 +12,7 @@ import { decideMembers, listMembersAfter } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
 import type { DeliveryService } from '../delivery/service.js'
 import type { LedgerService } from '../ledger/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { storedAddressHash } from '../lib/email.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
@@ -142,9 +142,7 @@ export function createCampaignService(deps: CampaignDeps) {
           scheduledAt,
           notAfter,
           createdAt: now,
-          createdById: actor.id,
-          createdByName: actor.name,
-          createdByRole: actor.role,
+          ...createdBy(actor),
           updatedAt: now,
         })
         await audit.record(tx, actor, now, {

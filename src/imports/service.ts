@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { Database } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, decodeSequenceCursor, encodeSequenceCursor, toPage } from '../lib/pagination.js'
@@ -115,14 +115,12 @@ export function createImportService(deps: ImportDeps) {
   }
 
   /** The running import's row and its audit entry (who started it, with what), in one transaction. */
-  function recordStart(fields: Omit<NewImportJob, 'status' | 'createdAt' | 'leasedUntil' | 'createdById' | 'createdByName' | 'createdByRole'>, actor: Actor, now: Date) {
+  function recordStart(fields: Omit<NewImportJob, 'status' | 'createdAt' | 'leasedUntil' | keyof ReturnType<typeof createdBy>>, actor: Actor, now: Date) {
     return db.transaction(async (tx) => {
       const row = await insertImportJob(tx, {
         ...fields,
         status: ImportStatus.running,
-        createdById: actor.id,
-        createdByName: actor.name,
-        createdByRole: actor.role,
+        ...createdBy(actor),
         createdAt: now,
         leasedUntil: new Date(now.getTime() + LEASE_MS),
       })

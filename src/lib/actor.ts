@@ -16,3 +16,13 @@ export const systemActor: Actor = { id: 'system:scheduler', name: 'Samtykke sche
  * trail name the contact by id.
  */
 export const subscriberActor = (contactId: string): Actor => ({ id: `subscriber:${contactId}`, name: null, role: 'subscriber' })
+
+/** The columns that say who created a row (every table with createdById, createdByName, createdByRole), from the actor creating it. */
+export const createdBy = (actor: Actor) => ({ createdById: actor.id, createdByName: actor.name, createdByRole: actor.role })
+
+/** Who created a row, as an actor again: work carried out later (a campaign's fan-out) acts as the one who asked for it. */
+export const creatorOf = (row: { createdById: string; createdByName: string | null; createdByRole: ActorRole }): Actor => ({
+  id: row.createdById,
+  name: row.createdByName,
+  role: row.createdByRole,
+})

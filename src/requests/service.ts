@@ -9,7 +9,7 @@
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
@@ -116,9 +116,7 @@ export function createRequestService(deps: {
       dueAt: due.dueAt,
       dueLimit: due.limit,
       createdAt: now,
-      createdById: actor.id,
-      createdByName: actor.name,
-      createdByRole: actor.role,
+      ...createdBy(actor),
       updatedAt: now,
     })
     await audit.record(tx, actor, now, {

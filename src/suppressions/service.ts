@@ -10,7 +10,7 @@ import type { ConsentService } from '../consent/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
 import { isOverriddenOnSomeList, isSuperseded, PERSONS_OWN_WORD } from '../decision/decide.js'
 import { toConsentEventFacts, toListFacts, toSuppressionFacts } from '../decision/facts.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
@@ -112,9 +112,7 @@ export function createSuppressionService(deps: {
       note: input.note ?? null,
       expiresAt,
       createdAt: input.since ?? now,
-      createdById: actor.id,
-      createdByName: actor.name,
-      createdByRole: actor.role,
+      ...createdBy(actor),
     })
     await audit.record(tx, actor, now, {
       action: 'suppression.created',

@@ -73,40 +73,11 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   })
   const returns = createReturnService({ db, clock, config, sends, contacts, suppressions, optOut, delivery, campaigns, metrics })
   const reportIntake = createReportIntake({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
-  const exports = createExportService({
-    db,
-    clock,
-    audit,
-    register,
-    contacts,
-    lists,
-    subscriptions,
-    consent,
-    enrollments,
-    suppressions,
-    sends,
-    ledger,
-    delivery,
-    requests,
-    processors,
-    returns,
-  })
-  const erasure = createErasureService({
-    db,
-    clock,
-    audit,
-    register,
-    contacts,
-    subscriptions,
-    consent,
-    enrollments,
-    suppressions,
-    sends,
-    ledger,
-    delivery,
-    requests,
-    processors,
-  })
+  // The access export and erasure both reach every service that holds a
+  // person's data: one list, so a new holder is handed to both.
+  const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors }
+  const exports = createExportService({ ...personalDataHolders, lists, returns })
+  const erasure = createErasureService(personalDataHolders)
   const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, requests, ledger, sends, erasure })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })

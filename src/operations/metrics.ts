@@ -19,7 +19,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Queryable } from '../../db/client.js'
 import type { CampaignService } from '../campaigns/service.js'
 import type { DeliveryService } from '../delivery/service.js'
-import type { RequestService } from '../requests/service.js'
+import type { RequestService } from '../data-subject-requests/service.js'
 import type { ReturnService } from '../returns/service.js'
 import { RequestType, ReturnEffect } from '../vocabulary.js'
 import { deliveryOutcomeOf, DeliveryOutcome, type MetricsRecorder } from './recorder.js'

@@ -24,7 +24,7 @@ import { createRegisterService } from './register/service.js'
 import { createErasureService } from './data-subject-requests/erasure.js'
 import { createExportService } from './data-subject-requests/export.js'
 import { createRetentionService } from './data-subject-requests/retention.js'
-import { createRequestService } from './data-subject-requests/service.js'
+import { createDataSubjectRequestService } from './data-subject-requests/service.js'
 import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
 import { createSignups } from './subscriptions/signup.js'
@@ -60,7 +60,7 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
   const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery, metrics })
   const processors = createProcessorService({ db, clock, audit, register, secrets: config.processorSecrets, contacts })
-  const requests = createRequestService({
+  const dataSubjectRequests = createDataSubjectRequestService({
     db,
     clock,
     audit,
@@ -75,13 +75,13 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   const reportIntake = createReportIntake({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
   // The access export and erasure both reach every service that holds a
   // person's data: one list, so a new holder is handed to both.
-  const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors }
+  const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors }
   const exports = createExportService({ ...personalDataHolders, lists, returns })
   const erasure = createErasureService(personalDataHolders)
-  const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, requests, ledger, sends, erasure })
+  const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, dataSubjectRequests, ledger, sends, erasure })
   const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
   const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
-  const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests })
+  const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, dataSubjectRequests })
   return {
     audit,
     contacts,
@@ -105,7 +105,7 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
     preferences,
     signups,
     register,
-    requests,
+    dataSubjectRequests,
     exports,
     erasure,
     processors,

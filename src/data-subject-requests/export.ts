@@ -25,7 +25,7 @@ import { messageStatus } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { Locale } from '../vocabulary.js'
-import type { RequestService } from './service.js'
+import type { DataSubjectRequestService } from './service.js'
 
 /** Register purposes that apply whenever the service holds proof about the person (consent or send decisions). */
 const PROOF_PURPOSE = 'proof'
@@ -46,11 +46,11 @@ export function createExportService(deps: {
   sends: Pick<SendService, 'messagesTo'>
   ledger: Pick<LedgerService, 'decisionsAbout'>
   delivery: Pick<DeliveryService, 'eventsOf'>
-  requests: Pick<RequestService, 'requestsOf'>
+  dataSubjectRequests: Pick<DataSubjectRequestService, 'requestsOf'>
   processors: Pick<ProcessorService, 'noticesAbout'>
   returns: Pick<ReturnService, 'reportsAbout'>
 }) {
-  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors, returns } = deps
+  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, returns } = deps
 
   /** What the register says about one purpose, in the person's language, with its processors named. */
   function purposeFor(purpose: Purpose, locale: Locale) {
@@ -86,7 +86,7 @@ export function createExportService(deps: {
           await suppressions.suppressionsOf(tx, recipient),
           await sends.messagesTo(tx, contactId),
           await ledger.decisionsAbout(tx, contactId),
-          await requests.requestsOf(tx, contactId),
+          await dataSubjectRequests.requestsOf(tx, contactId),
           await audit.entriesAbout(tx, contactId),
           await processors.noticesAbout(tx, { contactId, addressHash: recipient.addressHash }),
           await returns.reportsAbout(tx, recipient.addressHash),

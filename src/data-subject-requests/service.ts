@@ -63,7 +63,7 @@ export type RequestView = RequestRow & { overdue: boolean; dueSoon: boolean }
 
 const isClosed = (row: RequestRow) => row.status === RequestStatus.completed || row.status === RequestStatus.refused
 
-export function createRequestService(deps: {
+export function createDataSubjectRequestService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
@@ -314,4 +314,4 @@ export function createRequestService(deps: {
     },
   }
 }
-export type RequestService = ReturnType<typeof createRequestService>
+export type DataSubjectRequestService = ReturnType<typeof createDataSubjectRequestService>

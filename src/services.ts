@@ -43,7 +43,7 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   const register = createRegisterService(config)
   const audit = createAuditService({ db })
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
-  const lists = createListService({ db, clock, audit, register: register.register })
+  const lists = createListService({ db, clock, audit, register: register.processingRegister })
   const consent = createConsentService({ db, clock, contacts })
   const courses = createCourseService({ db, clock, audit, lists })
   const subscriptions = createSubscriptionService({ db, clock, contacts, lists, consent })

@@ -79,7 +79,7 @@ export function createErasureService(deps: {
 }) {
   const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors } = deps
 
-  const bookkeepingYears = () => findPurpose(register.register, BOOKKEEPING_PURPOSE)?.retention.years ?? null
+  const bookkeepingYears = () => findPurpose(register.processingRegister, BOOKKEEPING_PURPOSE)?.retention.years ?? null
 
   async function eraseIn(tx: Queryable, contactId: string, input: EraseInput, actor: Actor): Promise<ErasureAnswer> {
     const now = clock.now()

@@ -70,7 +70,7 @@ export function createRetentionService(deps: {
 }) {
   const { db, clock, audit, register, lists, subscriptions, enrollments, dataSubjectRequests, ledger, sends, erasure } = deps
 
-  const ruleDays = (rule: RetentionRule): number | null => purposeWithRetention(register.register, rule)?.retention.days ?? null
+  const ruleDays = (rule: RetentionRule): number | null => purposeWithRetention(register.processingRegister, rule)?.retention.days ?? null
 
   /** Whether the person has a relation with us besides finished courses: a list they are on, or an open request. */
   async function otherRelation(tx: Queryable, contactId: string): Promise<boolean> {
@@ -175,7 +175,7 @@ export function createRetentionService(deps: {
             entityType: 'retention',
             entityId: now.toISOString().slice(0, 10),
             changes: {
-              registerVersion: register.register.version,
+              registerVersion: register.processingRegister.version,
               courseParticipantsErased: summary.courseParticipantsErased.length,
               courseParticipantsKept: summary.courseParticipantsKept,
               unconfirmedSignupsDeleted: summary.unconfirmedSignupsDeleted.length,

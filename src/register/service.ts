@@ -5,13 +5,14 @@ import type { Config } from '../config.js'
 import type { ProcessingRegister } from './register.js'
 
 export function createRegisterService(config: Pick<Config, 'processingRegister' | 'controllerName' | 'controllerEmail'>) {
-  const register: ProcessingRegister = config.processingRegister
+  const processingRegister: ProcessingRegister = config.processingRegister
   const controller = { name: config.controllerName, email: config.controllerEmail }
   return {
-    register,
+    /** The register the service was started with: purposes, categories, retention, processors. */
+    processingRegister,
     controller,
     /** The record of processing activities: the controller and the register. */
-    record: () => ({ controller, ...register }),
+    record: () => ({ controller, ...processingRegister }),
   }
 }
 export type RegisterService = ReturnType<typeof createRegisterService>

@@ -99,7 +99,7 @@ export interface RequestContext {
   locale: Locale
 }
 
-export function createPreferencePages(deps: {
+export function createPreferencePageService(deps: {
   db: Database
   clock: Clock
   config: Pick<Config, 'linkSigningKeys'>
@@ -261,4 +261,4 @@ export function createPreferencePages(deps: {
     act,
   }
 }
-export type PreferencePages = ReturnType<typeof createPreferencePages>
+export type PreferencePageService = ReturnType<typeof createPreferencePageService>

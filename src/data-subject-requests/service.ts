@@ -5,7 +5,10 @@
 // can: a restriction (art. 18) becomes an all-mail suppression the decision
 // honours until an admin lifts it through the request; an objection (art. 21)
 // becomes the person's objection to marketing. An erasure is completed by the
-// erasure itself. Knows nothing of HTTP.
+// erasure itself. Knows nothing of HTTP. Erasure, the access export and
+// retention (./erasure.ts, ./export.ts, ./retention.ts) are services of their
+// own: each reaches across the modules that hold a person's data, this one
+// among them.
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'

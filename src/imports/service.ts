@@ -6,6 +6,9 @@
 // or with all or nothing first checks every row and applies none if one is
 // invalid. A job runs in the process that took it; its lease, renewed with
 // every batch, lets any instance see when that process stopped. Knows no HTTP.
+// Reading the file (csv.ts, fields.ts, rows.ts) and judging a row (rules.ts)
+// are pure files of their own, tested without a database; batch.ts and
+// apply.ts are the database side of one batch.
 import { rm } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'

@@ -1,3 +1,5 @@
+// Who acts, as the ledgers and the audit log record them: a person by their
+// token or signed link, or the service itself; and who created a row.
 import type { ActorRole } from '../vocabulary.js'
 
 /** Who is acting: taken from the verified token (or a subscriber's signed link), recorded in ledgers and the audit log. */

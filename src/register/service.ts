@@ -1,6 +1,8 @@
 // The processing register for the other services and the API: the register
 // the service was started with, and the record of processing activities
 // (art. 30) it answers with, with the controller from configuration (P12).
+// No queries.ts: the register is a file loaded with the configuration
+// (./register.ts), not a table.
 import type { Config } from '../config.js'
 import type { ProcessingRegister } from './register.js'
 

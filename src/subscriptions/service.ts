@@ -1,8 +1,9 @@
 // Subscriptions: who is on which list. Every change appends a consent event
 // and updates the subscription row in the same transaction (events plus a
 // projection); the contact row is locked first so that changes to one person
-// are serialised. Opting out, with the course lock, is opt-out.ts. Knows
-// nothing of HTTP.
+// are serialised. Knows nothing of HTTP. Opting out, with the course lock, is
+// opt-out.ts, and signup from web forms signup.ts: services of their own, as
+// each needs one built after this (the decision; the send service).
 import type { Database, Queryable } from '../../db/client.js'
 import type { ConsentEventInput, ConsentInput, ConsentService } from '../consent/service.js'
 import type { ContactService } from '../contacts/service.js'

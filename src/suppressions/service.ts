@@ -3,7 +3,8 @@
 // them; admins lift what staff or the system decided (manual blocks, bounces).
 // What the person said (unsubscribe, objection, complaint, erasure) is never
 // lifted: only the person's own new consent speaks over it — decide.ts says
-// which, and this module asks it.
+// which, and this module asks it. Moving suppressions between instances is a
+// service of its own over this one (./transfer.ts, its file ./transfer-format.ts).
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'

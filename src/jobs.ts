@@ -32,7 +32,7 @@ export const periodicJobs: PeriodicJob[] = [
     // P8: open data-subject requests close to their due date are flagged once, in the audit log.
     name: 'flag-requests-due-soon',
     cron: '0 6 * * *',
-    run: (services) => services.requests.flagDueSoon(systemActor),
+    run: (services) => services.dataSubjectRequests.flagDueSoon(systemActor),
   },
   {
     // Erasures refused during a running course and scheduled for its end are carried out once it is over.

@@ -21,10 +21,10 @@ import { processingRegisterRoutes } from './register/routes.js'
 import { registerSchemas } from './register/schemas.js'
 import { processorRoutes } from './processors/routes.js'
 import { processorSchemas } from './processors/schemas.js'
-import { requestRoutes } from './requests/routes.js'
+import { dataSubjectRequestRoutes } from './data-subject-requests/routes.js'
 import { returnRoutes } from './returns/routes.js'
 import { returnSchemas } from './returns/schemas.js'
-import { requestSchemas } from './requests/schemas.js'
+import { dataSubjectRequestSchemas } from './data-subject-requests/schemas.js'
 import { sendRoutes } from './sends/routes.js'
 import { campaignRoutes } from './campaigns/routes.js'
 import { campaignSchemas } from './campaigns/schemas.js'
@@ -57,7 +57,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(tokenRoutes)
       await v1.register(auditRoutes)
       await v1.register(processingRegisterRoutes)
-      await v1.register(requestRoutes)
+      await v1.register(dataSubjectRequestRoutes)
       await v1.register(processorRoutes)
       await v1.register(returnRoutes)
       await v1.register(importRoutes)
@@ -84,7 +84,7 @@ export const sharedSchemas = [
   ...tokenSchemas,
   ...auditSchemas,
   ...registerSchemas,
-  ...requestSchemas,
+  ...dataSubjectRequestSchemas,
   ...processorSchemas,
   ...returnSchemas,
   ...importSchemas,

@@ -17,22 +17,22 @@ import { createLedgerService } from './ledger/service.js'
 import type { Clock } from './lib/clock.js'
 import type { MetricsRecorder } from './operations/recorder.js'
 import { createListService } from './lists/service.js'
-import { createPreferencePages } from './pages/preferences.js'
-import { createUnsubscribeLinks } from './pages/unsubscribe.js'
+import { createPreferencePageService } from './pages/preferences.js'
+import { createUnsubscribeLinkService } from './pages/unsubscribe.js'
 import { createProcessorService } from './processors/service.js'
 import { createRegisterService } from './register/service.js'
-import { createErasureService } from './requests/erasure.js'
-import { createExportService } from './requests/export.js'
-import { createRetentionService } from './requests/retention.js'
-import { createRequestService } from './requests/service.js'
+import { createErasureService } from './data-subject-requests/erasure.js'
+import { createExportService } from './data-subject-requests/export.js'
+import { createRetentionService } from './data-subject-requests/retention.js'
+import { createDataSubjectRequestService } from './data-subject-requests/service.js'
 import { createSendService } from './sends/service.js'
 import { createOptOutService } from './subscriptions/opt-out.js'
-import { createSignups } from './subscriptions/signup.js'
+import { createSignupService } from './subscriptions/signup.js'
 import { createSubscriptionService } from './subscriptions/service.js'
 import { createSuppressionService } from './suppressions/service.js'
-import { createSuppressionTransfer } from './suppressions/transfer.js'
+import { createSuppressionTransferService } from './suppressions/transfer.js'
 import { pepperFingerprint } from './suppressions/transfer-format.js'
-import { createReportIntake, visitSubscribeUrl } from './returns/intake.js'
+import { createReportIntakeService, visitSubscribeUrl } from './returns/intake.js'
 import { createReturnService } from './returns/service.js'
 import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
@@ -43,12 +43,12 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   const register = createRegisterService(config)
   const audit = createAuditService({ db })
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
-  const lists = createListService({ db, clock, audit, register: register.register })
+  const lists = createListService({ db, clock, audit, register: register.processingRegister })
   const consent = createConsentService({ db, clock, contacts })
   const courses = createCourseService({ db, clock, audit, lists })
   const subscriptions = createSubscriptionService({ db, clock, contacts, lists, consent })
   const suppressions = createSuppressionService({ db, clock, audit, contacts, lists, consent })
-  const suppressionTransfer = createSuppressionTransfer({ db, clock, audit, lists, suppressions, pepperFingerprint: pepperFingerprint(config.suppressionPepper) })
+  const suppressionTransfer = createSuppressionTransferService({ db, clock, audit, lists, suppressions, pepperFingerprint: pepperFingerprint(config.suppressionPepper) })
   const imports = createImportService({ db, clock, pepper: config.suppressionPepper, importDir: config.importDir, importMaxBytes: config.importMaxBytes, audit, contacts, lists, consent, subscriptions, suppressions })
   const decisions = createDecisionService({ db, clock, config, contacts, lists, consent, courses, subscriptions, suppressions })
   const optOut = createOptOutService({ db, clock, audit, contacts, lists, consent, suppressions, decisions })
@@ -60,7 +60,7 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
   const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery, metrics })
   const processors = createProcessorService({ db, clock, audit, register, secrets: config.processorSecrets, contacts })
-  const requests = createRequestService({
+  const dataSubjectRequests = createDataSubjectRequestService({
     db,
     clock,
     audit,
@@ -72,45 +72,16 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
     processors,
   })
   const returns = createReturnService({ db, clock, config, sends, contacts, suppressions, optOut, delivery, campaigns, metrics })
-  const reportIntake = createReportIntake({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
-  const exports = createExportService({
-    db,
-    clock,
-    audit,
-    register,
-    contacts,
-    lists,
-    subscriptions,
-    consent,
-    enrollments,
-    suppressions,
-    sends,
-    ledger,
-    delivery,
-    requests,
-    processors,
-    returns,
-  })
-  const erasure = createErasureService({
-    db,
-    clock,
-    audit,
-    register,
-    contacts,
-    subscriptions,
-    consent,
-    enrollments,
-    suppressions,
-    sends,
-    ledger,
-    delivery,
-    requests,
-    processors,
-  })
-  const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, requests, ledger, sends, erasure })
-  const unsubscribeLinks = createUnsubscribeLinks({ db, config, contacts, lists, decisions, optOut })
-  const signups = createSignups({ db, clock, config, contacts, lists, consent, subscriptions, sends })
-  const preferences = createPreferencePages({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests })
+  const reportIntake = createReportIntakeService({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
+  // The access export and erasure both reach every service that holds a
+  // person's data: one list, so a new holder is handed to both.
+  const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors }
+  const exports = createExportService({ ...personalDataHolders, lists, returns })
+  const erasure = createErasureService(personalDataHolders)
+  const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, dataSubjectRequests, ledger, sends, erasure })
+  const unsubscribeLinks = createUnsubscribeLinkService({ db, config, contacts, lists, decisions, optOut })
+  const signups = createSignupService({ db, clock, config, contacts, lists, consent, subscriptions, sends })
+  const preferences = createPreferencePageService({ db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, dataSubjectRequests })
   return {
     audit,
     contacts,
@@ -134,7 +105,7 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
     preferences,
     signups,
     register,
-    requests,
+    dataSubjectRequests,
     exports,
     erasure,
     processors,

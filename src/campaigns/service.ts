@@ -12,7 +12,7 @@ import type { AuditRecorder } from '../audit/service.js'
 import type { Config } from '../config.js'
 import type { DeliveryService } from '../delivery/service.js'
 import type { LedgerService } from '../ledger/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
@@ -137,9 +137,7 @@ export function createCampaignService(deps: CampaignDeps) {
           scheduledAt,
           notAfter,
           createdAt: now,
-          createdById: actor.id,
-          createdByName: actor.name,
-          createdByRole: actor.role,
+          ...createdBy(actor),
           updatedAt: now,
         })
         await audit.record(tx, actor, now, {

@@ -1,6 +1,7 @@
 // `npm run import -- file.csv --list slug --notice-key K --notice-version V …`:
 // see import-command.ts for what it does. Ctrl-C stops the import after the
 // batch in hand (it is marked interrupted); importing the file again adds the rest.
+// This file is only the process around the command, which the tests run in process.
 import { loadConfigOrExit } from '../config.js'
 import { maskFreeText } from '../lib/log-redaction.js'
 import { importCommand, progressReporter } from './import-command.js'

@@ -1,4 +1,5 @@
-// `npm run suppressions -- …`: see suppressions-command.ts for what it does.
+// `npm run suppressions -- …`: see suppressions-command.ts for what it does. This file
+// is only the process around it, so the tests run the command in process.
 import { loadConfigOrExit } from '../config.js'
 import { suppressionsCommand } from './suppressions-command.js'
 

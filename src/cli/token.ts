@@ -1,4 +1,5 @@
-// `npm run token -- …`: see token-command.ts for what it does.
+// `npm run token -- …`: see token-command.ts for what it does. This file
+// is only the process around it, so the tests run the command in process.
 import { loadConfig } from '../config.js'
 import { tokenCommand } from './token-command.js'
 

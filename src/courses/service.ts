@@ -1,6 +1,8 @@
 // Courses, as the course system sends them. Each course has its own list
 // (kind course, basis contract) that course mail goes out on, made and renamed
 // through the list service. Idempotent upsert by the course system's own id.
+// Enrollments are a service of their own (./enrollment-service.ts): they need
+// the opt-out service, which needs the decision, which needs this one.
 import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'

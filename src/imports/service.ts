@@ -6,13 +6,16 @@
 // or with all or nothing first checks every row and applies none if one is
 // invalid. A job runs in the process that took it; its lease, renewed with
 // every batch, lets any instance see when that process stopped. Knows no HTTP.
+// Reading the file (csv.ts, fields.ts, rows.ts) and judging a row (rules.ts)
+// are pure files of their own, tested without a database; batch.ts and
+// apply.ts are the database side of one batch.
 import { rm } from 'node:fs/promises'
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { Database } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, decodeSequenceCursor, encodeSequenceCursor, toPage } from '../lib/pagination.js'
@@ -115,14 +118,12 @@ export function createImportService(deps: ImportDeps) {
   }
 
   /** The running import's row and its audit entry (who started it, with what), in one transaction. */
-  function recordStart(fields: Omit<NewImportJob, 'status' | 'createdAt' | 'leasedUntil' | 'createdById' | 'createdByName' | 'createdByRole'>, actor: Actor, now: Date) {
+  function recordStart(fields: Omit<NewImportJob, 'status' | 'createdAt' | 'leasedUntil' | keyof ReturnType<typeof createdBy>>, actor: Actor, now: Date) {
     return db.transaction(async (tx) => {
       const row = await insertImportJob(tx, {
         ...fields,
         status: ImportStatus.running,
-        createdById: actor.id,
-        createdByName: actor.name,
-        createdByRole: actor.role,
+        ...createdBy(actor),
         createdAt: now,
         leasedUntil: new Date(now.getTime() + LEASE_MS),
       })

@@ -19,7 +19,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Queryable } from '../../db/client.js'
 import type { CampaignService } from '../campaigns/service.js'
 import type { DeliveryService } from '../delivery/service.js'
-import type { RequestService } from '../requests/service.js'
+import type { DataSubjectRequestService } from '../data-subject-requests/service.js'
 import type { ReturnService } from '../returns/service.js'
 import { RequestType, ReturnEffect } from '../vocabulary.js'
 import { deliveryOutcomeOf, DeliveryOutcome, type MetricsRecorder } from './recorder.js'
@@ -32,7 +32,7 @@ export interface DatabaseReaders {
   db: Queryable
   delivery: Pick<DeliveryService, 'queueState' | 'campaignProgress'>
   campaigns: Pick<CampaignService, 'sendingCampaignIds'>
-  requests: Pick<RequestService, 'openCounts'>
+  dataSubjectRequests: Pick<DataSubjectRequestService, 'openCounts'>
   returns: Pick<ReturnService, 'recentEffects'>
 }
 
@@ -120,7 +120,7 @@ export function createMetrics() {
     const [queue, progress, requests, returns] = await Promise.all([
       readers.delivery.queueState(readers.db, sending),
       readers.delivery.campaignProgress(readers.db, sending),
-      readers.requests.openCounts(),
+      readers.dataSubjectRequests.openCounts(),
       readers.returns.recentEffects(RETURNS_WINDOW_HOURS),
     ])
     state.queue.set({ state: 'due' }, queue.due)

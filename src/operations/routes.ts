@@ -7,6 +7,9 @@
 // Both are hidden from the OpenAPI document, like GET /health: they are for
 // probes and scrapers, not for the API's clients, and /metrics speaks
 // Prometheus's text format rather than JSON.
+// The folder is the process's own side, not a domain: it owns no table (no
+// queries.ts); readiness asks the database handle, and the metrics read the
+// shared state through the modules that own it.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { DatabaseHandle } from '../../db/client.js'

@@ -38,8 +38,12 @@ const TEXT = {
   },
 } as const
 
-/** The page around every subscriber page: readable without scripts or anything loaded from elsewhere. */
-export function page(locale: Locale, title: string, body: string): string {
+/**
+ * An HTML document in the person's language: `body` under an h1 of its
+ * title, its style inline, no script and nothing loaded from elsewhere, and
+ * kept out of search engines. Every page a person reads is one.
+ */
+export function htmlDocument(locale: Locale, title: string, style: string, body: string): string {
   return `<!doctype html>
 <html lang="${locale === 'nb' ? 'nb' : 'en'}">
 <head>
@@ -48,19 +52,7 @@ export function page(locale: Locale, title: string, body: string): string {
 <meta name="robots" content="noindex">
 <title>${escapeHtml(title)}</title>
 <style>
-body { font-family: system-ui, -apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
-button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem; background: #1d4e89; color: #fff; cursor: pointer; }
-button.secondary { background: #fff; color: #1d4e89; border: 2px solid #1d4e89; }
-:focus-visible { outline: 3px solid #b35900; outline-offset: 2px; }
-a { color: #1d4e89; }
-.lists { list-style: none; padding: 0; }
-.lists > li { border-top: 1px solid #c8c8c8; padding: .8rem 0; }
-.lists h3 { margin: 0 0 .3rem; font-size: 1.1rem; }
-.state { font-weight: 600; }
-.result { border-left: 4px solid #1d4e89; padding: .4rem .8rem; background: #eef3f9; }
-fieldset { border: 1px solid #c8c8c8; border-radius: .3rem; }
-label { display: block; margin: .3rem 0; }
-form { margin: .5rem 0; }
+${style}
 </style>
 </head>
 <body>
@@ -72,6 +64,23 @@ ${body}
 </html>
 `
 }
+
+const PAGE_STYLE = `body { font-family: system-ui, -apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 32rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+button { font: inherit; padding: .6rem 1.2rem; border: 0; border-radius: .3rem; background: #1d4e89; color: #fff; cursor: pointer; }
+button.secondary { background: #fff; color: #1d4e89; border: 2px solid #1d4e89; }
+:focus-visible { outline: 3px solid #b35900; outline-offset: 2px; }
+a { color: #1d4e89; }
+.lists { list-style: none; padding: 0; }
+.lists > li { border-top: 1px solid #c8c8c8; padding: .8rem 0; }
+.lists h3 { margin: 0 0 .3rem; font-size: 1.1rem; }
+.state { font-weight: 600; }
+.result { border-left: 4px solid #1d4e89; padding: .4rem .8rem; background: #eef3f9; }
+fieldset { border: 1px solid #c8c8c8; border-radius: .3rem; }
+label { display: block; margin: .3rem 0; }
+form { margin: .5rem 0; }`
+
+/** The page around every subscriber page: readable without scripts or anything loaded from elsewhere. */
+export const page = (locale: Locale, title: string, body: string): string => htmlDocument(locale, title, PAGE_STYLE, body)
 
 /** GET: what the link is for, and a button that posts (the GET itself changes nothing). */
 export function unsubscribePage(view: LinkView, action: string): string {

@@ -17,7 +17,7 @@ import { NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { verifyLink } from '../lib/link-tokens.js'
 import type { ListRow } from '../lists/queries.js'
 import type { ListService } from '../lists/service.js'
-import type { RequestService } from '../requests/service.js'
+import type { DataSubjectRequestService } from '../data-subject-requests/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { ChangeInput, SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
@@ -99,7 +99,7 @@ export interface RequestContext {
   locale: Locale
 }
 
-export function createPreferencePages(deps: {
+export function createPreferencePageService(deps: {
   db: Database
   clock: Clock
   config: Pick<Config, 'linkSigningKeys'>
@@ -111,9 +111,9 @@ export function createPreferencePages(deps: {
   decisions: Pick<DecisionService, 'courseLockUntil' | 'existingCustomerLists'>
   enrollments: Pick<EnrollmentService, 'enrollmentsOf' | 'setKeepDataAfterCourse'>
   suppressions: Pick<SuppressionService, 'suppressionsOf'>
-  requests: Pick<RequestService, 'requestFromPage'>
+  dataSubjectRequests: Pick<DataSubjectRequestService, 'requestFromPage'>
 }) {
-  const { db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, requests } = deps
+  const { db, clock, config, audit, contacts, lists, subscriptions, optOut, decisions, enrollments, suppressions, dataSubjectRequests } = deps
 
   /** The contact and the list the token names, or null: a token that does not verify, or names what is gone. */
   async function resolve(token: string) {
@@ -236,7 +236,7 @@ export function createPreferencePages(deps: {
         return { type: 'keep-data', keep: action.keep }
       case 'request-copy': {
         // An access request (art. 15), due like any other; asking again while it is open answers the same one.
-        const request = await requests.requestFromPage(page.contactId, RequestType.access, actor)
+        const request = await dataSubjectRequests.requestFromPage(page.contactId, RequestType.access, actor)
         return { type: 'copy-requested', dueAt: request.dueAt }
       }
       case 'leave-reason':
@@ -261,4 +261,4 @@ export function createPreferencePages(deps: {
     act,
   }
 }
-export type PreferencePages = ReturnType<typeof createPreferencePages>
+export type PreferencePageService = ReturnType<typeof createPreferencePageService>

@@ -6,6 +6,9 @@
 // form post carrying the page's form token. Signup (POST /subscribe) and its
 // confirmation link (GET shows a button, POST confirms). Public routes: the
 // signed token is the only credential; thin, the services decide.
+// The folder owns no table (no queries.ts): preferences.ts and unsubscribe.ts
+// are its services, over the ones that own the rows, and *-html.ts render the
+// answers, which are HTML pages, not JSON (their few schemas stay here).
 import formbody from '@fastify/formbody'
 import multipart from '@fastify/multipart'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'

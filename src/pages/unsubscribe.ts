@@ -28,7 +28,7 @@ export interface LinkUnsubscribe extends LinkView {
   changed: boolean
 }
 
-export function createUnsubscribeLinks(deps: {
+export function createUnsubscribeLinkService(deps: {
   db: Database
   config: Pick<Config, 'linkSigningKeys'>
   contacts: Pick<ContactService, 'requireContact'>
@@ -83,4 +83,4 @@ export function createUnsubscribeLinks(deps: {
     },
   }
 }
-export type UnsubscribeLinks = ReturnType<typeof createUnsubscribeLinks>
+export type UnsubscribeLinkService = ReturnType<typeof createUnsubscribeLinkService>

@@ -48,7 +48,7 @@ export function createProcessorService(deps: {
   const { db, clock, audit, register, secrets, contacts } = deps
   const post = deps.fetch ?? fetch
 
-  const processorOf = (id: string): Processor | undefined => register.register.processors.find((p) => p.id === id)
+  const processorOf = (id: string): Processor | undefined => register.processingRegister.processors.find((p) => p.id === id)
 
   /** What the processor is told: what happened, and how they know the person. */
   async function payloadOf(notice: NoticeRow) {
@@ -121,7 +121,7 @@ export function createProcessorService(deps: {
       const now = clock.now()
       return insertNotices(
         tx,
-        register.register.processors.map((processor) => ({
+        register.processingRegister.processors.map((processor) => ({
           processorId: processor.id,
           type: input.type,
           method: processor.notify.type,

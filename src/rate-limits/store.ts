@@ -8,6 +8,9 @@
 // When the database does not answer, each limit chooses (its skipOnError):
 // let the request through uncounted (logged), or fail, which the caller turns
 // into a refusal (src/plugins/limits.ts).
+//
+// No routes, schemas or service: this store is the folder's service, and
+// @fastify/rate-limit (src/plugins/limits.ts) its one caller.
 import type { FastifyRateLimitOptions, FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Database } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'

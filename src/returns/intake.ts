@@ -47,7 +47,7 @@ export class ReportRefusedError extends AppError {
   }
 }
 
-export function createReportIntake(deps: {
+export function createReportIntakeService(deps: {
   config: Pick<Config, 'returns' | 'unsubscribeMailto' | 'linkSigningKeys'>
   returns: Pick<ReturnService, 'receive' | 'reject'>
   sends: Pick<SendService, 'messageById'>
@@ -159,4 +159,4 @@ export function createReportIntake(deps: {
     },
   }
 }
-export type ReportIntake = ReturnType<typeof createReportIntake>
+export type ReportIntakeService = ReturnType<typeof createReportIntakeService>

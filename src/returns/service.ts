@@ -9,6 +9,9 @@
 // message we sent changes nothing but its own record (rejected, kept a while
 // without its text). A campaign whose complaint or bounce rate passes the
 // providers' limits pauses itself. Knows nothing of HTTP.
+// The ways in (intake.ts, smtp-listener.ts, providers/) and the pure parsers
+// (parse-*.ts) are files of their own: they read what came in, and only this
+// service applies it.
 import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '../../db/client.js'
 import type { CampaignService } from '../campaigns/service.js'

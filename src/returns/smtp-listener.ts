@@ -11,7 +11,7 @@
 import { simpleParser } from 'mailparser'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
 import { AppError } from '../lib/errors.js'
-import type { ReportIntake } from './intake.js'
+import type { ReportIntakeService } from './intake.js'
 import { MAX_REPORT_BYTES } from './report.js'
 
 export interface ListenerLog {
@@ -44,7 +44,7 @@ async function senderOf(raw: Buffer, session: SMTPServerSession): Promise<string
   return from ?? (session.envelope.mailFrom ? session.envelope.mailFrom.address : '')
 }
 
-export function createReturnListener(deps: { intake: Pick<ReportIntake, 'recipientKind' | 'receiveBounceMail' | 'unsubscribeByMail'>; log: ListenerLog }) {
+export function createReturnListener(deps: { intake: Pick<ReportIntakeService, 'recipientKind' | 'receiveBounceMail' | 'unsubscribeByMail'>; log: ListenerLog }) {
   const { intake, log } = deps
 
   async function take(raw: Buffer, session: SMTPServerSession): Promise<void> {

@@ -9,7 +9,7 @@ import type { ContactService } from '../contacts/service.js'
 import { checkKindForActor, type DecisionAnswer } from '../decision/service.js'
 import type { DeliveryService } from '../delivery/service.js'
 import type { LedgerService } from '../ledger/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { parseEmail } from '../lib/email.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
@@ -129,9 +129,7 @@ export function createSendService({ db, clock, config, contacts, templates, ledg
       data: answer.allowed ? data : null,
       headerMessageId: `<${messageId}@${messageIdHost}>`,
       createdAt: now,
-      createdById: actor.id,
-      createdByName: actor.name,
-      createdByRole: actor.role,
+      ...createdBy(actor),
     })
     if (answer.allowed) await delivery.enqueue(tx, messageId)
 

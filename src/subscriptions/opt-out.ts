@@ -29,7 +29,7 @@ import {
   updateSubscriptionRow,
   type SubscriptionRow,
 } from './queries.js'
-import type { ChangeInput, SubscriptionChange } from './service.js'
+import { consentEventFor, type ChangeInput, type SubscriptionChange } from './service.js'
 
 /** How many open wishes the sweep reads at a time: memory stays flat however many there are. */
 const SWEEP_BATCH = 200
@@ -88,18 +88,19 @@ export function createOptOutService(deps: {
   async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, recipient: Recipient, input: ChangeInput, actor: Actor) {
     const now = clock.now()
     const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.unsubscribed, updatedAt: now, unsubscribedAt: now })
-    await consent.recordEvent(tx, actor, now, {
-      contactId: existing.contactId,
-      listId: list.id,
-      addressHash: recipient.addressHash,
-      purpose: list.purpose,
-      type: 'withdrawn',
-      basis: list.basis,
-      source: input.source,
-      ip: input.ip ?? null,
-      userAgent: input.userAgent ?? null,
-      evidence: input.evidence ?? null,
-    })
+    await consent.recordEvent(
+      tx,
+      actor,
+      now,
+      consentEventFor(input, {
+        contactId: existing.contactId,
+        listId: list.id,
+        addressHash: recipient.addressHash,
+        purpose: list.purpose,
+        type: 'withdrawn',
+        basis: list.basis,
+      }),
+    )
     if (SUPPRESSIBLE.has(list.kind)) {
       await suppressions.suppressIn(tx, actor, now, recipient, {
         scope: 'list',
@@ -162,6 +163,16 @@ export function createOptOutService(deps: {
     return { effectiveNow, deferred, suppressionId: suppression.id }
   }
 
+  /** An objection to marketing (art. 21) in the consent ledger: to the marketing purpose, on no list, against legitimate interest. */
+  async function recordObjectionIn(tx: Queryable, actor: Actor, now: Date, person: { contactId: string; addressHash: string }, input: ChangeInput) {
+    await consent.recordEvent(
+      tx,
+      actor,
+      now,
+      consentEventFor(input, { ...person, listId: null, purpose: ListKind.marketing, type: 'objected', basis: LegalBasis.legitimateInterest }),
+    )
+  }
+
   /**
    * An objection to marketing (art. 21), from the person: in the consent
    * ledger and as a suppression for the marketing purpose, which no
@@ -177,18 +188,7 @@ export function createOptOutService(deps: {
       note: input.evidence ?? null,
     })
     if (!created) return { changed: false }
-    await consent.recordEvent(tx, actor, now, {
-      contactId,
-      addressHash: recipient.addressHash,
-      listId: null,
-      purpose: ListKind.marketing,
-      type: 'objected',
-      basis: LegalBasis.legitimateInterest,
-      source: input.source,
-      ip: input.ip ?? null,
-      userAgent: input.userAgent ?? null,
-      evidence: input.evidence ?? null,
-    })
+    await recordObjectionIn(tx, actor, now, { contactId, addressHash: recipient.addressHash }, input)
     return { changed: true }
   }
 
@@ -209,18 +209,7 @@ export function createOptOutService(deps: {
       note: evidence,
     })
     if (!created || !contact) return { changed: created }
-    await consent.recordEvent(tx, actor, now, {
-      contactId: contact.id,
-      addressHash: recipient.addressHash,
-      listId: null,
-      purpose: ListKind.marketing,
-      type: 'objected',
-      basis: LegalBasis.legitimateInterest,
-      source: 'complaint',
-      ip: null,
-      userAgent: null,
-      evidence,
-    })
+    await recordObjectionIn(tx, actor, now, { contactId: contact.id, addressHash: recipient.addressHash }, { source: 'complaint', evidence })
     return { changed: true }
   }
 

@@ -1,10 +1,11 @@
 // Subscriptions: who is on which list. Every change appends a consent event
 // and updates the subscription row in the same transaction (events plus a
 // projection); the contact row is locked first so that changes to one person
-// are serialised. Opting out, with the course lock, is opt-out.ts. Knows
-// nothing of HTTP.
+// are serialised. Knows nothing of HTTP. Opting out, with the course lock, is
+// opt-out.ts, and signup from web forms signup.ts: services of their own, as
+// each needs one built after this (the decision; the send service).
 import type { Database, Queryable } from '../../db/client.js'
-import type { ConsentInput, ConsentService } from '../consent/service.js'
+import type { ConsentEventInput, ConsentInput, ConsentService } from '../consent/service.js'
 import type { ContactService } from '../contacts/service.js'
 import { isPersonsOwnAct } from '../decision/decide.js'
 import type { Actor } from '../lib/actor.js'
@@ -43,6 +44,15 @@ export interface ChangeInput {
   evidence?: string
   ip?: string
   userAgent?: string
+}
+
+/**
+ * The consent event of a change made through the API or a link: what the
+ * event is, and where the change came from — its source, the connection's
+ * address and browser, and its evidence, as the change states them.
+ */
+export function consentEventFor(input: ChangeInput, event: Omit<ConsentEventInput, 'source' | 'ip' | 'userAgent' | 'evidence'>): ConsentEventInput {
+  return { ...event, source: input.source, ip: input.ip ?? null, userAgent: input.userAgent ?? null, evidence: input.evidence ?? null }
 }
 
 /** One person put on a list by an import, with the evidence of their consent from the file. */
@@ -226,17 +236,7 @@ export function createSubscriptionService(deps: {
         }
         const now = clock.now()
         const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.active, confirmedAt: now, updatedAt: now })
-        await consent.recordEvent(tx, actor, now, {
-          contactId,
-          listId,
-          purpose: list.purpose,
-          type: 'confirmed',
-          basis: LegalBasis.consent,
-          source: input.source,
-          ip: input.ip ?? null,
-          userAgent: input.userAgent ?? null,
-          evidence: input.evidence ?? null,
-        })
+        await consent.recordEvent(tx, actor, now, consentEventFor(input, { contactId, listId, purpose: list.purpose, type: 'confirmed', basis: LegalBasis.consent }))
         return { subscription, changed: true }
       })
     },

@@ -38,7 +38,7 @@ export interface SignupInput {
 /** What a confirmation link's page shows. */
 export type ConfirmState = { state: 'pending' | 'confirmed' | 'expired'; listName: string; locale: Locale } | null
 
-export function createSignups(deps: {
+export function createSignupService(deps: {
   db: Database
   clock: Clock
   config: Pick<Config, 'linkSigningKeys' | 'publicBaseUrl' | 'signupConfirmDays'>
@@ -129,4 +129,4 @@ export function createSignups(deps: {
     },
   }
 }
-export type Signups = ReturnType<typeof createSignups>
+export type SignupService = ReturnType<typeof createSignupService>

@@ -3,14 +3,15 @@
 // them; admins lift what staff or the system decided (manual blocks, bounces).
 // What the person said (unsubscribe, objection, complaint, erasure) is never
 // lifted: only the person's own new consent speaks over it — decide.ts says
-// which, and this module asks it.
+// which, and this module asks it. Moving suppressions between instances is a
+// service of its own over this one (./transfer.ts, its file ./transfer-format.ts).
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
 import { isOverriddenOnSomeList, isSuperseded, PERSONS_OWN_WORD } from '../decision/decide.js'
 import { toConsentEventFacts, toListFacts, toSuppressionFacts } from '../decision/facts.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
@@ -112,9 +113,7 @@ export function createSuppressionService(deps: {
       note: input.note ?? null,
       expiresAt,
       createdAt: input.since ?? now,
-      createdById: actor.id,
-      createdByName: actor.name,
-      createdByRole: actor.role,
+      ...createdBy(actor),
     })
     await audit.record(tx, actor, now, {
       action: 'suppression.created',

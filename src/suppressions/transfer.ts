@@ -67,7 +67,7 @@ interface ReadFile {
   problems: TransferProblem[]
 }
 
-export function createSuppressionTransfer(deps: {
+export function createSuppressionTransferService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
@@ -226,4 +226,4 @@ export function createSuppressionTransfer(deps: {
     },
   }
 }
-export type SuppressionTransfer = ReturnType<typeof createSuppressionTransfer>
+export type SuppressionTransferService = ReturnType<typeof createSuppressionTransferService>

@@ -5,7 +5,7 @@
 // mail only from such a template). Knows nothing of HTTP.
 import type { Database, Queryable } from '../../db/client.js'
 import type { Config } from '../config.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newId } from '../lib/ids.js'
@@ -88,9 +88,7 @@ async function insertNextVersion(db: Queryable, input: TemplateInput, variables:
       bodies: input.bodies,
       variables,
       createdAt: now,
-      createdById: actor.id,
-      createdByName: actor.name,
-      createdByRole: actor.role,
+      ...createdBy(actor),
     })
     if (row) return row
   }

@@ -3,6 +3,8 @@
 // revocation itself — one token by its jti, or every token of a subject
 // issued until now. Token times are wall-clock times, as the signature check's
 // are, never the domain clock that tests move. Knows nothing of HTTP.
+// Making a token is ./sign.ts (the CLI and the tests sign; the service only
+// verifies), with the settings both share from ./settings.ts.
 import type { Database } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { Actor } from '../lib/actor.js'

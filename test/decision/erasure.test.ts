@@ -4,7 +4,7 @@ import { systemActor } from '../../src/lib/actor.js'
 import { askerOf, consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { build, PEPPER } from '../helper.js'
 
-// Erasure (src/requests/erasure.ts) writes its tombstone through
+// Erasure (src/data-subject-requests/erasure.ts) writes its tombstone through
 // the same suppressIn used here, keyed by the address hash alone.
 t.test('an address under an erasure tombstone may enter a new contract, and marketing stays blocked', async (t) => {
   const app = await build(t)

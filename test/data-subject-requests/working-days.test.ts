@@ -14,7 +14,7 @@ import {
   osloDate,
   publicHoliday,
   startOfOsloDay,
-} from '../../src/requests/working-days.js'
+} from '../../src/data-subject-requests/working-days.js'
 
 t.test('Easter Sunday, from the computation, matches the published dates', async (t) => {
   const published: Record<number, string> = {

@@ -149,4 +149,4 @@ export const ExportQuery = Type.Object(
 
 export const DataSubjectRequestPage = Page('DataSubjectRequestPage', DataSubjectRequest)
 
-export const requestSchemas = [DataSubjectRequest, NewDataSubjectRequest, RequestOutcomeBody, DataSubjectRequestPage, ContactExport, EraseBody, ErasureAnswer]
+export const dataSubjectRequestSchemas = [DataSubjectRequest, NewDataSubjectRequest, RequestOutcomeBody, DataSubjectRequestPage, ContactExport, EraseBody, ErasureAnswer]

@@ -26,7 +26,7 @@ import type { SendService } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
-import type { RequestService } from './service.js'
+import type { DataSubjectRequestService } from './service.js'
 
 /** The register purpose whose retention keeps sales records after an erasure (P11). */
 const BOOKKEEPING_PURPOSE = 'bookkeeping'
@@ -74,12 +74,12 @@ export function createErasureService(deps: {
   sends: Pick<SendService, 'redactMessagesIn'>
   ledger: Pick<LedgerService, 'redactIn'>
   delivery: Pick<DeliveryService, 'redactRepliesIn'>
-  requests: Pick<RequestService, 'requireErasureRequestIn' | 'scheduleErasureIn' | 'closeErasureIn' | 'redactIn' | 'scheduledErasuresDue'>
+  dataSubjectRequests: Pick<DataSubjectRequestService, 'requireErasureRequestIn' | 'scheduleErasureIn' | 'closeErasureIn' | 'redactIn' | 'scheduledErasuresDue'>
   processors: Pick<ProcessorService, 'noticeIn'>
 }) {
-  const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors } = deps
+  const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors } = deps
 
-  const bookkeepingYears = () => findPurpose(register.register, BOOKKEEPING_PURPOSE)?.retention.years ?? null
+  const bookkeepingYears = () => findPurpose(register.processingRegister, BOOKKEEPING_PURPOSE)?.retention.years ?? null
 
   async function eraseIn(tx: Queryable, contactId: string, input: EraseInput, actor: Actor): Promise<ErasureAnswer> {
     const now = clock.now()
@@ -93,7 +93,7 @@ export function createErasureService(deps: {
       if (!erasedAt) throw new NotFoundError('Contact', 'contact_not_found')
       return { status: 'already_erased', contactId, erasedAt }
     }
-    const request = input.requestId ? await requests.requireErasureRequestIn(tx, input.requestId, contactId) : null
+    const request = input.requestId ? await dataSubjectRequests.requireErasureRequestIn(tx, input.requestId, contactId) : null
 
     // Course mail is part of the contract (P3): no erasure while a course runs.
     const running = (await enrollments.enrollmentsOf(tx, contactId)).filter(
@@ -107,7 +107,7 @@ export function createErasureService(deps: {
         })
       }
       if (!request) throw new UnprocessableError('schedule_needs_request', 'A scheduled erasure is carried out for an erasure request: give requestId')
-      await requests.scheduleErasureIn(tx, request, courseEndsAt, actor)
+      await dataSubjectRequests.scheduleErasureIn(tx, request, courseEndsAt, actor)
       return { status: 'scheduled', contactId, requestId: request.id, eraseAfter: courseEndsAt }
     }
 
@@ -133,7 +133,7 @@ export function createErasureService(deps: {
       messages: messageIds.length,
       deliveryReplies: await delivery.redactRepliesIn(tx, messageIds),
       suppressions: await suppressions.redactIn(tx, recipient),
-      requests: await requests.redactIn(tx, contactId),
+      requests: await dataSubjectRequests.redactIn(tx, contactId),
       auditValues: await audit.redactAbout(tx, contactId),
     }
     const years = bookkeepingYears()
@@ -157,7 +157,7 @@ export function createErasureService(deps: {
       { records: 'suppressions', count: 1, reason: 'The erasure suppression, so that the address is never written to for marketing again', until: null },
     ]
     const outcome = `Erased; kept: ${kept.map((k) => `${k.records} (${k.count})`).join('; ')}`
-    if (request) await requests.closeErasureIn(tx, request, outcome, actor)
+    if (request) await dataSubjectRequests.closeErasureIn(tx, request, outcome, actor)
     await contacts.deleteIn(tx, contactId)
     // No values about the person: the entry says that an erasure happened, by whom, and what was kept.
     await audit.record(tx, actor, now, {
@@ -196,11 +196,11 @@ export function createErasureService(deps: {
      */
     async eraseScheduled(actor: Actor): Promise<{ erased: number; rescheduled: number }> {
       const counts = { erased: 0, rescheduled: 0 }
-      for (const request of await requests.scheduledErasuresDue(db)) {
+      for (const request of await dataSubjectRequests.scheduledErasuresDue(db)) {
         const answer = await db.transaction(async (tx) => {
           if (request.contactId) return eraseIn(tx, request.contactId, { requestId: request.id, scheduleAtCourseEnd: true }, actor)
           // The person was erased some other way meanwhile: the request is answered.
-          await requests.closeErasureIn(tx, request, 'The person had been erased already', actor)
+          await dataSubjectRequests.closeErasureIn(tx, request, 'The person had been erased already', actor)
           return null
         })
         if (answer?.status === 'scheduled') counts.rescheduled++

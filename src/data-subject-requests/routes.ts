@@ -11,8 +11,8 @@ import { ContactExport, DataSubjectRequest, EraseBody, ErasureAnswer, DataSubjec
 
 const tags = ['requests']
 
-export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const { requests, exports, erasure } = app.services
+export const dataSubjectRequestRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { dataSubjectRequests, exports, erasure } = app.services
 
   app.post('/requests', {
     config: { roles: Roles.staff },
@@ -27,7 +27,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: ref(DataSubjectRequest, 'The request; Location is its address'), ...errorResponses(404, 422) },
     },
     handler: async (request, reply) => {
-      const created = await requests.create(request.body, request.actor)
+      const created = await dataSubjectRequests.create(request.body, request.actor)
       return createdOrFound(reply, true, `/requests/${created.id}`, created)
     },
   })
@@ -41,7 +41,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: RequestQuery,
       response: { 200: ref(DataSubjectRequestPage, 'A page of requests') },
     },
-    handler: async (request) => requests.listRequests({ ...request.query, limit: request.query.limit ?? 50 }),
+    handler: async (request) => dataSubjectRequests.listRequests({ ...request.query, limit: request.query.limit ?? 50 }),
   })
 
   app.get('/requests/:id', {
@@ -53,7 +53,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: ref(DataSubjectRequest, 'The request'), ...errorResponses(404) },
     },
-    handler: async (request) => requests.getRequest(request.params.id),
+    handler: async (request) => dataSubjectRequests.getRequest(request.params.id),
   })
 
   app.post('/requests/:id/start', {
@@ -66,7 +66,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: IdParams,
       response: { 200: ref(DataSubjectRequest, 'The request'), ...errorResponses(404, 409) },
     },
-    handler: async (request) => requests.start(request.params.id, request.actor),
+    handler: async (request) => dataSubjectRequests.start(request.params.id, request.actor),
   })
 
   app.post('/requests/:id/complete', {
@@ -82,7 +82,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ref(RequestOutcomeBody),
       response: { 200: ref(DataSubjectRequest, 'The completed request'), ...errorResponses(404, 409) },
     },
-    handler: async (request) => requests.complete(request.params.id, request.body.outcome, request.actor),
+    handler: async (request) => dataSubjectRequests.complete(request.params.id, request.body.outcome, request.actor),
   })
 
   app.post('/requests/:id/refuse', {
@@ -95,7 +95,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ref(RequestOutcomeBody),
       response: { 200: ref(DataSubjectRequest, 'The refused request'), ...errorResponses(404, 409) },
     },
-    handler: async (request) => requests.refuse(request.params.id, request.body.outcome, request.actor),
+    handler: async (request) => dataSubjectRequests.refuse(request.params.id, request.body.outcome, request.actor),
   })
 
   app.post('/requests/:id/lift-restriction', {
@@ -108,7 +108,7 @@ export const requestRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ref(LiftSuppressionBody),
       response: { 200: ref(DataSubjectRequest, 'The request'), ...errorResponses(404, 409) },
     },
-    handler: async (request) => requests.liftRestriction(request.params.id, request.body.reason, request.actor),
+    handler: async (request) => dataSubjectRequests.liftRestriction(request.params.id, request.body.reason, request.actor),
   })
 
   app.get('/contacts/:id/export', {

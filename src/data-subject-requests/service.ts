@@ -5,11 +5,14 @@
 // can: a restriction (art. 18) becomes an all-mail suppression the decision
 // honours until an admin lifts it through the request; an objection (art. 21)
 // becomes the person's objection to marketing. An erasure is completed by the
-// erasure itself. Knows nothing of HTTP.
+// erasure itself. Knows nothing of HTTP. Erasure, the access export and
+// retention (./erasure.ts, ./export.ts, ./retention.ts) are services of their
+// own: each reaches across the modules that hold a person's data, this one
+// among them.
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
-import type { Actor } from '../lib/actor.js'
+import { createdBy, type Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
@@ -63,7 +66,7 @@ export type RequestView = RequestRow & { overdue: boolean; dueSoon: boolean }
 
 const isClosed = (row: RequestRow) => row.status === RequestStatus.completed || row.status === RequestStatus.refused
 
-export function createRequestService(deps: {
+export function createDataSubjectRequestService(deps: {
   db: Database
   clock: Clock
   audit: AuditRecorder
@@ -116,9 +119,7 @@ export function createRequestService(deps: {
       dueAt: due.dueAt,
       dueLimit: due.limit,
       createdAt: now,
-      createdById: actor.id,
-      createdByName: actor.name,
-      createdByRole: actor.role,
+      ...createdBy(actor),
       updatedAt: now,
     })
     await audit.record(tx, actor, now, {
@@ -316,4 +317,4 @@ export function createRequestService(deps: {
     },
   }
 }
-export type RequestService = ReturnType<typeof createRequestService>
+export type DataSubjectRequestService = ReturnType<typeof createDataSubjectRequestService>

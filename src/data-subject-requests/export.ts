@@ -25,7 +25,7 @@ import { messageStatus } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { Locale } from '../vocabulary.js'
-import type { RequestService } from './service.js'
+import type { DataSubjectRequestService } from './service.js'
 
 /** Register purposes that apply whenever the service holds proof about the person (consent or send decisions). */
 const PROOF_PURPOSE = 'proof'
@@ -46,17 +46,17 @@ export function createExportService(deps: {
   sends: Pick<SendService, 'messagesTo'>
   ledger: Pick<LedgerService, 'decisionsAbout'>
   delivery: Pick<DeliveryService, 'eventsOf'>
-  requests: Pick<RequestService, 'requestsOf'>
+  dataSubjectRequests: Pick<DataSubjectRequestService, 'requestsOf'>
   processors: Pick<ProcessorService, 'noticesAbout'>
   returns: Pick<ReturnService, 'reportsAbout'>
 }) {
-  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, requests, processors, returns } = deps
+  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, returns } = deps
 
   /** What the register says about one purpose, in the person's language, with its processors named. */
   function purposeFor(purpose: Purpose, locale: Locale) {
-    const categories = new Map(register.register.dataCategories.map((c) => [c.id, c.name[locale]]))
-    const subjects = new Map(register.register.dataSubjects.map((s) => [s.id, s.name[locale]]))
-    const processors = new Map(register.register.processors.map((p) => [p.id, p]))
+    const categories = new Map(register.processingRegister.dataCategories.map((c) => [c.id, c.name[locale]]))
+    const subjects = new Map(register.processingRegister.dataSubjects.map((s) => [s.id, s.name[locale]]))
+    const processors = new Map(register.processingRegister.processors.map((p) => [p.id, p]))
     return {
       id: purpose.id,
       name: purpose.name[locale],
@@ -86,7 +86,7 @@ export function createExportService(deps: {
           await suppressions.suppressionsOf(tx, recipient),
           await sends.messagesTo(tx, contactId),
           await ledger.decisionsAbout(tx, contactId),
-          await requests.requestsOf(tx, contactId),
+          await dataSubjectRequests.requestsOf(tx, contactId),
           await audit.entriesAbout(tx, contactId),
           await processors.noticesAbout(tx, { contactId, addressHash: recipient.addressHash }),
           await returns.reportsAbout(tx, recipient.addressHash),
@@ -110,7 +110,7 @@ export function createExportService(deps: {
           ...(enrollmentRows.length > 0 ? [COURSE_PURPOSE] : []),
           ...(events.length > 0 || decisions.length > 0 ? [PROOF_PURPOSE] : []),
         ])
-        const applying = register.register.purposes.filter((p) => purposeIds.has(p.id))
+        const applying = register.processingRegister.purposes.filter((p) => purposeIds.has(p.id))
         const recipientsUsed = new Set(applying.flatMap((p) => p.recipients))
         const now = clock.now()
         await audit.record(tx, actor, now, { action: 'contact.exported', entityType: 'contact', entityId: contactId, subjectId: contactId })
@@ -147,12 +147,12 @@ export function createExportService(deps: {
           returnReports: reports,
           auditEntries,
           processing: {
-            registerVersion: register.register.version,
+            registerVersion: register.processingRegister.version,
             purposes: applying.map((p) => purposeFor(p, contact.locale)),
-            recipients: register.register.processors
+            recipients: register.processingRegister.processors
               .filter((p) => recipientsUsed.has(p.id))
               .map((p) => ({ id: p.id, name: p.name, role: p.role[contact.locale] })),
-            security: register.register.security[contact.locale],
+            security: register.processingRegister.security[contact.locale],
           },
         }
       })

@@ -3,7 +3,7 @@
 // the JSON, section by section, with headings, captioned tables and column
 // headers a screen reader announces. No script, nothing loaded from elsewhere,
 // every value escaped.
-import { escapeHtml } from '../pages/html.js'
+import { escapeHtml, htmlDocument } from '../pages/html.js'
 import type { Locale } from '../vocabulary.js'
 import type { ContactExport } from './export.js'
 
@@ -122,6 +122,15 @@ function table(caption: string, columns: readonly string[], rows: string[][], no
   return `<h2>${escapeHtml(caption)}</h2>\n<table>\n<caption class="visually-hidden">${escapeHtml(caption)}</caption>\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`
 }
 
+/** Wider than the subscriber pages: the export is tables. */
+const EXPORT_STYLE = `body { font-family: system-ui, -apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
+th, td { border: 1px solid #c8c8c8; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #eef3f9; }
+dt { font-weight: 600; }
+dd { margin: 0 0 .5rem; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }`
+
 /** The export as an HTML page in the person's language. */
 export function exportPage(data: ContactExport): string {
   const locale = data.locale
@@ -212,30 +221,5 @@ export function exportPage(data: ContactExport): string {
     `<h2>${escapeHtml(t.security)}</h2>\n<p>${escapeHtml(data.processing.security)}</p>`,
     `<h2>${escapeHtml(t.rights)}</h2>\n<p>${escapeHtml(t.rightsText)}</p>\n<p>${escapeHtml(t.questions(data.controller.email))}</p>`,
   ]
-  return `<!doctype html>
-<html lang="${locale === 'nb' ? 'nb' : 'en'}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${escapeHtml(t.title)}</title>
-<style>
-body { font-family: system-ui, -apple-system, BlinkMacSystemFont, 'Segoe UI', Helvetica, Arial, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #1a1a1a; }
-table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; }
-th, td { border: 1px solid #c8c8c8; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-th { background: #eef3f9; }
-dt { font-weight: 600; }
-dd { margin: 0 0 .5rem; }
-.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-</style>
-</head>
-<body>
-<main>
-<h1>${escapeHtml(t.title)}</h1>
-<p>${escapeHtml(t.intro(data.controller.name, when(data.generatedAt, locale)))}</p>
-${sections.join('\n')}
-</main>
-</body>
-</html>
-`
-}
+  const intro = `<p>${escapeHtml(t.intro(data.controller.name, when(data.generatedAt, locale)))}</p>`
+  return htmlDocument(locale, t.title, EXPORT_STYLE, `${intro}\n${sections.join('\n')}`)}

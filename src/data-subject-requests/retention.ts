@@ -27,7 +27,7 @@ import type { SendService } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import { ListKind, SubscriptionStatus } from '../vocabulary.js'
 import type { ErasureService } from './erasure.js'
-import type { RequestService } from './service.js'
+import type { DataSubjectRequestService } from './service.js'
 
 const DAY = 24 * 60 * 60 * 1000
 const PAGE = 200
@@ -63,21 +63,21 @@ export function createRetentionService(deps: {
   lists: Pick<ListService, 'findListsByIds'>
   subscriptions: Pick<SubscriptionService, 'subscriptionsOf' | 'stalePending' | 'deleteIn'>
   enrollments: Pick<EnrollmentService, 'enrollmentsOf' | 'contactsPastCourseRetention' | 'clearPaymentReferencesIn'>
-  requests: Pick<RequestService, 'requestsOf'>
+  dataSubjectRequests: Pick<DataSubjectRequestService, 'requestsOf'>
   ledger: Pick<LedgerService, 'redactBeforeIn'>
   sends: Pick<SendService, 'redactBeforeIn'>
   erasure: Pick<ErasureService, 'eraseIn'>
 }) {
-  const { db, clock, audit, register, lists, subscriptions, enrollments, requests, ledger, sends, erasure } = deps
+  const { db, clock, audit, register, lists, subscriptions, enrollments, dataSubjectRequests, ledger, sends, erasure } = deps
 
-  const ruleDays = (rule: RetentionRule): number | null => purposeWithRetention(register.register, rule)?.retention.days ?? null
+  const ruleDays = (rule: RetentionRule): number | null => purposeWithRetention(register.processingRegister, rule)?.retention.days ?? null
 
   /** Whether the person has a relation with us besides finished courses: a list they are on, or an open request. */
   async function otherRelation(tx: Queryable, contactId: string): Promise<boolean> {
     const subscribed = (await subscriptions.subscriptionsOf(tx, contactId)).filter((s) => s.status === SubscriptionStatus.active)
     const kinds = new Map((await lists.findListsByIds(tx, subscribed.map((s) => s.listId))).map((l) => [l.id, l.kind]))
     if (subscribed.some((s) => kinds.get(s.listId) !== ListKind.course)) return true
-    return (await requests.requestsOf(tx, contactId)).some((r) => r.closedAt === null)
+    return (await dataSubjectRequests.requestsOf(tx, contactId)).some((r) => r.closedAt === null)
   }
 
   /** Runs `work` in a transaction, which a dry run rolls back after taking its answer. */
@@ -141,7 +141,7 @@ export function createRetentionService(deps: {
               const alone =
                 theirs.every((s) => s.status === SubscriptionStatus.pending && s.createdAt < cutoff) &&
                 (await enrollments.enrollmentsOf(tx, signup.contactId)).length === 0 &&
-                (await requests.requestsOf(tx, signup.contactId)).length === 0
+                (await dataSubjectRequests.requestsOf(tx, signup.contactId)).length === 0
               // The unconfirmed signups were all we held: the person goes with them.
               if (alone) return (await erasure.eraseIn(tx, signup.contactId, {}, actor)).status === 'erased' ? ('erased' as const) : ('gone' as const)
               await subscriptions.deleteIn(tx, signup.id)
@@ -175,7 +175,7 @@ export function createRetentionService(deps: {
             entityType: 'retention',
             entityId: now.toISOString().slice(0, 10),
             changes: {
-              registerVersion: register.register.version,
+              registerVersion: register.processingRegister.version,
               courseParticipantsErased: summary.courseParticipantsErased.length,
               courseParticipantsKept: summary.courseParticipantsKept,
               unconfirmedSignupsDeleted: summary.unconfirmedSignupsDeleted.length,

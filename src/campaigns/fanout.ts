@@ -8,6 +8,7 @@ import type { Config } from '../config.js'
 import { listMembersAfter } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
 import type { DeliveryService } from '../delivery/service.js'
+import { creatorOf } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { storedAddressHash } from '../lib/email.js'
 import type { ListService } from '../lists/service.js'
@@ -55,7 +56,6 @@ export function createCampaignFanout(deps: FanoutDeps) {
       const list = await lists.requireList(db, claimed.listId)
       const template = await templates.requireTemplate(db, claimed.templateId)
       const kind = list.kind as 'newsletter' | 'marketing'
-      const creator = { id: claimed.createdById, name: claimed.createdByName, role: claimed.createdByRole }
       let decided = 0
       while (Date.now() - started < FANOUT_SLICE_MS) {
         const now = clock.now()
@@ -75,7 +75,7 @@ export function createCampaignFanout(deps: FanoutDeps) {
                   now,
                   policy,
                   messageIdHost,
-                  actor: creator,
+                  actor: creatorOf(claimed),
                 })
           const done = members.length < FANOUT_BATCH
           await updateCampaign(tx, campaign.id, {

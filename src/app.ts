@@ -4,12 +4,13 @@ import { SerializerSelector, type Serializer, type SerializerFactory } from '@fa
 import { Ajv } from 'ajv'
 import formatsPlugin from 'ajv-formats'
 import { sql } from 'drizzle-orm'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifySchemaValidationError, type FastifyServerOptions } from 'fastify'
 import { openDatabase, type Database, type DatabaseHandle, type DatabaseLocation } from '../db/client.js'
 import type { Config } from './config.js'
 import { systemClock, type Clock } from './lib/clock.js'
 import { addStrictFormats } from './lib/formats.js'
 import { loggerOptions } from './lib/log-redaction.js'
+import { lazyCompilation, type LazyCompilation } from './lib/lazy-compilation.js'
 import { Problem } from './lib/schemas.js'
 import authPlugin from './plugins/auth.js'
 import deliveryPlugin from './plugins/delivery.js'
@@ -30,6 +31,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     services: Services
+    /** Compiles every route schema not compiled yet (they compile at first use), returning how many: a start fails on one that does not. */
+    compileSchemas(): number
   }
 }
 
@@ -66,19 +69,20 @@ const serializers = new Map<string, Map<string, Serializer>>()
  * shared schemas, gives the same serializer (a pure function), so it is made
  * once per process — every app a process builds shares them.
  */
-function oncePerSchema(): SerializerFactory {
+function oncePerSchema(lazy: LazyCompilation['lazy']): SerializerFactory {
   const build = SerializerSelector()
   return (externalSchemas, options) => {
     const compile = build(externalSchemas, options)
     const context = JSON.stringify([externalSchemas, options])
     let compiled = serializers.get(context)
     if (!compiled) serializers.set(context, (compiled = new Map()))
-    return (route) => {
-      const key = JSON.stringify(route.schema)
-      let serialize = compiled.get(key)
-      if (!serialize) compiled.set(key, (serialize = compile(route)))
-      return serialize
-    }
+    return (route) =>
+      lazy<Serializer>(() => {
+        const key = JSON.stringify(route.schema)
+        let serialize = compiled.get(key)
+        if (!serialize) compiled.set(key, (serialize = compile(route)))
+        return serialize
+      }).call
   }
 }
 
@@ -140,6 +144,7 @@ function sharedLimitStore(app: FastifyInstance, config: Config, database: Databa
 }
 
 async function configureApp(config: Config, options: BuildOptions, database: DatabaseHandle): Promise<FastifyInstance> {
+  const compilation = lazyCompilation()
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config),
     bodyLimit: config.bodyLimitBytes,
@@ -151,14 +156,29 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
     // HTTP the parser refuses) are problem documents too.
     frameworkErrors: renderFrameworkError,
     clientErrorHandler: answerClientError,
-    schemaController: { compilersFactory: { buildSerializer: oncePerSchema() } },
+    schemaController: { compilersFactory: { buildSerializer: oncePerSchema(compilation.lazy) } },
     // While closing, new requests get a problem document from src/operations/routes.ts, not Fastify's own 503.
     return503OnClosing: false,
   })
   // Only JSON bodies are spoken here (forms come with the subscriber pages): text is a 415.
   app.removeContentTypeParser('text/plain')
   const { strict, coercing } = sharedValidators()
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema))
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const { force } = compilation.lazy(() => (httpPart === 'body' ? strict : coercing).compile(schema))
+    // Fastify reads the errors off the function it was given, and hands Ajv's own functions
+    // (those with a schemaEnv) the parent object, so that Ajv may coerce and default in place.
+    const validate = Object.assign(
+      (data: unknown, parent?: object) => {
+        const ajvValidate = force()
+        const valid = ajvValidate(data, parent as never)
+        validate.errors = ajvValidate.errors as FastifySchemaValidationError[] | null | undefined
+        return valid
+      },
+      { errors: null as FastifySchemaValidationError[] | null | undefined, schemaEnv: true },
+    )
+    return validate
+  })
+  app.decorate('compileSchemas', compilation.compileAll)
   app.addHook('onClose', () => database.close())
 
   const clock = options.clock ?? systemClock

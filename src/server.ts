@@ -8,6 +8,8 @@ async function main() {
   const config = loadConfigOrExit()
   const app = await buildApp(config)
   closeOnSignals(app, { timeoutSeconds: config.shutdownTimeoutSeconds })
+  await app.ready()
+  app.compileSchemas()
   await app.listen({ port: config.port, host: config.host })
   for (const warning of config.warnings) app.log.warn(warning)
   app.log.info(

@@ -2,7 +2,8 @@
 // database for this test file — PGlite in memory by default, a new database
 // on the PostgreSQL server named by TEST_DATABASE_URL when it is set.
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -89,14 +90,15 @@ const preparationInputs = [
     .sort()
     .map((file) => join(mjmlDir, file)),
 ]
-let migratedSnapshot: Promise<Blob> | undefined
+let migratedSnapshot: Promise<{ path: string; blob: Blob }> | undefined
 
 /**
  * A prepared, empty PGlite database as a snapshot, made once per set of
  * migrations (and job engine) and shared by every test process through a file
- * in the temp folder: starting from it takes well under a second, an empty start several.
+ * in the temp folder (a tar of its data folder): starting from it takes well
+ * under a second, an empty start several.
  */
-function pgliteSnapshot(): Promise<Blob> {
+function pgliteSnapshot(): Promise<{ path: string; blob: Blob }> {
   migratedSnapshot ??= (async () => {
     const hash = createHash('sha256')
     for (const file of readdirSync(migrationsDir, { recursive: true }).map(String).sort()) {
@@ -104,7 +106,7 @@ function pgliteSnapshot(): Promise<Blob> {
     }
     for (const file of preparationInputs) hash.update(readFileSync(file))
     const path = join(tmpdir(), `samtykke-test-db-${hash.digest('hex').slice(0, 16)}.tar`)
-    if (existsSync(path)) return new Blob([readFileSync(path)])
+    if (existsSync(path)) return { path, blob: new Blob([readFileSync(path)]) }
     const client = new PGlite({ extensions: pgliteExtensions })
     const handle = pgliteHandle(client)
     await prepareDatabase(handle, { engine: 'pglite', dataDir: 'memory' })
@@ -114,15 +116,30 @@ function pgliteSnapshot(): Promise<Blob> {
     const partial = `${path}.${process.pid}`
     writeFileSync(partial, Buffer.from(await snapshot.arrayBuffer()))
     renameSync(partial, path)
-    return snapshot
+    return { path, blob: snapshot }
   })()
   return migratedSnapshot
+}
+
+/**
+ * A DATA_DIR whose embedded database is already prepared (the snapshot's
+ * data folder unpacked into its pgdata), removed at teardown: for tests of
+ * what runs on the embedded database — a command, a second process — rather
+ * than of its first start, which is test/db/database.test.ts's.
+ */
+export async function preparedDataDir(t: Test, prefix = 'samtykke-data-'): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+  const pgdata = join(dataDir, 'pgdata')
+  mkdirSync(pgdata)
+  execFileSync('tar', ['-xf', (await pgliteSnapshot()).path, '-C', pgdata], { stdio: 'ignore' })
+  return dataDir
 }
 
 /** A fresh, empty database for one test file, dropped again at teardown. */
 export async function freshDatabase(t: Test): Promise<DatabaseLocation> {
   const serverUrl = process.env.TEST_DATABASE_URL
-  if (!serverUrl) return { engine: 'pglite', dataDir: 'memory', snapshot: await pgliteSnapshot() }
+  if (!serverUrl) return { engine: 'pglite', dataDir: 'memory', snapshot: (await pgliteSnapshot()).blob }
   const name = `samtykke_test_${process.pid}_${randomBytes(4).toString('hex')}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database "${name}"`)

@@ -22,6 +22,8 @@ async function main() {
     { serve: 'operations' },
   )
   closeOnSignals(app, { timeoutSeconds: config.shutdownTimeoutSeconds })
+  await app.ready()
+  app.compileSchemas()
   const address = await app.listen({ port: config.workerPort, host: config.host })
   app.log.info({ worker: app.deliveryWorker.owner, address }, 'delivery worker running')
   for (const warning of config.warnings) app.log.warn(warning)

@@ -11,7 +11,7 @@ import { buildApp } from '../../src/app.js'
 import { suppressionsCommand } from '../../src/cli/suppressions-command.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { consentPayload, uniqueEmail } from '../factories.js'
-import { build, JWT_SECRET, LINK_SECRET, PEPPER, signTestToken, testLogger, type TestApp } from '../helper.js'
+import { build, JWT_SECRET, LINK_SECRET, PEPPER, preparedDataDir, signTestToken, testLogger, type TestApp } from '../helper.js'
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'samtykke-suppressions-'))
@@ -47,7 +47,7 @@ t.test('suppressions go into a stopped embedded instance and out of a running on
   const file = join(dir, 'suppressions.ndjson')
   writeFileSync(file, exported)
 
-  const dataDir = join(dir, 'data')
+  const dataDir = await preparedDataDir(t, 'samtykke-suppressions-data-')
   const config = configOn(dataDir)
   const imported = await suppressionsCommand(['import', file], config)
   t.equal(imported.status, 0, imported.stderr)
@@ -102,7 +102,7 @@ t.test('usage errors exit 2', async (t) => {
 })
 
 t.test('npm run suppressions runs the command', async (t) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...ENV, DATA_DIR: join(tempDir(t), 'data') }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...ENV, DATA_DIR: await preparedDataDir(t, 'samtykke-suppressions-data-') }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
   const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/cli/suppressions.ts', 'purge'], { env, encoding: 'utf8', timeout: 60_000 })

@@ -1,27 +1,25 @@
 // `npm run token`: issuing and revoking bearer tokens. The command runs in
 // process (tokenCommand); one case runs the real script, to show the wiring.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { createVerifier } from 'fast-jwt'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { tokenCommand } from '../../src/cli/token-command.js'
 import { loadConfig, type Config } from '../../src/config.js'
-import { testLogger } from '../helper.js'
+import { preparedDataDir, testLogger } from '../helper.js'
 
 const SECRET = 'the-cli-secret-is-at-least-32-characters-long'
 const verify = createVerifier({ key: SECRET, allowedIss: 'samtykke', allowedAud: 'samtykke-api' })
 
-function configFor(t: Test, env: Record<string, string> = {}): Config {
-  const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-token-'))
-  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
+/** The configuration of an embedded instance whose database is prepared already. */
+async function configFor(t: Test, env: Record<string, string> = {}): Promise<Config> {
+  const dataDir = await preparedDataDir(t, 'samtykke-token-')
   return { ...loadConfig({ JWT_SECRET: SECRET, DATA_DIR: dataDir, ...env }), logLevel: 'silent', runJobs: false }
 }
 
 t.test('npm run token prints a token the configured secret verifies, naming the role and the person', async (t) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, JWT_SECRET: SECRET, DATA_DIR: configFor(t).dataDir }
+  const env: NodeJS.ProcessEnv = { ...process.env, JWT_SECRET: SECRET, DATA_DIR: (await configFor(t)).dataDir }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
   const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/cli/token.ts', '--role', 'staff', '--name', 'Kari Nordmann'], { env, encoding: 'utf8', timeout: 60_000 })
@@ -37,7 +35,7 @@ t.test('npm run token prints a token the configured secret verifies, naming the 
 })
 
 t.test('the token command takes a subject and a lifetime', async (t) => {
-  const result = await tokenCommand(['--role', 'course-system', '--sub', 'kursportal', '--expires-in', '60'], configFor(t))
+  const result = await tokenCommand(['--role', 'course-system', '--sub', 'kursportal', '--expires-in', '60'], await configFor(t))
   t.equal(result.status, 0, result.stderr)
   const payload = verify(result.stdout.trim())
   t.match(payload, { role: 'course-system', sub: 'kursportal', name: 'course-system' })
@@ -45,7 +43,7 @@ t.test('the token command takes a subject and a lifetime', async (t) => {
 })
 
 t.test('a lifetime beyond the role’s longest is refused, and machine tokens may live long', async (t) => {
-  const config = configFor(t)
+  const config = await configFor(t)
   const tooLong = await tokenCommand(['--role', 'staff', '--expires-in', '2d'], config)
   t.equal(tooLong.status, 2)
   t.equal(tooLong.stdout, '')
@@ -53,12 +51,12 @@ t.test('a lifetime beyond the role’s longest is refused, and machine tokens ma
   t.equal((await tokenCommand(['--role', 'staff', '--expires-in', 'soon'], config)).status, 2)
   const machine = await tokenCommand(['--role', 'course-system', '--sub', 'kursportal', '--expires-in', '365d'], config)
   t.equal(machine.status, 0, machine.stderr)
-  const longer = await tokenCommand(['--role', 'staff', '--expires-in', '2d'], configFor(t, { TOKEN_MAX_LIFETIME: '7d' }))
+  const longer = await tokenCommand(['--role', 'staff', '--expires-in', '2d'], await configFor(t, { TOKEN_MAX_LIFETIME: '7d' }))
   t.equal(longer.status, 0, 'the longest lifetime is configuration')
 })
 
 t.test('an unknown or missing role exits 2 and prints no token', async (t) => {
-  const config = configFor(t)
+  const config = await configFor(t)
   const unknown = await tokenCommand(['--role', 'superuser'], config)
   t.equal(unknown.status, 2)
   t.equal(unknown.stdout, '')
@@ -69,7 +67,7 @@ t.test('an unknown or missing role exits 2 and prints no token', async (t) => {
 })
 
 t.test('a token revoked with the command is refused by the service, stopped or running', async (t) => {
-  const config = configFor(t)
+  const config = await configFor(t)
   const issued = await tokenCommand(['--role', 'staff', '--name', 'Ola'], config)
   const token = issued.stdout.trim()
   const jti = /jti (\S+),/.exec(issued.stderr)![1]!

@@ -3,16 +3,13 @@
 // the run then does and changes nothing; the run leaves a summary in the
 // audit log; a second run finds nothing more. The CLI prints the same.
 import { execFile } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { selectRows } from '../../db/client.js'
 import { systemActor } from '../../src/lib/actor.js'
 import { consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
-import { auditTrail, build, type TestApp } from '../helper.js'
+import { auditTrail, build, preparedDataDir, type TestApp } from '../helper.js'
 
 const DAY = 24 * 60 * 60 * 1000
 const run = promisify(execFile)
@@ -135,7 +132,7 @@ t.test('retention runs', async (t) => {
 })
 
 t.test('npm run retention -- --dry-run on the embedded database', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'retention-cli-'))
+  const dataDir = await preparedDataDir(t, 'retention-cli-')
   const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }
   delete (env as Record<string, string | undefined>).DATABASE_URL
   const { stdout } = await run('npx', ['tsx', 'src/cli/retention.ts', '--dry-run'], { env, timeout: 120_000 })

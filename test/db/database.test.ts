@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import { lockDataDir, openDatabase } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
 import { createContact } from '../factories.js'
-import { auditTrail, build, failureOf, signTestToken, testConfig, testLogger } from '../helper.js'
+import { auditTrail, build, failureOf, preparedDataDir, signTestToken, testConfig, testLogger } from '../helper.js'
 
 // (a) and (b) are about the embedded engine's data folder, so they run on
 // PGlite whatever TEST_DATABASE_URL says; (c) runs on the database build(t) gives.
@@ -63,7 +63,7 @@ t.test('an embedded database keeps its data across restarts and migrates only on
 })
 
 t.test('an embedded database folder is opened by one handle at a time', async (t) => {
-  const dataDir = tempDataDir(t)
+  const dataDir = await preparedDataDir(t, 'samtykke-db-')
   const first = await openDatabase({ engine: 'pglite', dataDir })
   await t.rejects(openDatabase({ engine: 'pglite', dataDir }), /in use/, 'a second open in the same process is refused')
   await first.close()
@@ -73,7 +73,7 @@ t.test('an embedded database folder is opened by one handle at a time', async (t
 })
 
 t.test('a second process is refused while the embedded database is open', async (t) => {
-  const dataDir = tempDataDir(t)
+  const dataDir = await preparedDataDir(t, 'samtykke-db-')
   const handle = await openDatabase({ engine: 'pglite', dataDir })
   t.teardown(() => handle.close())
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' }

@@ -16,7 +16,7 @@ import { importCommand, progressReporter } from '../../src/cli/import-command.js
 import { describeReport } from '../../src/cli/import-output.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { LEASE_MS } from '../../src/imports/service.js'
-import { build, freshDatabase, processEnv, signTestToken, testLogger, type TestApp } from '../helper.js'
+import { build, freshDatabase, preparedDataDir, processEnv, signTestToken, testLogger, type TestApp } from '../helper.js'
 import { createList } from '../factories.js'
 import { fixture, NOTICE, registerCsvPeople } from './support.js'
 
@@ -29,8 +29,9 @@ function folder(t: Test, prefix: string) {
   return dir
 }
 
-function configFor(t: Test): Config {
-  const dataDir = folder(t, 'samtykke-import-cli-')
+/** An embedded instance whose database is prepared already. */
+async function configFor(t: Test): Promise<Config> {
+  const dataDir = await preparedDataDir(t, 'samtykke-import-cli-')
   return { ...loadConfig({ JWT_SECRET: 'the-cli-secret-is-at-least-32-characters-long', DATA_DIR: dataDir }), logLevel: 'silent', runJobs: false, runWorkers: false }
 }
 
@@ -52,7 +53,7 @@ async function listAndNotice(app: Awaited<ReturnType<typeof buildApp>>, config: 
 const args = (file: string, ...more: string[]) => [file, '--list', 'nyhetsbrev', '--notice-key', NOTICE.key, '--notice-version', '1', ...more]
 
 t.test('embedded, the service stopped: the command opens the database itself', async (t) => {
-  const config = configFor(t)
+  const config = await configFor(t)
   let app = await buildApp(config, { logger: false })
   await listAndNotice(app, config)
   await app.close()
@@ -75,7 +76,7 @@ t.test('embedded, the service stopped: the command opens the database itself', a
 })
 
 t.test('embedded, the service running: the command uploads the file to it and follows the job', async (t) => {
-  const config = configFor(t)
+  const config = await configFor(t)
   const app = await buildApp(config, { logger: testLogger(t, { ...config, logLevel: 'info' }).logger })
   t.teardown(() => app.close())
   await listAndNotice(app, config)
@@ -100,7 +101,7 @@ t.test('embedded, the service running: the command uploads the file to it and fo
 })
 
 t.test('usage errors exit 2 and say how to call it', async (t) => {
-  const config = configFor(t)
+  const config = await configFor(t)
   const file = join(folder(t, 'samtykke-csv-'), 'a.csv')
   writeFileSync(file, 'email\n')
   for (const [what, argv, message] of [

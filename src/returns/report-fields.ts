@@ -7,8 +7,11 @@
 // UnreadableReportError with a stable code.
 
 import { createHash } from 'node:crypto'
-import { simpleParser, type AddressObject, type Attachment, type EmailAddress } from 'mailparser'
+import type { AddressObject, Attachment, EmailAddress } from 'mailparser'
 import { MAX_REPORT_BYTES, UnreadableReportError } from './report.js'
+
+/** mailparser, loaded when the first report is read: a process that reads none (most of them) does not pay its start. */
+export const mailParser = async () => (await import('mailparser')).simpleParser
 
 /** One block of `Name: value` fields, names lower-cased; a name may repeat (Original-Rcpt-To). */
 export type FieldBlock = ReadonlyMap<string, readonly string[]>
@@ -94,7 +97,7 @@ export async function openReport(raw: Buffer | string, kind: ReportKind): Promis
 
 async function parseMime(bytes: Buffer) {
   try {
-    return await simpleParser(bytes, PARSER_OPTIONS)
+    return await (await mailParser())(bytes, PARSER_OPTIONS)
   } catch (error) {
     // mailparser gives up on too many parts or an oversized header block.
     const reason = error instanceof Error ? error.message : String(error)
@@ -126,7 +129,7 @@ function checkReportType(contentType: unknown, kind: ReportKind): void {
  */
 async function readReturnedOriginal(part: Attachment): Promise<ReturnedOriginal | null> {
   try {
-    const headers = await simpleParser(headerSectionOf(part.content), PARSER_OPTIONS)
+    const headers = await (await mailParser())(headerSectionOf(part.content), PARSER_OPTIONS)
     return { messageId: headers.messageId ?? null, to: addressesOf(headers.to) }
   } catch {
     return null

@@ -8,11 +8,11 @@
 // bounce of the bounce — and 451 when we could not take it now. Logs ids and
 // outcomes only, never an address. No AUTH or TLS: it sits on loopback or a
 // private network behind the relay.
-import { simpleParser } from 'mailparser'
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server'
 import { AppError } from '../lib/errors.js'
 import type { ReportIntakeService } from './intake.js'
 import { MAX_REPORT_BYTES } from './report.js'
+import { mailParser } from './report-fields.js'
 
 export interface ListenerLog {
   info(obj: object, msg: string): void
@@ -39,7 +39,7 @@ function readMessage(stream: SMTPServerDataStream): Promise<Buffer> {
 
 /** The address a mail is from, as its header says (a mail client's unsubscribe), else its envelope. */
 async function senderOf(raw: Buffer, session: SMTPServerSession): Promise<string> {
-  const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true })
+  const parsed = await (await mailParser())(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true })
   const from = parsed.from?.value[0]?.address
   return from ?? (session.envelope.mailFrom ? session.envelope.mailFrom.address : '')
 }

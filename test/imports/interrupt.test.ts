@@ -9,20 +9,16 @@ import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { selectRows, type DatabaseLocation } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
-import { freshDatabase, signTestToken, testConfig, testLogger } from '../helper.js'
+import { freshDatabase, preparedDataDir, signTestToken, testConfig, testLogger } from '../helper.js'
 import { multipart, NOTICE } from './support.js'
 
 t.setTimeout(4 * 60_000)
 
 const importDir = mkdtempSync(join(tmpdir(), 'samtykke-imports-'))
-const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-interrupt-'))
-t.teardown(() => {
-  rmSync(importDir, { recursive: true, force: true })
-  rmSync(dataDir, { recursive: true, force: true })
-})
+t.teardown(() => rmSync(importDir, { recursive: true, force: true }))
 
-// On PGlite the database must outlive the first app: a folder, not memory.
-const database: DatabaseLocation = process.env.TEST_DATABASE_URL ? await freshDatabase(t) : { engine: 'pglite', dataDir }
+// On PGlite the database must outlive the first app: a folder (prepared already), not memory.
+const database: DatabaseLocation = process.env.TEST_DATABASE_URL ? await freshDatabase(t) : { engine: 'pglite', dataDir: await preparedDataDir(t, 'samtykke-interrupt-') }
 const config = testConfig({ importDir })
 const open = () => buildApp(config, { database, logger: testLogger(t, config).logger })
 const staff = { authorization: `Bearer ${signTestToken('staff', { config })}` }

@@ -7,14 +7,12 @@
 // composition hands delivery what it reads of a campaign, and carries the
 // batch's campaigns on to their end. Runs in the service process
 // (RUN_WORKERS) or alone (`npm run worker`), through src/plugins/delivery.ts.
-import type { Database } from '../db/client.js'
 import type { CampaignService } from './campaigns/service.js'
 import { startDeliveryLoop } from './delivery/loop.js'
 import { createDeliveryWorker, type WorkerDeps } from './delivery/worker.js'
 import type { DeliveryService } from './delivery/service.js'
 
 export interface WorkerTurnDeps extends Omit<WorkerDeps, 'campaigns' | 'delivery'> {
-  db: Database
   campaigns: Pick<CampaignService, 'requireCampaign' | 'sendingCampaignIds' | 'fanOut' | 'releaseFanout' | 'finishIfDone'>
   delivery: Pick<DeliveryService, 'closeCampaign' | 'releaseLeasesOf' | 'onQueued'>
 }

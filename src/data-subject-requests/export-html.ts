@@ -222,4 +222,5 @@ export function exportPage(data: ContactExport): string {
     `<h2>${escapeHtml(t.rights)}</h2>\n<p>${escapeHtml(t.rightsText)}</p>\n<p>${escapeHtml(t.questions(data.controller.email))}</p>`,
   ]
   const intro = `<p>${escapeHtml(t.intro(data.controller.name, when(data.generatedAt, locale)))}</p>`
-  return htmlDocument(locale, t.title, EXPORT_STYLE, `${intro}\n${sections.join('\n')}`)}
+  return htmlDocument(locale, t.title, EXPORT_STYLE, `${intro}\n${sections.join('\n')}`)
+}

@@ -32,8 +32,8 @@ export interface MemberDecision {
   reason: BlockReason | null
 }
 
-/** A Postgres array literal of values that need no quoting (uuids, hex hashes). */
-const arrayLiteral = (values: string[]) => `{${values.join(',')}}`
+/** A Postgres array literal of values that need no quoting (uuids, hex hashes, integers). */
+export const arrayLiteral = (values: (string | number)[]) => `{${values.join(',')}}`
 
 /**
  * A query yielding one MemberDecision per member: the newsletter or marketing

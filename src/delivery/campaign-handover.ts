@@ -11,6 +11,7 @@ import type { Config } from '../config.js'
 import type { ContactService } from '../contacts/service.js'
 import { decideMembers } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
+import { newId } from '../lib/ids.js'
 import { tallyDecisions } from '../operations/recorder.js'
 import type { MessageRow } from '../sends/service.js'
 import type { ReturnService } from '../returns/service.js'
@@ -20,7 +21,6 @@ import { byCampaign, versionOf, type BatchContext, type Handover, type WorkerCon
 import { decideDeliveryBatch } from './campaign-queries.js'
 import type { DecidedTogether } from './message-steps.js'
 import { deleteQueueRows, insertDeliveryEvents, lockHeldQueueRows, releaseQueueRow, type ClaimedMessage } from './queries.js'
-import { newId } from '../lib/ids.js'
 import type { DeliveryService } from './service.js'
 
 /** What delivery reads of a campaign; src/campaigns provides it (src/worker.ts hands it over). */

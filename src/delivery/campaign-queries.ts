@@ -7,7 +7,7 @@
 // the ledger's insert (src/ledger/queries.ts).
 import { sql, type SQL } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
-import { memberDecisionsSql } from '../decision/sql.js'
+import { arrayLiteral, memberDecisionsSql } from '../decision/sql.js'
 import type { DecisionPolicy } from '../decision/types.js'
 import { insertDecisionsFrom } from '../ledger/queries.js'
 
@@ -47,14 +47,13 @@ export async function decideDeliveryBatch(q: Queryable, batch: DeliveryBatch): P
   const at = sql`${now.toISOString()}::timestamptz`
   const members = batch.messages.map((m) => ({ contactId: m.contactId, addressHash: m.addressHash }))
   const decisions = memberDecisionsSql({ listId: campaign.listId, members, now, policy: batch.policy })
-  const literal = (values: (string | number)[]) => `{${values.join(',')}}`
   const ledger = insertDecisionsFrom('decided', { stage: 'delivery', kind, listId: campaign.listId, campaignId: campaign.id, templateVersion: batch.templateVersion, at: now })
   return selectRows(
     q,
     sql`
     with input as (
-      select * from unnest(${literal(batch.messages.map((m) => m.messageId))}::uuid[], ${literal(batch.messages.map((m) => m.contactId))}::uuid[],
-                           ${literal(batch.messages.map((m) => m.attempt))}::int[]) as i(message_id, contact_id, attempt)
+      select * from unnest(${arrayLiteral(batch.messages.map((m) => m.messageId))}::uuid[], ${arrayLiteral(batch.messages.map((m) => m.contactId))}::uuid[],
+                           ${arrayLiteral(batch.messages.map((m) => m.attempt))}::int[]) as i(message_id, contact_id, attempt)
     ),
     decided as (
       select i.message_id, i.attempt, d.* from (${decisions}) d join input i on i.contact_id = d.contact_id

@@ -7,7 +7,6 @@ import type { Database, Queryable } from '../../db/client.js'
 import type { Config } from '../config.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/ids.js'
-import type { MetricsRecorder } from '../operations/recorder.js'
 import type { MessageRow } from '../sends/service.js'
 import type { ReturnService } from '../returns/service.js'
 import { DeliveryEventType } from '../vocabulary.js'
@@ -25,12 +24,12 @@ export function createOutcomeRecorder(deps: {
   clock: Clock
   config: Pick<Config, 'deliveryMaxAttempts'>
   returns: Pick<ReturnService, 'applyRelayBounceIn'>
-  log: { info(obj: object, msg: string): void }
-  metrics: Pick<MetricsRecorder, 'countDelivery'>
   /** The worker that holds the messages' queue rows. */
   owner: string
+  /** Logs and counts what became of a message once its transaction committed (the worker's, see ./batch.ts). */
+  report(messageId: string, attempt: number, outcome: DeliveryEventType): void
 }) {
-  const { db, clock, config, returns, log, metrics, owner } = deps
+  const { db, clock, config, returns, owner, report } = deps
 
   /** Records the end of a message's delivery, or its postponement, with the event that says why (in `q`'s transaction). */
   async function settleIn(q: Queryable, message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
@@ -41,8 +40,7 @@ export function createOutcomeRecorder(deps: {
 
   async function settle(message: Pick<MessageRow, 'id' | 'campaignId'>, attempt: number, outcome: { type: DeliveryEventType; reply: string }, retryAt?: Date) {
     await db.transaction((tx) => settleIn(tx, message, attempt, outcome, retryAt))
-    log.info({ messageId: message.id, attempt, outcome: outcome.type }, 'delivery')
-    metrics.countDelivery(outcome.type)
+    report(message.id, attempt, outcome.type)
   }
 
   /** Records what the mailer said about one message, in `q`'s transaction: retried later, given up, bounced (and suppressed), or done. */

@@ -23,7 +23,7 @@ import type { ReturnService } from '../returns/service.js'
 import type { SendService, MessageRow } from '../sends/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { TemplateService } from '../templates/service.js'
-import { byCampaign, createBatchContext, type Handover, type WorkerContext, type WorkerLog } from './batch.js'
+import { byCampaign, createBatchContext, type BatchContext, type Handover, type WorkerContext, type WorkerLog } from './batch.js'
 import { createCampaignHandover, type CampaignReader } from './campaign-handover.js'
 import type { Mailer } from './mailer.js'
 import { createMessageSteps, type MessageStepDeps } from './message-steps.js'
@@ -68,11 +68,11 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   const { db, clock, config, log, metrics } = deps
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const leaseMs = config.deliveryLeaseSeconds * 1000
-  const outcomes = createOutcomeRecorder({ db, clock, config, returns: deps.returns, log, metrics, owner })
   const report = (messageId: string, attempt: number, outcome: DeliveryReport, reason?: string | null) => {
     log.info({ messageId, attempt, outcome, ...(reason ? { reason } : {}) }, 'delivery')
     metrics.countDelivery(outcome)
   }
+  const outcomes = createOutcomeRecorder({ db, clock, config, returns: deps.returns, owner, report })
   const ctx: WorkerContext = { db, clock, owner, mailer: deps.mailer, log, metrics, outcomes, report }
   const steps = createMessageSteps(ctx, deps)
   const campaignHandover = createCampaignHandover(ctx, { ...deps, policy: config })
@@ -85,7 +85,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   }
 
   /** One chunk: prepared, its campaign messages decided together, each decided (if not yet) and rendered, then handed over. */
-  async function deliverChunk(chunk: ClaimedMessage[], batch: ReturnType<typeof createBatchContext>): Promise<void> {
+  async function deliverChunk(chunk: ClaimedMessage[], batch: BatchContext): Promise<void> {
     const prepared: { claimed: ClaimedMessage; message: MessageRow }[] = []
     for (const c of chunk) {
       const message = await steps.prepare(c, batch).catch(failed(c.messageId))

@@ -93,6 +93,19 @@ const preparationInputs = [
 let migratedSnapshot: Promise<{ path: string; blob: Blob }> | undefined
 
 /**
+ * The template databases leave the snapshot: nothing on the embedded engine
+ * creates a database, and they are 600 of its 1,300 files and 15 of its 43 MB,
+ * which every PGlite start unpacks again (0.35 s of CPU of 1.1 s, about 100
+ * starts a suite).
+ */
+const DROP_TEMPLATE_DATABASES = [
+  `update pg_database set datistemplate = false where datname in ('template0', 'template1')`,
+  'drop database template0',
+  'drop database template1',
+  'checkpoint',
+]
+
+/**
  * A prepared, empty PGlite database as a snapshot, made once per set of
  * migrations (and job engine) and shared by every test process through a file
  * in the temp folder (a tar of its data folder): starting from it takes well
@@ -100,7 +113,7 @@ let migratedSnapshot: Promise<{ path: string; blob: Blob }> | undefined
  */
 function pgliteSnapshot(): Promise<{ path: string; blob: Blob }> {
   migratedSnapshot ??= (async () => {
-    const hash = createHash('sha256')
+    const hash = createHash('sha256').update(DROP_TEMPLATE_DATABASES.join(';'))
     for (const file of readdirSync(migrationsDir, { recursive: true }).map(String).sort()) {
       if (file.endsWith('.sql') || file.endsWith('.json')) hash.update(file).update(readFileSync(join(migrationsDir, file)))
     }
@@ -110,6 +123,8 @@ function pgliteSnapshot(): Promise<{ path: string; blob: Blob }> {
     const client = new PGlite({ extensions: pgliteExtensions })
     const handle = pgliteHandle(client)
     await prepareDatabase(handle, { engine: 'pglite', dataDir: 'memory' })
+    // One at a time: several in one exec are one transaction, which DROP DATABASE refuses.
+    for (const statement of DROP_TEMPLATE_DATABASES) await client.exec(statement)
     const snapshot = await client.dumpDataDir('none')
     await handle.close()
     // Written aside and renamed: parallel test processes never read half a file.

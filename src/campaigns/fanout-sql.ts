@@ -6,7 +6,11 @@
 // (src/ledger/queries.ts, src/delivery/campaign-queries.ts). The messages are
 // written here, the same rows src/sends writes for a single send, a column for
 // a column, because each one takes the recipient's address, locale and name
-// from their contact in the same statement.
+// from their contact in the same statement. A message's data is only what is
+// the person's own (the name): the campaign's data, the same for all and
+// immutable once created, stays on the campaign, and delivery merges it in
+// when it renders (src/delivery/compose.ts) — a 12 KB newsletter body is
+// written once, not once per recipient.
 import { sql } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { memberDecisionsSql, type Member } from '../decision/sql.js'
@@ -52,7 +56,7 @@ export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ d
                             header_message_id, created_at, created_by_id, created_by_name, created_by_role)
       select d.message_id, ${kind}::message_kind, ${campaign.templateId}::uuid, ${campaign.listId}::uuid, ${campaign.id}::uuid,
              d.contact_id, c.email, d.address_hash, c.locale,
-             ${JSON.stringify(campaign.data)}::jsonb || jsonb_build_object(${RECIPIENT_NAME}::text, coalesce(c.name, '')),
+             jsonb_build_object(${RECIPIENT_NAME}::text, coalesce(c.name, '')),
              '<' || d.message_id || '@' || ${batch.messageIdHost} || '>', ${at}, ${actor.id}, ${actor.name}, ${actor.role}::actor_role
       from decided d join contacts c on c.id = d.contact_id
       where d.allowed

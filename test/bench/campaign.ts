@@ -23,7 +23,7 @@ import { buildSmtpTransportOptions } from '../../src/delivery/mailer.js'
 import { compiledVersionCount } from '../../src/templates/render.js'
 import { createList } from '../factories.js'
 import { freshDatabase, signTestToken, testConfig, type TestApp } from '../helper.js'
-import { explainFanoutBatch, fanoutFloor, fanoutIndexes } from './fanout-explain.js'
+import { backendCpuSeconds, explainFanoutBatch, fanoutFloor, fanoutIndexes, fanoutTableSizes } from './fanout-explain.js'
 import { rssSampler, seed, startSink } from './world.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
@@ -153,10 +153,17 @@ async function main() {
   const campaignId = created.json().id as string
   await staff({ method: 'POST', url: `/v1/campaigns/${campaignId}/start` })
 
+  const backendCpuBefore = engine === 'postgres' ? await backendCpuSeconds(app) : null
+  const fanoutCpu = process.cpuUsage()
   started = performance.now()
   while ((await app.app.services.campaigns.fanOut('bench:fanout', 300_000)) > 0);
   const fanoutMs = performance.now() - started
   const fanoutRss = rss.phase()
+  const backendCpuAfter = engine === 'postgres' ? await backendCpuSeconds(app) : null
+  const ownCpu = process.cpuUsage(fanoutCpu)
+  const serverCpu = backendCpuBefore !== null && backendCpuAfter !== null ? `${(backendCpuAfter - backendCpuBefore).toFixed(1)} s` : 'n/a'
+  console.log(`fan-out CPU: PostgreSQL backends ${serverCpu}, this process ${((ownCpu.user + ownCpu.system) / 1e6).toFixed(1)} s`)
+  if (engine === 'postgres') console.table(await fanoutTableSizes(app))
   const [ledger] = await selectRows<{ rows: number; queued: number }>(
     app.app.db,
     sql`select count(*)::int as rows, count(*) filter (where decision = 'allowed')::int as queued from send_ledger where campaign_id = ${campaignId}::uuid`,

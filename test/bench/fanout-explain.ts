@@ -100,3 +100,32 @@ export async function fanoutFloor(app: TestApp, campaignId: string) {
     })
   return parts
 }
+
+/**
+ * CPU seconds the PostgreSQL backends of this database have used (Linux,
+ * server on this machine: /proc/<pid>/stat); with this process's own CPU, a
+ * measure of the work done that the machine's other load does not stretch.
+ */
+export async function backendCpuSeconds(app: TestApp): Promise<number | null> {
+  const { readFile } = await import('node:fs/promises')
+  const pids = await selectRows<{ pid: number }>(app.app.db, sql`select pid from pg_stat_activity where datname = current_database()`)
+  let ticks = 0
+  for (const { pid } of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null)
+    if (!stat) return null
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(fields[11]) + Number(fields[12]) // utime, stime
+  }
+  return ticks / 100
+}
+
+/** What the fan-out's tables hold on disk, indexes and TOAST included, in MB. */
+export async function fanoutTableSizes(app: TestApp) {
+  return selectRows<{ table: string; heap_mb: number; toast_mb: number; indexes_mb: number }>(
+    app.app.db,
+    sql`select relname as table, round(pg_relation_size(oid) / 1048576.0, 1)::float as heap_mb,
+               round(coalesce(pg_total_relation_size(nullif(reltoastrelid, 0)), 0) / 1048576.0, 1)::float as toast_mb,
+               round(pg_indexes_size(oid) / 1048576.0, 1)::float as indexes_mb
+        from pg_class where relname in ('messages', 'delivery_queue', 'send_ledger') and relkind = 'r' order by relname`,
+  )
+}

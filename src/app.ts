@@ -184,7 +184,7 @@ async function configureApp(config: Config, options: BuildOptions, database: Dat
   const clock = options.clock ?? systemClock
   app.decorate('db', database.db)
   const metrics = createMetrics()
-  app.decorate('services', createServices({ db: database.db, config, clock, metrics: metrics.recorder }))
+  app.decorate('services', createServices({ db: database.db, config, clock, metrics: metrics.recorder, engine: database.engine }))
 
   for (const schema of [Problem, ...sharedSchemas]) app.addSchema(schema)
   await app.register(errorsPlugin)

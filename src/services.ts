@@ -38,8 +38,23 @@ import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
 
-/** `metrics`: where the services count the work they do in this process (src/operations/metrics.ts). */
-export function createServices({ db, config, clock, metrics }: { db: Database; config: Config; clock: Clock; metrics: MetricsRecorder }) {
+/**
+ * `metrics`: where the services count the work they do in this process (src/operations/metrics.ts).
+ * `engine`: the database's, for what may run side by side on it (PGlite has one connection; the default).
+ */
+export function createServices({
+  db,
+  config,
+  clock,
+  metrics,
+  engine = 'pglite',
+}: {
+  db: Database
+  config: Config
+  clock: Clock
+  metrics: MetricsRecorder
+  engine?: 'pglite' | 'postgres'
+}) {
   const register = createRegisterService(config)
   const audit = createAuditService({ db })
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
@@ -58,7 +73,7 @@ export function createServices({ db, config, clock, metrics }: { db: Database; c
   const templates = createTemplateService({ db, clock, config, courses, lists })
   const delivery = createDeliveryService({ clock })
   const sends = createSendService({ db, clock, config, contacts, templates, ledger, delivery })
-  const campaigns = createCampaignService({ db, clock, config, audit, lists, templates, ledger, delivery, metrics })
+  const campaigns = createCampaignService({ db, clock, config, engine, audit, lists, templates, ledger, delivery, metrics })
   const processors = createProcessorService({ db, clock, audit, register, secrets: config.processorSecrets, contacts })
   const dataSubjectRequests = createDataSubjectRequestService({
     db,

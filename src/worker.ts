@@ -24,6 +24,7 @@ export function createWorker(deps: WorkerTurnDeps) {
     campaigns: {
       holdShared: (tx, campaignId) => campaigns.requireCampaign(tx, campaignId, 'share'),
       sendingCampaignIds: campaigns.sendingCampaignIds,
+      sharedData: async (q, campaignId) => (await campaigns.requireCampaign(q, campaignId)).data,
     },
   })
   const { owner, leaseMs } = delivery

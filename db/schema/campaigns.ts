@@ -29,9 +29,10 @@ export const campaigns = pgTable(
     /** The send-by deadline: nothing leaves after it; what is left is expired. */
     notAfter: timestamp('not_after', { withTimezone: true, mode: 'date' }),
     /**
-     * The fan-out's place: the last member (contact id) whose decision is in
-     * the ledger. Moves in the same transaction as the decisions it covers,
-     * so a crash repeats nothing and skips no one.
+     * The fan-out's place: the last member (contact id) of the last round
+     * whose decisions are all in the ledger. Moves after them (a round's
+     * batches commit side by side), so a crash may run a round again, whose
+     * batches skip whom the campaign decided: no one twice, no one skipped.
      */
     fanoutAfter: uuid('fanout_after'),
     fanoutDoneAt: timestamp('fanout_done_at', { withTimezone: true, mode: 'date' }),

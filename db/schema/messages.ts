@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm'
 import { index, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core'
 import { contacts } from './contacts.js'
 import { localeEnum, messageKindEnum, roleEnum } from './enums.js'
@@ -34,10 +33,9 @@ export const messages = pgTable(
     createdByName: text('created_by_name'),
     createdByRole: roleEnum('created_by_role').notNull(),
   },
-  (t) => [
-    index('messages_contact_idx').on(t.contactId, t.createdAt),
-    index('messages_campaign_idx').on(t.campaignId, t.id).where(sql`${t.campaignId} is not null`),
-  ],
+  // No index on campaign_id: no query reads a campaign's messages by it (its progress is in the queue and
+  // the events), and every recipient of a fan-out paid for its entry (migration 0015; docs/benchmarks.md, "Fan-out").
+  (t) => [index('messages_contact_idx').on(t.contactId, t.createdAt)],
 )
 
 /**

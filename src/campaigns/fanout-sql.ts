@@ -6,7 +6,11 @@
 // (src/ledger/queries.ts, src/delivery/campaign-queries.ts). The messages are
 // written here, the same rows src/sends writes for a single send, a column for
 // a column, because each one takes the recipient's address, locale and name
-// from their contact in the same statement.
+// from their contact in the same statement. A message's data is only what is
+// the person's own (the name): the campaign's data, the same for all and
+// immutable once created, stays on the campaign, and delivery merges it in
+// when it renders (src/delivery/compose.ts) — a 12 KB newsletter body is
+// written once, not once per recipient.
 import { sql } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { memberDecisionsSql, type Member } from '../decision/sql.js'
@@ -33,13 +37,25 @@ export interface FanoutBatch {
   actor: Actor
 }
 
-/** Decides, records and queues one batch; returns how many were decided (by outcome) and how many queued. */
+/**
+ * Decides, records and queues one batch; returns how many were decided (by
+ * outcome) and how many queued. Members the campaign has decided already are
+ * left out (a batch run again after a crash), so it may be run any number of times.
+ */
 export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ decided: number; queued: number; tallies: DecisionTally[] }> {
   const { campaign, kind, now, actor } = batch
   const at = sql`${now.toISOString()}::timestamptz`
   const decisions = memberDecisionsSql({ listId: campaign.listId, members: batch.members, now, policy: batch.policy })
-  const ledger = insertDecisionsFrom('decided', { stage: 'enqueue', kind, listId: campaign.listId, campaignId: campaign.id, templateVersion: batch.templateVersion, at: now })
-  const queued = enqueueAllowedFrom('decided', campaign.id, now)
+  const ledger = insertDecisionsFrom('decided', {
+    stage: 'enqueue',
+    kind,
+    listId: campaign.listId,
+    campaignId: campaign.id,
+    templateVersion: batch.templateVersion,
+    at: now,
+    skipDecided: true,
+  })
+  const queued = enqueueAllowedFrom('recorded', campaign.id, now)
   const [counts] = await selectRows<{ decided: number; queued: number; tallies: DecisionTally[] }>(
     q,
     sql`
@@ -47,15 +63,17 @@ export async function fanOutBatch(q: Queryable, batch: FanoutBatch): Promise<{ d
       select d.*, samtykke_uuidv7() as message_id from (${decisions}) d
     ),
     ledger as (${ledger}),
+    -- Only the decisions written: a member decided by an earlier run of this batch has its message already.
+    recorded as (select message_id, contact_id, address_hash, decision = 'allowed' as allowed from ledger),
     message as (
       insert into messages (id, kind, template_id, list_id, campaign_id, contact_id, to_address, address_hash, locale, data,
                             header_message_id, created_at, created_by_id, created_by_name, created_by_role)
-      select d.message_id, ${kind}::message_kind, ${campaign.templateId}::uuid, ${campaign.listId}::uuid, ${campaign.id}::uuid,
-             d.contact_id, c.email, d.address_hash, c.locale,
-             ${JSON.stringify(campaign.data)}::jsonb || jsonb_build_object(${RECIPIENT_NAME}::text, coalesce(c.name, '')),
-             '<' || d.message_id || '@' || ${batch.messageIdHost} || '>', ${at}, ${actor.id}, ${actor.name}, ${actor.role}::actor_role
-      from decided d join contacts c on c.id = d.contact_id
-      where d.allowed
+      select r.message_id, ${kind}::message_kind, ${campaign.templateId}::uuid, ${campaign.listId}::uuid, ${campaign.id}::uuid,
+             r.contact_id, c.email, r.address_hash, c.locale,
+             jsonb_build_object(${RECIPIENT_NAME}::text, coalesce(c.name, '')),
+             '<' || r.message_id || '@' || ${batch.messageIdHost} || '>', ${at}, ${actor.id}, ${actor.name}, ${actor.role}::actor_role
+      from recorded r join contacts c on c.id = r.contact_id
+      where r.allowed
       returning 1
     ),
     queued as (${queued})

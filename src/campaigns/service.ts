@@ -23,7 +23,7 @@ import { messageStatus } from '../sends/service.js'
 import type { MetricsRecorder } from '../operations/recorder.js'
 import { rateVerdict, ratesOf } from '../returns/rules.js'
 import { CampaignStatus, type CampaignPauseReason } from '../vocabulary.js'
-import { createCampaignFanout } from './fanout.js'
+import { batchesInFlightFor, createCampaignFanout } from './fanout.js'
 import { RECIPIENT_NAME } from './fanout-sql.js'
 import { findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
 
@@ -44,7 +44,9 @@ export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel' | 'retry-fa
 export interface CampaignDeps {
   db: Database
   clock: Clock
-  config: Pick<Config, 'publicBaseUrl' | 'marketingCustomerWindowMonths' | 'suppressionPepper' | 'returns'>
+  config: Pick<Config, 'publicBaseUrl' | 'marketingCustomerWindowMonths' | 'suppressionPepper' | 'returns' | 'databasePoolSize'>
+  /** The database's engine: on PostgreSQL a fan-out writes several batches at once. */
+  engine: 'pglite' | 'postgres'
   audit: AuditRecorder
   lists: Pick<ListService, 'requireList'>
   templates: Pick<TemplateService, 'resolveTemplate' | 'requireTemplate' | 'checkData'>
@@ -100,7 +102,7 @@ export function createCampaignService(deps: CampaignDeps) {
     })
   }
 
-  const fanout = createCampaignFanout({ ...deps, policy: config, requireCampaign, finishIfDone })
+  const fanout = createCampaignFanout({ ...deps, policy: config, batchesInFlight: batchesInFlightFor(deps.engine, config.databasePoolSize), requireCampaign, finishIfDone })
 
   return {
     requireCampaign,

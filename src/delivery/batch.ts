@@ -1,7 +1,7 @@
 // What the delivery worker's parts share while they work through one claimed
 // batch: the worker's identity and tools, and what a batch reads once, not
-// once per message (its messages, and the immutable template versions and
-// lists they use). Part of the delivery worker (./worker.ts).
+// once per message (its messages, and the immutable template versions, lists
+// and campaigns' shared data they use). Part of the delivery worker (./worker.ts).
 import type { Database } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'
 import type { ListRow } from '../lists/queries.js'
@@ -44,16 +44,19 @@ export interface BatchContext {
   message(id: string): MessageRow | undefined
   template(id: string): Promise<TemplateRow>
   list(id: string): Promise<ListRow>
+  /** What a campaign's messages share (src/campaigns/fanout-sql.ts stores only each person's own values per message). */
+  campaignData(id: string): Promise<Record<string, unknown>>
 }
 
 export function createBatchContext(
   db: Database,
-  readers: { templates: Pick<TemplateService, 'requireTemplate'>; lists: Pick<ListService, 'requireList'> },
+  readers: { templates: Pick<TemplateService, 'requireTemplate'>; lists: Pick<ListService, 'requireList'>; campaigns: { sharedData(q: Database, campaignId: string): Promise<Record<string, unknown>> } },
   messages: MessageRow[],
 ): BatchContext {
   const byId = new Map(messages.map((m) => [m.id, m]))
   const templates = new Map<string, Promise<TemplateRow>>()
   const lists = new Map<string, Promise<ListRow>>()
+  const campaigns = new Map<string, Promise<Record<string, unknown>>>()
   /** The promise itself is kept, so messages that ask at once share one read. */
   const once = <T>(cache: Map<string, Promise<T>>, id: string, read: () => Promise<T>) => {
     let value = cache.get(id)
@@ -64,6 +67,7 @@ export function createBatchContext(
     message: (id) => byId.get(id),
     template: (id) => once(templates, id, () => readers.templates.requireTemplate(db, id)),
     list: (id) => once(lists, id, () => readers.lists.requireList(db, id)),
+    campaignData: (id) => once(campaigns, id, () => readers.campaigns.sharedData(db, id)),
   }
 }
 

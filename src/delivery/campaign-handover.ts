@@ -29,6 +29,8 @@ export interface CampaignReader {
   holdShared(tx: Queryable, campaignId: string): Promise<{ id: string; listId: string; status: CampaignStatus; notAfter: Date | null }>
   /** The ids of the campaigns now sending, as a subquery: only their messages are claimed. */
   sendingCampaignIds(): SQL
+  /** The values every message of the campaign is filled with (immutable: set when it is created), beside each message's own. */
+  sharedData(q: Queryable, campaignId: string): Promise<Record<string, unknown>>
 }
 
 export interface CampaignHandoverDeps {

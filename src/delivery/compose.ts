@@ -25,13 +25,19 @@ export function listHeaders(kind: MessageKind, link: { unsubscribeUrl: string; m
   }
 }
 
-/** The message as it goes out: rendered for its recipient, with the service's own values and headers. */
+/**
+ * The message as it goes out: rendered for its recipient, with the service's
+ * own values and headers. `shared`: its campaign's values, which the
+ * message's own (the person's name) override; a campaign message queued
+ * before its messages stored only the name holds them all itself, the same values.
+ */
 export async function composeMessage(
   deps: { config: ComposeConfig; templates: Pick<TemplateService, 'render'>; host: string },
   message: MessageRow,
   template: TemplateRow,
   list: ListRow | null,
   lockedUntil: Date | null,
+  shared: Record<string, unknown> = {},
 ): Promise<OutgoingMessage> {
   const { config, templates, host } = deps
   const token = message.contactId && list ? signLink(config.linkSigningKeys, 'unsubscribe', { contactId: message.contactId, listId: list.id }) : null
@@ -40,6 +46,7 @@ export async function composeMessage(
   const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
   const preferencesUrl = token ? `${config.publicBaseUrl}/u/${token}` : ''
   const rendered = await templates.render(template, message.locale, {
+    ...shared,
     ...message.data,
     // The service's values last: send data cannot forge a link or a sender.
     preferencesUrl,

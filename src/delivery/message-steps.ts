@@ -125,7 +125,9 @@ export function createMessageSteps(ctx: WorkerContext, deps: MessageStepDeps) {
 
       try {
         const list = message.listId ? await batch.list(message.listId) : null
-        return { message, attempt, outgoing: await composeMessage({ config: deps.config, templates: deps.templates, host }, message, template, list, lockedUntil) }
+        const shared = message.campaignId ? await batch.campaignData(message.campaignId) : {}
+        const outgoing = await composeMessage({ config: deps.config, templates: deps.templates, host }, message, template, list, lockedUntil, shared)
+        return { message, attempt, outgoing }
       } catch (error) {
         await outcomes.settle(message, attempt, { type: DeliveryEventType.failed, reply: `could not render: ${(error as Error).message}` })
         return null

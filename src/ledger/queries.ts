@@ -115,14 +115,22 @@ export interface DecisionSetContext {
   campaignId: string
   templateVersion: string
   at: Date
+  /**
+   * A campaign's decision when queued for a recipient it has decided already
+   * (send_ledger_campaign_recipient_key) is skipped, not an error: a fan-out
+   * batch that committed before its campaign's place did is run again after
+   * a crash, and decides only whom it had not.
+   */
+  skipDecided?: boolean
 }
 
 /**
  * The ledger's part of a set-based statement: one row per decision in the
  * CTE `source` (columns message_id and those of a MemberDecision, see
  * src/decision/sql.ts), the same row insertLedgerRow writes for a single
- * decision. A CTE body, returning each row's decision and reason; the fan-out
- * and the decision at delivery compose it into their one statement.
+ * decision. A CTE body, returning each row written (message_id, contact_id,
+ * address_hash, decision, reason); the fan-out and the decision at delivery
+ * compose it into their one statement.
  */
 export function insertDecisionsFrom(source: string, context: DecisionSetContext): SQL {
   return sql`
@@ -133,5 +141,6 @@ export function insertDecisionsFrom(source: string, context: DecisionSetContext)
            (case when allowed then 'allowed' else 'blocked' end)::decision_outcome, basis::legal_basis,
            evidence_type::evidence_type, evidence_id, reason::block_reason, ${context.at.toISOString()}::timestamptz
     from ${sql.identifier(source)}
-    returning decision, reason`
+    ${context.skipDecided ? sql`on conflict (campaign_id, address_hash) where campaign_id is not null and stage = 'enqueue' do nothing` : sql``}
+    returning message_id, contact_id, address_hash, decision, reason`
 }

@@ -23,12 +23,15 @@ import { buildSmtpTransportOptions } from '../../src/delivery/mailer.js'
 import { compiledVersionCount } from '../../src/templates/render.js'
 import { createList } from '../factories.js'
 import { freshDatabase, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { backendCpuSeconds, explainFanoutBatch, fanoutFloor, fanoutIndexes, fanoutTableSizes } from './fanout-explain.js'
 import { rssSampler, seed, startSink } from './world.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const engine = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'
 const MEMBERS = Number(flag('members') ?? (engine === 'postgres' ? 100_000 : 10_000))
 const FANOUT_ONLY = process.argv.includes('--fanout-only')
+/** PostgreSQL: after the fan-out, EXPLAIN (ANALYZE, BUFFERS) of one batch of a second campaign, and the indexes written (./fanout-explain.ts). */
+const EXPLAIN = process.argv.includes('--explain')
 /** SMTP connections, for the baseline and the pipeline alike (SMTP_MAX_CONNECTIONS). */
 const CONNECTIONS = Number(flag('connections') ?? 5)
 const TARGET_MESSAGE_BYTES = 12 * 1024
@@ -150,16 +153,33 @@ async function main() {
   const campaignId = created.json().id as string
   await staff({ method: 'POST', url: `/v1/campaigns/${campaignId}/start` })
 
+  const backendCpuBefore = engine === 'postgres' ? await backendCpuSeconds(app) : null
+  const fanoutCpu = process.cpuUsage()
   started = performance.now()
   while ((await app.app.services.campaigns.fanOut('bench:fanout', 300_000)) > 0);
   const fanoutMs = performance.now() - started
   const fanoutRss = rss.phase()
+  const backendCpuAfter = engine === 'postgres' ? await backendCpuSeconds(app) : null
+  const ownCpu = process.cpuUsage(fanoutCpu)
+  const serverCpu = backendCpuBefore !== null && backendCpuAfter !== null ? `${(backendCpuAfter - backendCpuBefore).toFixed(1)} s` : 'n/a'
+  console.log(`fan-out CPU: PostgreSQL backends ${serverCpu}, this process ${((ownCpu.user + ownCpu.system) / 1e6).toFixed(1)} s`)
+  if (engine === 'postgres') console.table(await fanoutTableSizes(app))
   const [ledger] = await selectRows<{ rows: number; queued: number }>(
     app.app.db,
     sql`select count(*)::int as rows, count(*) filter (where decision = 'allowed')::int as queued from send_ledger where campaign_id = ${campaignId}::uuid`,
   )
   console.log(`fan-out: ${MEMBERS.toLocaleString('en')} members decided in ${seconds(fanoutMs)} s (${((MEMBERS / fanoutMs) * 1000).toFixed(0)} members/s), ${ledger!.queued} queued (expected ${expectedAllowed}), peak RSS ${mb(fanoutRss)}`)
 
+  if (EXPLAIN) {
+    const second = await staff({ method: 'POST', url: '/v1/campaigns', payload: { name: 'Explained', listId: list.id, template: 'newsletter', data } })
+    await staff({ method: 'POST', url: `/v1/campaigns/${second.json().id}/start` })
+    console.log((await explainFanoutBatch(app, second.json().id, Number(flag('explain-batch') ?? 1000))).join('\n'))
+    console.table(await fanoutIndexes(app))
+    const floor = await fanoutFloor(app, campaignId)
+    const total = Object.entries(floor).filter(([k]) => k.endsWith('real table')).reduce((sum, [, ms]) => sum + ms, 0)
+    console.table(floor)
+    console.log(`floor: the same rows written by INSERT … SELECT into the real tables, nothing decided: ${seconds(total)} s; fan-out / floor: ${(fanoutMs / total).toFixed(2)}`)
+  }
   if (FANOUT_ONLY) {
     await staff({ method: 'POST', url: `/v1/campaigns/${campaignId}/cancel` })
   } else {

@@ -14,7 +14,7 @@
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --seconds=20 --connections=20 --members=50000
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --cpu-prof=/tmp/prof   (the API process's CPU profile)
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,10 +43,20 @@ interface Load {
   non2xx: number
   errors: number
   requests: number
+  /** CPU time the answering process spent per answered request (user + system, from /proc), in ms: unlike req/s, it hardly moves with other load on the machine. */
+  cpuPerRequest: number
 }
 
-async function load(url: string, nextRequest: () => { path: string; body: string }, onAnswer: (index: number, status: number) => void = () => {}): Promise<Load> {
+/** A process's CPU time so far in ms (Linux /proc; utime + stime, in ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+async function load(url: string, pid: number, nextRequest: () => { path: string; body: string }, onAnswer: (index: number, status: number) => void = () => {}): Promise<Load> {
   let sent = 0
+  const cpuBefore = cpuMsOf(pid)
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -71,6 +81,7 @@ async function load(url: string, nextRequest: () => { path: string; body: string
     non2xx: result.non2xx,
     errors: result.errors,
     requests: result.requests.total,
+    cpuPerRequest: (cpuMsOf(pid) - cpuBefore) / Math.max(1, result.requests.total),
   }
 }
 
@@ -151,7 +162,7 @@ async function main() {
   await untilReady(serviceAddress, service)
 
   let n = 0
-  const baseline = await load(bareAddress, () => ({ path: `/baseline/${++n}`, body: 'x=1' }))
+  const baseline = await load(bareAddress, baselineChild.pid!, () => ({ path: `/baseline/${++n}`, body: 'x=1' }))
   console.log(`baseline: ${baseline.rate.toFixed(0)} req/s, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms, non-2xx ${baseline.non2xx}`)
 
   // Members subscribed with consent, in an order unrelated to the campaign's (contact id) order.
@@ -166,6 +177,7 @@ async function main() {
     const answers: { email: string; status: number; at: number }[] = []
     const result = await load(
       serviceAddress,
+      service.pid!,
       () => {
         const member = people[next++ % people.length]!
         return { path: `/unsubscribe/${signLink(keys, 'unsubscribe', { contactId: member.contact_id, listId: list.id })}`, body: 'List-Unsubscribe=One-Click' }
@@ -212,6 +224,7 @@ async function main() {
   console.log(`| one-click unsubscribe, nothing else running | ${quiet.result.rate.toFixed(0)} req/s, p99 ${quiet.result.p99} ms (${((quiet.result.rate / baseline.rate) * 100).toFixed(0)}%) |`)
   console.log(`| one-click unsubscribe while the campaign sends | ${unsubscribe.rate.toFixed(0)} req/s, p99 ${unsubscribe.p99} ms |`)
   console.log(`| one-click / baseline | ${((unsubscribe.rate / baseline.rate) * 100).toFixed(0)}% |`)
+  console.log(`| CPU per request in the answering process: baseline / one-click quiet / one-click while sending | ${[baseline, quiet.result, unsubscribe].map((l) => `${l.cpuPerRequest.toFixed(2)} ms`).join(' / ')} |`)
   console.log(`| 5xx / other non-2xx / errors | ${answered.filter((a) => a.status >= 500).length} / ${unsubscribe.non2xx - answered.filter((a) => a.status >= 500).length} / ${unsubscribe.errors} |`)
   console.log(`| campaign messages sent during the load | ${sentDuring} |`)
   console.log(`| people unsubscribed (answered 200) / withdrawals in the consent ledger | ${acceptedEmails.length} / ${withdrawn!.n} |`)

@@ -14,6 +14,7 @@
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --seconds=20 --connections=20 --members=50000
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --cpu-prof=/tmp/prof   (the API process's CPU profile)
 import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -85,15 +86,6 @@ async function load(url: string, pid: number, nextRequest: () => { path: string;
   }
 }
 
-/** A port free now, for a child that must be told its port before it starts (it logs nothing we read). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as AddressInfo
-  await new Promise((done) => server.close(done))
-  return port
-}
-
 async function untilReady(url: string, child: ChildProcess) {
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}) before it was ready`)
@@ -149,7 +141,11 @@ async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-bench-unsubscribe-'))
   teardowns.push(() => rmSync(dataDir, { recursive: true, force: true }))
   const common = { databaseUrl: database.url, smtpUrl: sink.url, dataDir }
-  const port = await freePort()
+  // A port free now: the service is told it, as it logs nothing we read (LOG_LEVEL=warn).
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as AddressInfo
+  probe.close()
   const profileDir = flag('cpu-prof')
   const service = spawnService(
     'src/server.ts',

@@ -13,11 +13,12 @@
 //   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:unsubscribe
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --seconds=20 --connections=20 --members=50000
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --cpu-prof=/tmp/prof   (the API process's CPU profile)
+//   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --worker-nice=10      (the worker process niced below the API)
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { sql } from 'drizzle-orm'
@@ -153,7 +154,9 @@ async function main() {
     processEnv({ ...common, PORT: String(port), RUN_WORKERS: 'false', ONE_CLICK_RATE_LIMIT_PER_MINUTE: '10000000' }),
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   )
-  spawnService('src/cli/worker.ts', processEnv({ ...common, SMTP_RATE_PER_SECOND: '100000' }))
+  const worker = spawnService('src/cli/worker.ts', processEnv({ ...common, SMTP_RATE_PER_SECOND: '100000' }))
+  // --worker-nice=N: the worker below the API in the CPU scheduler's order, as a deployment that gives the API priority (or its own cores) has it.
+  if (flag('worker-nice')) setPriority(worker.pid!, Number(flag('worker-nice')))
   const serviceAddress = `http://127.0.0.1:${port}`
   await untilReady(serviceAddress, service)
 

@@ -96,8 +96,9 @@ export function createOptOutService(deps: {
 
   /**
    * Unsubscribes at once: the status, the withdrawal in the ledger, and a list
-   * suppression. The three touch different tables and none reads what another
-   * writes, so they are sent together (the suppression's own steps follow its lock).
+   * suppression. The three touch different tables and none depends on what
+   * another writes (the suppression's check reads grants; this writes a
+   * withdrawal), so they are sent together; the suppression's own steps follow its lock.
    */
   async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, recipient: Recipient, input: ChangeInput, actor: Actor) {
     const now = clock.now()

@@ -31,6 +31,22 @@ export async function selectRows<T>(q: Queryable, query: SQL): Promise<T[]> {
   return Array.isArray(result) ? result : result.rows
 }
 
+/**
+ * Awaits statements issued together on one transaction, and fails with the
+ * first error only once every one of them has answered, so that no statement
+ * of the transaction is still on its way when it rolls back. On PostgreSQL
+ * they leave in one write (see `preparing` below) and cost one round trip
+ * instead of one each; on PGlite they queue on its one connection. For
+ * statements whose order does not matter: one that must see another's effect
+ * (a read after a lock) is awaited after it, not sent with it.
+ */
+export async function pipelined<T extends readonly unknown[]>(statements: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(statements)
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> }
+}
+
 export interface DatabaseHandle {
   db: Database
   engine: 'pglite' | 'postgres'
@@ -69,6 +85,36 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
   return openPglite(location.dataDir, location.snapshot)
 }
 
+/**
+ * The client as drizzle is given it: every statement with parameters runs as
+ * a named prepared statement. drizzle asks postgres.js for an unnamed one
+ * unless a query was built with `.prepare(name)`, and postgres.js sends an
+ * unnamed statement with parameters in two round trips (Parse and Describe,
+ * a wait, then Bind and Execute), each its own socket write, and never
+ * pipelines it behind another. A named one is parsed once per connection
+ * (postgres.js keeps them by text and parameter types), and after that is one
+ * write that pipelines: statements issued without awaiting each other inside
+ * a transaction leave together. The types are the ones the server describes
+ * either way, so nothing read or written changes. Transactions and savepoints
+ * hand their own client to drizzle: it gets the same treatment.
+ */
+function preparing<T extends postgres.Sql>(client: T): T {
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === 'unsafe') {
+        return (query: string, parameters?: never[], options?: object) => target.unsafe(query, parameters, { ...options, prepare: true })
+      }
+      if (key === 'begin' || key === 'savepoint') {
+        return (...args: unknown[]) => {
+          const work = args.pop() as (client: postgres.Sql) => unknown
+          return (Reflect.get(target, key) as (...a: unknown[]) => unknown).call(target, ...args, (inner: postgres.Sql) => work(preparing(inner)))
+        }
+      }
+      return Reflect.get(target, key)
+    },
+  })
+}
+
 function openPostgres(url: string, max: number): DatabaseHandle {
   const client = postgres(url, {
     max,
@@ -76,7 +122,7 @@ function openPostgres(url: string, max: number): DatabaseHandle {
     // Our JSON columns are read as objects, and timestamps as Date, on both engines.
     connection: { application_name: 'samtykke' },
   })
-  const db = drizzlePostgres(client, { schema }) as unknown as Database
+  const db = drizzlePostgres(preparing(client), { schema }) as unknown as Database
   return {
     db,
     engine: 'postgres',

@@ -1,16 +1,21 @@
 // SQL for the audit log: append and read. The entries refuse every change; the
 // personal values beside them allow only redaction (both by trigger).
+import { randomUUID } from 'node:crypto'
 import { and, asc, eq, exists, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { pipelined, type Queryable } from '../../db/client.js'
 import { auditEvents, auditPersonalValues } from '../../db/schema/index.js'
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert
 export type NewAuditValues = Omit<typeof auditPersonalValues.$inferInsert, 'auditEventId'>
 
-/** Appends one entry and, when it has any, the values of its changes. */
+/**
+ * Appends one entry and, when it has any, the values of its changes. The
+ * entry's id is made here (a random UUID, as the column's default makes), so
+ * both rows are sent at once instead of the second waiting for the first's id.
+ */
 export async function insertAuditEvent(db: Queryable, event: NewAuditEvent, values: NewAuditValues | null): Promise<void> {
-  const [row] = await db.insert(auditEvents).values(event).returning({ id: auditEvents.id })
-  if (values) await db.insert(auditPersonalValues).values({ ...values, auditEventId: row!.id })
+  const id = event.id ?? randomUUID()
+  await pipelined([db.insert(auditEvents).values({ ...event, id }), values ? db.insert(auditPersonalValues).values({ ...values, auditEventId: id }) : null])
 }
 
 export interface AuditFilter {

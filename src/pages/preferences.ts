@@ -199,7 +199,7 @@ export function createPreferencePageService(deps: {
     switch (action.type) {
       case 'leave': {
         const list = listOnPage(page, action.listId)
-        const result = await optOut.unsubscribeByLink(await lists.requireList(db, list.id), page.contactId, change, actor)
+        const result = await optOut.unsubscribeByLink(list.id, page.contactId, change, actor)
         if (result.lockedUntil) return { type: 'leave-kept', list, leavesOn: result.lockedUntil }
         return { type: 'left', list, changed: result.changed }
       }

@@ -65,21 +65,26 @@ export function createUnsubscribeLinkService(deps: {
 
     /** Leaves the link's list; repeating it is harmless. */
     async unsubscribe(token: string, request: { via: 'one-click' | 'page'; ip?: string; userAgent?: string }): Promise<LinkUnsubscribe | null> {
-      const found = await resolve(token)
-      if (!found) return null
-      const { contact, list } = found
-      const result = await optOut.unsubscribeByLink(
-        list,
-        contact.id,
-        {
-          source: 'link',
-          evidence: request.via === 'one-click' ? 'one-click unsubscribe (RFC 8058)' : 'unsubscribe page',
-          ip: request.ip,
-          userAgent: request.userAgent,
-        },
-        subscriberActor(contact.id),
-      )
-      return { locale: contact.locale, listName: list.name, kind: list.kind, lockedUntil: result.lockedUntil, changed: result.changed }
+      const scope = verifyLink(config.linkSigningKeys, 'unsubscribe', token)
+      if (!scope) return null
+      // The contact and the list are read in the opt-out's transaction, once: what the answer shows comes back from it.
+      try {
+        const { contact, list, changed, lockedUntil } = await optOut.unsubscribeByLink(
+          scope.listId,
+          scope.contactId,
+          {
+            source: 'link',
+            evidence: request.via === 'one-click' ? 'one-click unsubscribe (RFC 8058)' : 'unsubscribe page',
+            ip: request.ip,
+            userAgent: request.userAgent,
+          },
+          subscriberActor(scope.contactId),
+        )
+        return { locale: contact.locale, listName: list.name, kind: list.kind, lockedUntil, changed }
+      } catch (error) {
+        if (error instanceof NotFoundError) return null
+        throw error
+      }
     },
   }
 }

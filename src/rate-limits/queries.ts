@@ -12,7 +12,30 @@ export interface CounterState {
   resetsAt: Date
 }
 
-const timestamp = (at: Date) => sql`${at.toISOString()}::timestamptz`
+/** The upsert countHit runs, built once per database (see below). */
+function countingStatement(db: Queryable) {
+  const now = sql.placeholder('now')
+  const ended = sql`${rateLimitCounters.resetsAt} <= ${now}::timestamptz`
+  return db
+    .insert(rateLimitCounters)
+    .values({ key: sql.placeholder('key'), hits: 1, resetsAt: sql.placeholder('resetsAt') })
+    .onConflictDoUpdate({
+      target: rateLimitCounters.key,
+      set: {
+        hits: sql`case when ${ended} then 1 else ${rateLimitCounters.hits} + 1 end`,
+        resetsAt: sql`case when ${ended} then excluded.resets_at else ${rateLimitCounters.resetsAt} end`,
+      },
+    })
+    .returning({ hits: rateLimitCounters.hits, resetsAt: rateLimitCounters.resetsAt })
+    .prepare('count_rate_limit_hit')
+}
+
+/**
+ * Every counted request runs countHit, so its statement is built once per
+ * database (drizzle's prepared query: no SQL text made per request) and not
+ * per call. Keyed by the database object, so each app and test has its own.
+ */
+const countingStatements = new WeakMap<Queryable, ReturnType<typeof countingStatement>>()
 
 /**
  * Counts one hit on `key` and returns the counter after it: a new key, or one
@@ -23,18 +46,9 @@ const timestamp = (at: Date) => sql`${at.toISOString()}::timestamptz`
  * are decided on the same old window.
  */
 export async function countHit(db: Queryable, key: string, now: Date, windowMs: number): Promise<CounterState> {
-  const ended = sql`${rateLimitCounters.resetsAt} <= ${timestamp(now)}`
-  const [row] = await db
-    .insert(rateLimitCounters)
-    .values({ key, hits: 1, resetsAt: new Date(now.getTime() + windowMs) })
-    .onConflictDoUpdate({
-      target: rateLimitCounters.key,
-      set: {
-        hits: sql`case when ${ended} then 1 else ${rateLimitCounters.hits} + 1 end`,
-        resetsAt: sql`case when ${ended} then excluded.resets_at else ${rateLimitCounters.resetsAt} end`,
-      },
-    })
-    .returning({ hits: rateLimitCounters.hits, resetsAt: rateLimitCounters.resetsAt })
+  let statement = countingStatements.get(db)
+  if (!statement) countingStatements.set(db, (statement = countingStatement(db)))
+  const [row] = await statement.execute({ key, now: now.toISOString(), resetsAt: new Date(now.getTime() + windowMs) })
   return row!
 }
 

@@ -153,8 +153,7 @@ export function createReportIntakeService(deps: {
       const messageId = token ? verifyMessageToken(config.linkSigningKeys, 'unsubscribe', token) : null
       const message = messageId ? await deps.sends.messageById(deps.db, messageId) : undefined
       if (!message || !message.contactId || !message.listId || deps.contacts.addressHashOf(from) !== message.addressHash) return 'refused'
-      const list = await deps.lists.requireList(deps.db, message.listId)
-      await deps.optOut.unsubscribeByLink(list, message.contactId, { source: 'link', evidence: `mailto: unsubscribe answering message ${message.id}` }, subscriberActor(message.contactId))
+      await deps.optOut.unsubscribeByLink(message.listId, message.contactId, { source: 'link', evidence: `mailto: unsubscribe answering message ${message.id}` }, subscriberActor(message.contactId))
       return 'unsubscribed'
     },
   }

@@ -4,7 +4,7 @@
 // out here. A locked opt-out is refused for now, stored, and carried out once
 // the decision no longer locks it; unsubscribe-all takes effect at once for
 // every other list. Changes run with the contact locked.
-import type { Database, Queryable } from '../../db/client.js'
+import { pipelined, type Database, type Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
 import type { ContactRow } from '../contacts/queries.js'
@@ -45,6 +45,16 @@ export function optOutLocked(lockedUntil: Date): ConflictError {
 /** Lists whose opt-out leaves a suppression behind (course and transactional mail are not opted out of). */
 const SUPPRESSIBLE: ReadonlySet<string> = new Set([ListKind.newsletter, ListKind.marketing])
 
+/** A link's opt-out: what changed, and the contact and list it was about. */
+export interface LinkOptOut {
+  contact: ContactRow
+  list: ListRow
+  /** False when nothing changed (already out, or the wish was already kept). */
+  changed: boolean
+  /** Set when the opt-out is deferred: a course list while enrolled (P3). */
+  lockedUntil: Date | null
+}
+
 export interface UnsubscribeResult extends SubscriptionChange {
   /** Set when the opt-out is deferred: a course list while enrolled (P3). */
   lockedUntil: Date | null
@@ -84,30 +94,31 @@ export function createOptOutService(deps: {
     return until
   }
 
-  /** Unsubscribes at once: the status, the withdrawal in the ledger, and a list suppression. */
+  /**
+   * Unsubscribes at once: the status, the withdrawal in the ledger, and a list
+   * suppression. The three touch different tables and none depends on what
+   * another writes (the suppression's check reads grants; this writes a
+   * withdrawal), so they are sent together; the suppression's own steps follow its lock.
+   */
   async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, recipient: Recipient, input: ChangeInput, actor: Actor) {
     const now = clock.now()
-    const subscription = await updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.unsubscribed, updatedAt: now, unsubscribedAt: now })
-    await consent.recordEvent(
-      tx,
-      actor,
-      now,
-      consentEventFor(input, {
-        contactId: existing.contactId,
-        listId: list.id,
-        addressHash: recipient.addressHash,
-        purpose: list.purpose,
-        type: 'withdrawn',
-        basis: list.basis,
-      }),
-    )
-    if (SUPPRESSIBLE.has(list.kind)) {
-      await suppressions.suppressIn(tx, actor, now, recipient, {
-        scope: 'list',
-        reason: 'unsubscribe',
-        listId: list.id,
-      })
-    }
+    const [subscription] = await pipelined([
+      updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.unsubscribed, updatedAt: now, unsubscribedAt: now }),
+      consent.recordEvent(
+        tx,
+        actor,
+        now,
+        consentEventFor(input, {
+          contactId: existing.contactId,
+          listId: list.id,
+          addressHash: recipient.addressHash,
+          purpose: list.purpose,
+          type: 'withdrawn',
+          basis: list.basis,
+        }),
+      ),
+      SUPPRESSIBLE.has(list.kind) ? suppressions.suppressIn(tx, actor, now, recipient, { scope: 'list', reason: 'unsubscribe', listId: list.id }) : null,
+    ])
     return { subscription, changed: true }
   }
 
@@ -262,25 +273,33 @@ export function createOptOutService(deps: {
      * with none — marketing under the existing-customer rule — the list
      * suppression alone says no. From a locked course list the wish is kept
      * and `lockedUntil` says until when. Repeating it changes nothing more.
+     * Answers with the contact and the list it read (the link's page shows
+     * them); NotFoundError when either is gone.
      */
-    async unsubscribeByLink(list: ListRow, contactId: string, input: ChangeInput, actor: Actor): Promise<{ changed: boolean; lockedUntil: Date | null }> {
+    async unsubscribeByLink(listId: string, contactId: string, input: ChangeInput, actor: Actor): Promise<LinkOptOut> {
       return db.transaction(async (tx) => {
-        const recipient = contacts.recipientOf(await contacts.requireContact(tx, contactId, { lock: true }))
-        const existing = await lockSubscription(tx, contactId, list.id)
+        // Read once, sent together: the contact locked first, as every change of theirs locks it, then the subscription.
+        const [contact, list, existing] = await pipelined([
+          contacts.requireContact(tx, contactId, { lock: true }),
+          lists.requireList(tx, listId),
+          lockSubscription(tx, contactId, listId),
+        ])
+        const recipient = contacts.recipientOf(contact)
+        const answer = (changed: boolean, lockedUntil: Date | null): LinkOptOut => ({ contact, list, changed, lockedUntil })
         if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
           const until = await deferIfLocked(tx, list, contactId, input, actor)
-          if (until) return { changed: false, lockedUntil: until }
+          if (until) return answer(false, until)
           await unsubscribeNow(tx, list, existing, recipient, input, actor)
-          return { changed: true, lockedUntil: null }
+          return answer(true, null)
         }
-        if (!SUPPRESSIBLE.has(list.kind)) return { changed: false, lockedUntil: null }
+        if (!SUPPRESSIBLE.has(list.kind)) return answer(false, null)
         const { created } = await suppressions.suppressIn(tx, actor, clock.now(), recipient, {
           scope: 'list',
           reason: 'unsubscribe',
           listId: list.id,
           note: input.evidence ?? null,
         })
-        return { changed: created, lockedUntil: null }
+        return answer(created, null)
       })
     },
 

@@ -5,7 +5,8 @@
 // lifted: only the person's own new consent speaks over it — decide.ts says
 // which, and this module asks it. Moving suppressions between instances is a
 // service of its own over this one (./transfer.ts, its file ./transfer-format.ts).
-import type { Database, Queryable } from '../../db/client.js'
+import { randomUUID } from 'node:crypto'
+import { pipelined, type Database, type Queryable } from '../../db/client.js'
 import type { AuditRecorder } from '../audit/service.js'
 import type { ConsentService } from '../consent/service.js'
 import type { ContactService, Recipient } from '../contacts/service.js'
@@ -103,25 +104,31 @@ export function createSuppressionService(deps: {
     await lockRecipientSuppressions(tx, recipient.addressHash)
     const shape = { scope: input.scope, reason: input.reason, listId: input.listId ?? null, purpose: input.purpose ?? null }
     const expiresAt = input.expiresAt ?? null
+    // Read only once the lock is held (not sent with it): under READ COMMITTED it then sees what the last holder committed.
     const same = await findSameActiveSuppression(tx, recipient, shape, now)
     const lastsLongEnough = same && (same.expiresAt === null || (expiresAt !== null && same.expiresAt.getTime() >= expiresAt.getTime()))
     if (same && lastsLongEnough && !(await spokenOverSince(tx, recipient, same))) return { suppression: same, created: false }
-    const row = await insertSuppression(tx, {
-      ...shape,
-      contactId: recipient.contactId,
-      addressHash: recipient.addressHash,
-      note: input.note ?? null,
-      expiresAt,
-      createdAt: input.since ?? now,
-      ...createdBy(actor),
-    })
-    await audit.record(tx, actor, now, {
-      action: 'suppression.created',
-      entityType: 'suppression',
-      entityId: row.id,
-      subjectId: recipient.contactId,
-      changes: { ...shape, contactId: recipient.contactId, expiresAt: row.expiresAt },
-    })
+    // The id made here (random, as the column's default), so the row and its audit entry are sent together.
+    const id = randomUUID()
+    const [row] = await pipelined([
+      insertSuppression(tx, {
+        ...shape,
+        id,
+        contactId: recipient.contactId,
+        addressHash: recipient.addressHash,
+        note: input.note ?? null,
+        expiresAt,
+        createdAt: input.since ?? now,
+        ...createdBy(actor),
+      }),
+      audit.record(tx, actor, now, {
+        action: 'suppression.created',
+        entityType: 'suppression',
+        entityId: id,
+        subjectId: recipient.contactId,
+        changes: { ...shape, contactId: recipient.contactId, expiresAt },
+      }),
+    ])
     return { suppression: row, created: true }
   }
 

@@ -1,22 +1,33 @@
 // `npm run bench:unsubscribe`: one-click unsubscribes (RFC 8058 POSTs) under
-// load from autocannon, against PostgreSQL, while a campaign is sending from
-// the same service process — against a baseline measured in the same run: a
-// bare Fastify route that commits a two-row transaction on the same database.
-// Afterwards: every accepted unsubscribe is in the consent ledger, and no
-// message reached the SMTP sink for an address after its unsubscribe was
-// answered. Not part of the test suite: it prints figures (docs/benchmarks.md).
+// load from autocannon, against PostgreSQL, while a campaign is sending —
+// against a baseline measured in the same run: a bare Fastify route that
+// commits a two-row transaction on the same database. Each runs in a process
+// of its own, as in production: the API (src/server.ts, RUN_WORKERS=false),
+// the delivery worker (src/cli/worker.ts, `npm run worker`), the baseline
+// (./baseline-process.ts) and the SMTP sink, so autocannon, in this process,
+// shares an event loop with none of them. Afterwards: every accepted
+// unsubscribe is in the consent ledger, and no message reached the SMTP sink
+// for an address after its unsubscribe was answered. Not part of the test
+// suite: it prints figures (docs/benchmarks.md).
 //
 //   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:unsubscribe
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --seconds=20 --connections=20 --members=50000
+//   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --cpu-prof=/tmp/prof   (the API process's CPU profile)
+//   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --worker-nice=10      (the worker process niced below the API)
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { setPriority, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import autocannon from 'autocannon'
 import { sql } from 'drizzle-orm'
-import Fastify, { type InjectOptions } from 'fastify'
-import postgres from 'postgres'
+import type { InjectOptions } from 'fastify'
 import { selectRows } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
 import { signLink } from '../../src/lib/link-tokens.js'
 import { createList } from '../factories.js'
-import { freshDatabase, LINK_SECRET, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { freshDatabase, LINK_SECRET, processEnv, signTestToken, testConfig, type TestApp } from '../helper.js'
 import { seed, startSink } from './world.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
@@ -34,10 +45,20 @@ interface Load {
   non2xx: number
   errors: number
   requests: number
+  /** CPU time the answering process spent per answered request (user + system, from /proc), in ms: unlike req/s, it hardly moves with other load on the machine. */
+  cpuPerRequest: number
 }
 
-async function load(url: string, nextRequest: () => { path: string; body: string }, onAnswer: (index: number, status: number) => void = () => {}): Promise<Load> {
+/** A process's CPU time so far in ms (Linux /proc; utime + stime, in ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
+async function load(url: string, pid: number, nextRequest: () => { path: string; body: string }, onAnswer: (index: number, status: number) => void = () => {}): Promise<Load> {
   let sent = 0
+  const cpuBefore = cpuMsOf(pid)
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -62,7 +83,32 @@ async function load(url: string, nextRequest: () => { path: string; body: string
     non2xx: result.non2xx,
     errors: result.errors,
     requests: result.requests.total,
+    cpuPerRequest: (cpuMsOf(pid) - cpuBefore) / Math.max(1, result.requests.total),
   }
+}
+
+async function untilReady(url: string, child: ChildProcess) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}) before it was ready`)
+    const ready = await fetch(`${url}/ready`).then((r) => r.ok, () => false)
+    if (ready) return
+    await new Promise((done) => setTimeout(done, 200))
+  }
+  throw new Error('the service was not ready within a minute')
+}
+
+/** Starts src/server.ts or src/cli/worker.ts with tsx's loader (node itself: a signal then reaches the process that holds the work). */
+function spawnService(script: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...execArgv, '--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  // SIGTERM and a wait, so that a CPU profile is written on the way out.
+  teardowns.push(async () => {
+    if (child.exitCode !== null) return
+    const exited = new Promise((done) => child.once('exit', done))
+    child.kill('SIGTERM')
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 15_000))])
+    child.kill('SIGKILL')
+  })
+  return child
 }
 
 async function main() {
@@ -76,25 +122,13 @@ async function main() {
   const database = await freshDatabase(fakeTest)
   if (database.engine !== 'postgres') throw new Error('unreachable')
 
-  // Baseline: a bare Fastify route committing two rows in one transaction on the same server.
-  const raw = postgres(database.url, { max: 10, onnotice: () => {} })
-  teardowns.push(() => raw.end())
-  await raw`create table bench_pair (id bigserial primary key, n bigint not null, at timestamptz not null default now())`
-  const bare = Fastify({ logger: false })
-  bare.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body))
-  bare.post('/baseline/:n', async (request) => {
-    const n = Number((request.params as { n: string }).n)
-    await raw.begin(async (tx) => {
-      await tx`insert into bench_pair (n) values (${n})`
-      await tx`insert into bench_pair (n) values (${-n})`
-    })
-    return 'ok'
-  })
-  const bareAddress = await bare.listen({ port: 0, host: '127.0.0.1' })
-  teardowns.push(() => bare.close())
+  // Baseline: a bare Fastify route committing two rows in one transaction on the same server, in its own process.
+  const baselineChild = fork(new URL('./baseline-process.ts', import.meta.url), [database.url], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  teardowns.push(() => baselineChild.kill('SIGKILL'))
+  const bareAddress = `http://127.0.0.1:${await new Promise<number>((resolve) => baselineChild.once('message', (m: { port: number }) => resolve(m.port)))}`
 
-  // The service: API and delivery workers in one process, as `npm start` runs them.
-  const config = testConfig({ smtpUrl: sink.url, smtpRatePerSecond: 100_000, runWorkers: true, logLevel: 'silent' })
+  // Staff work (seeding, the campaign's start and cancel) from an app in this process, which runs no workers and takes no load.
+  const config = testConfig({ smtpUrl: sink.url, logLevel: 'silent' })
   const api = await buildApp(config, { database, clock: { now: () => new Date() }, logger: false })
   teardowns.push(() => api.close())
   const app = {
@@ -103,10 +137,31 @@ async function main() {
   } as unknown as TestApp
   const list = await createList(app, { kind: 'newsletter', name: 'Nyhetsbrev' })
   await seed(app, list.id, config.suppressionPepper, MEMBERS)
-  const serviceAddress = await api.listen({ port: 0, host: '127.0.0.1' })
+
+  // The API and the delivery worker as production runs them: processes of their own on the same database.
+  const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-bench-unsubscribe-'))
+  teardowns.push(() => rmSync(dataDir, { recursive: true, force: true }))
+  const common = { databaseUrl: database.url, smtpUrl: sink.url, dataDir }
+  // A port free now: the service is told it, as it logs nothing we read (LOG_LEVEL=warn).
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as AddressInfo
+  probe.close()
+  const profileDir = flag('cpu-prof')
+  const service = spawnService(
+    'src/server.ts',
+    // The rate-limit counters in PostgreSQL, as with DATABASE_URL by default; the one-click limit out of the way of a load from one address.
+    processEnv({ ...common, PORT: String(port), RUN_WORKERS: 'false', ONE_CLICK_RATE_LIMIT_PER_MINUTE: '10000000' }),
+    profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  )
+  const worker = spawnService('src/cli/worker.ts', processEnv({ ...common, SMTP_RATE_PER_SECOND: '100000' }))
+  // --worker-nice=N: the worker below the API in the CPU scheduler's order, as a deployment that gives the API priority (or its own cores) has it.
+  if (flag('worker-nice')) setPriority(worker.pid!, Number(flag('worker-nice')))
+  const serviceAddress = `http://127.0.0.1:${port}`
+  await untilReady(serviceAddress, service)
 
   let n = 0
-  const baseline = await load(bareAddress, () => ({ path: `/baseline/${++n}`, body: 'x=1' }))
+  const baseline = await load(bareAddress, baselineChild.pid!, () => ({ path: `/baseline/${++n}`, body: 'x=1' }))
   console.log(`baseline: ${baseline.rate.toFixed(0)} req/s, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms, non-2xx ${baseline.non2xx}`)
 
   // Members subscribed with consent, in an order unrelated to the campaign's (contact id) order.
@@ -121,6 +176,7 @@ async function main() {
     const answers: { email: string; status: number; at: number }[] = []
     const result = await load(
       serviceAddress,
+      service.pid!,
       () => {
         const member = people[next++ % people.length]!
         return { path: `/unsubscribe/${signLink(keys, 'unsubscribe', { contactId: member.contact_id, listId: list.id })}`, body: 'List-Unsubscribe=One-Click' }
@@ -161,12 +217,13 @@ async function main() {
   const late = [...firstAnswer].filter(([email, at]) => (arrivals[email] ?? []).some((arrived) => arrived > at))
 
   console.log('')
-  console.log(`| measured | PostgreSQL, ${MEMBERS.toLocaleString('en')} members, ${CONNECTIONS} connections, ${SECONDS} s |`)
+  console.log(`| measured | PostgreSQL, ${MEMBERS.toLocaleString('en')} members, ${CONNECTIONS} connections, ${SECONDS} s, API, worker and baseline in processes of their own |`)
   console.log('| --- | --- |')
   console.log(`| baseline: bare Fastify route, two-row transaction | ${baseline.rate.toFixed(0)} req/s, p99 ${baseline.p99} ms |`)
   console.log(`| one-click unsubscribe, nothing else running | ${quiet.result.rate.toFixed(0)} req/s, p99 ${quiet.result.p99} ms (${((quiet.result.rate / baseline.rate) * 100).toFixed(0)}%) |`)
   console.log(`| one-click unsubscribe while the campaign sends | ${unsubscribe.rate.toFixed(0)} req/s, p99 ${unsubscribe.p99} ms |`)
   console.log(`| one-click / baseline | ${((unsubscribe.rate / baseline.rate) * 100).toFixed(0)}% |`)
+  console.log(`| CPU per request in the answering process: baseline / one-click quiet / one-click while sending | ${[baseline, quiet.result, unsubscribe].map((l) => `${l.cpuPerRequest.toFixed(2)} ms`).join(' / ')} |`)
   console.log(`| 5xx / other non-2xx / errors | ${answered.filter((a) => a.status >= 500).length} / ${unsubscribe.non2xx - answered.filter((a) => a.status >= 500).length} / ${unsubscribe.errors} |`)
   console.log(`| campaign messages sent during the load | ${sentDuring} |`)
   console.log(`| people unsubscribed (answered 200) / withdrawals in the consent ledger | ${acceptedEmails.length} / ${withdrawn!.n} |`)

@@ -87,7 +87,7 @@ export function createServices({
     processors,
   })
   const returns = createReturnService({ db, clock, config, sends, contacts, suppressions, optOut, delivery, campaigns, metrics })
-  const reportIntake = createReportIntakeService({ db, clock, config, returns, sends, contacts, lists, optOut, visit: visitSubscribeUrl })
+  const reportIntake = createReportIntakeService({ db, clock, config, returns, sends, contacts, optOut, visit: visitSubscribeUrl })
   // The access export and erasure both reach every service that holds a
   // person's data: one list, so a new holder is handed to both.
   const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors }

@@ -105,7 +105,7 @@ export function createPreferencePageService(deps: {
   config: Pick<Config, 'linkSigningKeys'>
   audit: AuditRecorder
   contacts: Pick<ContactService, 'requireContact' | 'recipientById'>
-  lists: Pick<ListService, 'requireList' | 'findListsByIds' | 'findOpenNonCourseLists'>
+  lists: Pick<ListService, 'findListsByIds' | 'findOpenNonCourseLists'>
   subscriptions: Pick<SubscriptionService, 'subscriptionsOf' | 'deferredUnsubscribesOf' | 'subscribe' | 'confirm'>
   optOut: Pick<OptOutService, 'unsubscribeByLink' | 'unsubscribeAll' | 'objectToMarketing'>
   decisions: Pick<DecisionService, 'courseLockUntil' | 'existingCustomerLists'>

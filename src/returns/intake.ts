@@ -8,7 +8,6 @@ import { AppError, type ErrorCode } from '../lib/errors.js'
 import { subscriberActor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import type { ContactService } from '../contacts/service.js'
-import type { ListService } from '../lists/service.js'
 import type { SendService } from '../sends/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { Config } from '../config.js'
@@ -52,7 +51,6 @@ export function createReportIntakeService(deps: {
   returns: Pick<ReturnService, 'receive' | 'reject'>
   sends: Pick<SendService, 'messageById'>
   contacts: Pick<ContactService, 'addressHashOf'>
-  lists: Pick<ListService, 'requireList'>
   optOut: Pick<OptOutService, 'unsubscribeByLink'>
   db: Parameters<SendService['messageById']>[0]
   clock: Clock

@@ -38,7 +38,9 @@ export async function selectRows<T>(q: Queryable, query: SQL): Promise<T[]> {
  * they leave in one write (see `preparing` below) and cost one round trip
  * instead of one each; on PGlite they queue on its one connection. For
  * statements whose order does not matter: one that must see another's effect
- * (a read after a lock) is awaited after it, not sent with it.
+ * (a read after a lock, a row its foreign key names) is awaited after it, not
+ * sent with it. Given the pool instead of a transaction, they may run on
+ * different connections in any order.
  */
 export async function pipelined<T extends readonly unknown[]>(statements: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(statements)

@@ -2,7 +2,7 @@
 // personal values beside them allow only redaction (both by trigger).
 import { randomUUID } from 'node:crypto'
 import { and, asc, eq, exists, gt, gte, lt, or, sql, type SQL } from 'drizzle-orm'
-import { pipelined, type Queryable } from '../../db/client.js'
+import type { Queryable } from '../../db/client.js'
 import { auditEvents, auditPersonalValues } from '../../db/schema/index.js'
 
 export type NewAuditEvent = typeof auditEvents.$inferInsert
@@ -11,11 +11,14 @@ export type NewAuditValues = Omit<typeof auditPersonalValues.$inferInsert, 'audi
 /**
  * Appends one entry and, when it has any, the values of its changes. The
  * entry's id is made here (a random UUID, as the column's default makes), so
- * both rows are sent at once instead of the second waiting for the first's id.
+ * nothing is read back. The values are written after the entry, never sent
+ * with it: on the pool rather than a transaction the two would go out on
+ * different connections, and the values' foreign key could find no entry yet.
  */
 export async function insertAuditEvent(db: Queryable, event: NewAuditEvent, values: NewAuditValues | null): Promise<void> {
   const id = event.id ?? randomUUID()
-  await pipelined([db.insert(auditEvents).values({ ...event, id }), values ? db.insert(auditPersonalValues).values({ ...values, auditEventId: id }) : null])
+  await db.insert(auditEvents).values({ ...event, id })
+  if (values) await db.insert(auditPersonalValues).values({ ...values, auditEventId: id })
 }
 
 export interface AuditFilter {

@@ -55,8 +55,10 @@ await build({
   platform: 'node',
   // Import attributes (`with { type: 'json' }`) are kept from Node 20.10 on.
   target: 'node20.10',
-  // Stack traces and tap's failure reports point at the TypeScript.
-  sourcemap: 'inline',
+  // Stack traces and tap's failure reports point at the TypeScript. Maps in
+  // files of their own, not inline: tap's process-info hook is handed every
+  // module's text, and inline maps made the suite's files 13% dearer in CPU.
+  sourcemap: 'linked',
   logLevel: 'warning',
 })
 

@@ -15,9 +15,7 @@
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --cpu-prof=/tmp/prof   (the API process's CPU profile)
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --worker-nice=10      (the worker process niced below the API)
 import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -29,6 +27,7 @@ import { signLink } from '../../src/lib/link-tokens.js'
 import { createList } from '../factories.js'
 import { freshDatabase, LINK_SECRET, processEnv, signTestToken, testConfig, type TestApp } from '../helper.js'
 import { seed, startSink } from './world.js'
+import { freePort } from '../support/free-port.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const MEMBERS = Number(flag('members') ?? 30_000)
@@ -143,10 +142,7 @@ async function main() {
   teardowns.push(() => rmSync(dataDir, { recursive: true, force: true }))
   const common = { databaseUrl: database.url, smtpUrl: sink.url, dataDir }
   // A port free now: the service is told it, as it logs nothing we read (LOG_LEVEL=warn).
-  const probe = createServer().listen(0, '127.0.0.1')
-  await once(probe, 'listening')
-  const { port } = probe.address() as AddressInfo
-  probe.close()
+  const port = await freePort()
   const profileDir = flag('cpu-prof')
   const service = spawnService(
     'src/server.ts',

@@ -7,7 +7,6 @@
 // switched. Every page is checked with axe-core, and screenshots go to
 // test-output/screenshots (kept by CI).
 import { existsSync, mkdirSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import axe from 'axe-core'
 import { chromium, type Browser, type Page } from 'playwright-core'
@@ -16,18 +15,11 @@ import { systemActor } from '../../src/lib/actor.js'
 import { build, type TestApp } from '../helper.js'
 import { consentPayload, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
+import { freePort } from '../support/free-port.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots')
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 /** No WCAG A or AA violations that axe-core can find on the page as it is now. */
 async function checkAccessibility(t: Test, page: Page, what: string) {

@@ -2,7 +2,6 @@
 // default, transactional mail, a dead worker's lease taken over, workers
 // inside the service process, and `npm run worker` as a process of its own.
 import { spawn, spawnSync } from 'node:child_process'
-import { createServer, type AddressInfo } from 'node:net'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -14,6 +13,7 @@ import { createList, putCourse, putEnrollment, uniqueEmail } from '../factories.
 import { build, freshDatabase, processEnv, testConfig, TestClock, type TestApp } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
 import { scanProcessLogs } from '../support/log-scanner.js'
+import { freePort } from '../support/free-port.js'
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'samtykke-delivery-'))
@@ -167,10 +167,3 @@ t.test('npm run worker delivers what the service queued, from a process of its o
 })
 
 /** A port nobody listens on now: the worker is told it, so the test knows where to ask. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as AddressInfo
-  await new Promise((done) => server.close(done))
-  return port
-}

@@ -8,10 +8,10 @@
 // embedded database.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
+import { freePort } from '../support/free-port.js'
 
 const root = resolve(import.meta.dirname, '../..')
 
@@ -46,17 +46,6 @@ async function eventually(ms: number, done: () => boolean | Promise<boolean>): P
   return done()
 }
 
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer()
-    server.once('error', fail)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => done(port))
-    })
-  })
-}
 
 /**
  * Every request of the tour goes through this: it prints the body as curl

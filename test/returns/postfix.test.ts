@@ -10,12 +10,12 @@
 // the machine's postfix on a port of its own.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { consentPayload, createContact, createList, subscribe } from '../factories.js'
 import { build } from '../helper.js'
 import { returnsConfig } from './reports.js'
+import { freePort } from '../support/free-port.js'
 
 const POSTFIX = '/usr/sbin/postfix'
 const DOMAIN = 'samtykke-ci.localdomain'
@@ -32,15 +32,6 @@ const skip =
           ? 'runs once, on the embedded database'
           : false
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 /** Where postfix logs (postlogd): a container has no syslog, and a failure should show what postfix did. */
 const MAIL_LOG = '/var/log/postfix-samtykke.log'

@@ -38,25 +38,25 @@ export function createUnsubscribeLinkService(deps: {
 }) {
   const { db, config, contacts, lists, decisions, optOut } = deps
 
-  async function resolve(token: string) {
+  /** What `use` answers for the link's contact and list; null for a token that does not verify or names what is gone. */
+  async function withLink<T>(token: string, use: (scope: { contactId: string; listId: string }) => Promise<T>): Promise<T | null> {
     const scope = verifyLink(config.linkSigningKeys, 'unsubscribe', token)
     if (!scope) return null
     try {
-      const contact = await contacts.requireContact(db, scope.contactId)
-      const list = await lists.requireList(db, scope.listId)
-      return { contact, list }
+      return await use(scope)
     } catch (error) {
       if (error instanceof NotFoundError) return null
       throw error
     }
   }
 
-  async function view(token: string): Promise<LinkView | null> {
-    const found = await resolve(token)
-    if (!found) return null
-    const { contact, list } = found
-    const lockedUntil = list.kind === 'course' && list.courseId ? await decisions.courseLockUntil(db, contact.id, list.courseId) : null
-    return { locale: contact.locale, listName: list.name, kind: list.kind, lockedUntil }
+  function view(token: string): Promise<LinkView | null> {
+    return withLink(token, async (scope) => {
+      const contact = await contacts.requireContact(db, scope.contactId)
+      const list = await lists.requireList(db, scope.listId)
+      const lockedUntil = list.kind === 'course' && list.courseId ? await decisions.courseLockUntil(db, contact.id, list.courseId) : null
+      return { locale: contact.locale, listName: list.name, kind: list.kind, lockedUntil }
+    })
   }
 
   return {
@@ -64,11 +64,9 @@ export function createUnsubscribeLinkService(deps: {
     view,
 
     /** Leaves the link's list; repeating it is harmless. */
-    async unsubscribe(token: string, request: { via: 'one-click' | 'page'; ip?: string; userAgent?: string }): Promise<LinkUnsubscribe | null> {
-      const scope = verifyLink(config.linkSigningKeys, 'unsubscribe', token)
-      if (!scope) return null
+    unsubscribe(token: string, request: { via: 'one-click' | 'page'; ip?: string; userAgent?: string }): Promise<LinkUnsubscribe | null> {
       // The contact and the list are read in the opt-out's transaction, once: what the answer shows comes back from it.
-      try {
+      return withLink(token, async (scope) => {
         const { contact, list, changed, lockedUntil } = await optOut.unsubscribeByLink(
           scope.listId,
           scope.contactId,
@@ -81,10 +79,7 @@ export function createUnsubscribeLinkService(deps: {
           subscriberActor(scope.contactId),
         )
         return { locale: contact.locale, listName: list.name, kind: list.kind, lockedUntil, changed }
-      } catch (error) {
-        if (error instanceof NotFoundError) return null
-        throw error
-      }
+      })
     },
   }
 }

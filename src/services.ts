@@ -40,20 +40,20 @@ import { tokenSettings } from './tokens/settings.js'
 
 /**
  * `metrics`: where the services count the work they do in this process (src/operations/metrics.ts).
- * `engine`: the database's, for what may run side by side on it (PGlite has one connection; the default).
+ * `engine`: the database's, for what may run side by side on it (PGlite has one connection).
  */
 export function createServices({
   db,
   config,
   clock,
   metrics,
-  engine = 'pglite',
+  engine,
 }: {
   db: Database
   config: Config
   clock: Clock
   metrics: MetricsRecorder
-  engine?: 'pglite' | 'postgres'
+  engine: 'pglite' | 'postgres'
 }) {
   const register = createRegisterService(config)
   const audit = createAuditService({ db })

@@ -117,7 +117,7 @@ async function importDirectly(config: Config, request: Request, actor: Actor, ou
   const handle = await openDatabase(location)
   try {
     await prepareDatabase(handle, location, config.migrationDatabaseUrl)
-    const { imports } = createServices({ db: handle.db, config, clock: systemClock, metrics: uncounted })
+    const { imports } = createServices({ db: handle.db, config, clock: systemClock, metrics: uncounted, engine: handle.engine })
     await imports.interruptStale()
     const job = await imports.importFile({ path: request.path, ownsFile: false, options: request.options }, actor, {
       signal,

@@ -147,12 +147,23 @@ function openPostgres(url: string, max: number): DatabaseHandle {
 /** The extensions the migrations create; PGlite ships them but loads only those it is given. */
 export const pgliteExtensions = { pg_trgm }
 
+/**
+ * An in-memory database (the tests' one per app) holds a few megabytes:
+ * 16 MB of shared buffers instead of PGlite's 128, which each start
+ * allocates and clears again — a quarter of the CPU of a start from a
+ * snapshot (0.5 s → 0.38 s, test/bench numbers in docs/benchmarks.md).
+ */
+const IN_MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB']
+
 async function openPglite(dataDir: string | 'memory', snapshot?: Blob): Promise<DatabaseHandle> {
   const releaseLock = dataDir === 'memory' ? () => {} : lockDataDir(dataDir)
   let client: PGlite
   try {
     const options = { extensions: pgliteExtensions }
-    client = dataDir === 'memory' ? new PGlite({ ...options, loadDataDir: snapshot }) : new PGlite(join(dataDir, 'pgdata'), options)
+    client =
+      dataDir === 'memory'
+        ? new PGlite({ ...options, loadDataDir: snapshot, startParams: [...PGlite.defaultStartParams, ...IN_MEMORY_SETTINGS] })
+        : new PGlite(join(dataDir, 'pgdata'), options)
     await client.waitReady
   } catch (error) {
     releaseLock()

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
@@ -12,6 +12,7 @@ import { suppressionsCommand } from '../../src/cli/suppressions-command.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { consentPayload, uniqueEmail } from '../factories.js'
 import { build, JWT_SECRET, LINK_SECRET, PEPPER, preparedDataDir, signTestToken, testLogger, type TestApp } from '../helper.js'
+import { entryPoint } from '../support/entry-point.js'
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'samtykke-suppressions-'))
@@ -105,7 +106,7 @@ t.test('npm run suppressions runs the command', async (t) => {
   const env: NodeJS.ProcessEnv = { ...process.env, ...ENV, DATA_DIR: await preparedDataDir(t, 'samtykke-suppressions-data-') }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
-  const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/cli/suppressions.ts', 'purge'], { env, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync(process.execPath, [...entryPoint('src/cli/suppressions.ts'), 'purge'], { env, encoding: 'utf8', timeout: 60_000 })
   t.equal(result.status, 2)
   t.match(result.stderr, /^usage: npm run suppressions -- export/)
 })

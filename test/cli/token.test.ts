@@ -1,13 +1,13 @@
 // `npm run token`: issuing and revoking bearer tokens. The command runs in
 // process (tokenCommand); one case runs the real script, to show the wiring.
 import { spawnSync } from 'node:child_process'
-import { resolve } from 'node:path'
 import { createVerifier } from 'fast-jwt'
 import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { tokenCommand } from '../../src/cli/token-command.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { preparedDataDir, testLogger } from '../helper.js'
+import { entryPoint } from '../support/entry-point.js'
 
 const SECRET = 'the-cli-secret-is-at-least-32-characters-long'
 const verify = createVerifier({ key: SECRET, allowedIss: 'samtykke', allowedAud: 'samtykke-api' })
@@ -22,7 +22,7 @@ t.test('npm run token prints a token the configured secret verifies, naming the 
   const env: NodeJS.ProcessEnv = { ...process.env, JWT_SECRET: SECRET, DATA_DIR: (await configFor(t)).dataDir }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
-  const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/cli/token.ts', '--role', 'staff', '--name', 'Kari Nordmann'], { env, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync(process.execPath, [...entryPoint('src/cli/token.ts'), '--role', 'staff', '--name', 'Kari Nordmann'], { env, encoding: 'utf8', timeout: 60_000 })
   t.equal(result.status, 0, result.stderr)
   const token = result.stdout.trim()
   t.match(token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'one JWT on stdout')

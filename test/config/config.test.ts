@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig, parseConfig } from '../../src/config.js'
+import { entryPoint } from '../support/entry-point.js'
 
 const SECRET = 'a-secret-of-at-least-thirty-two-characters'
 const PG = 'postgres://samtykke@db.example.no:5432/samtykke'
@@ -309,7 +310,7 @@ t.test('the server started with PORT=abc exits non-zero with one line naming POR
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: 'abc', DATA_DIR: tempDir(t) }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
-  const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/server.ts'], { env, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync(process.execPath, entryPoint('src/server.ts'), { env, encoding: 'utf8', timeout: 60_000 })
   t.equal(result.status, 1, 'exit code')
   const lines = result.stderr.trim().split('\n')
   t.equal(lines.length, 1, 'one line on stderr')

@@ -10,6 +10,7 @@ import { selectRows } from '../../db/client.js'
 import { systemActor } from '../../src/lib/actor.js'
 import { consentPayload, createContact, createList, putCourse, putEnrollment, subscribe, uniqueEmail } from '../factories.js'
 import { auditTrail, build, preparedDataDir, type TestApp } from '../helper.js'
+import { entryPoint } from '../support/entry-point.js'
 
 const DAY = 24 * 60 * 60 * 1000
 const run = promisify(execFile)
@@ -135,10 +136,10 @@ t.test('npm run retention -- --dry-run on the embedded database', async (t) => {
   const dataDir = await preparedDataDir(t, 'retention-cli-')
   const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent' }
   delete (env as Record<string, string | undefined>).DATABASE_URL
-  const { stdout } = await run('npx', ['tsx', 'src/cli/retention.ts', '--dry-run'], { env, timeout: 120_000 })
+  const { stdout } = await run(process.execPath, [...entryPoint('src/cli/retention.ts'), '--dry-run'], { env, timeout: 120_000 })
   t.match(stdout, /^Retention, dry run: nothing was changed\. A run now would:/)
   t.match(stdout, /erase course participants \(P1, days after their last course\): 0/)
-  const bad = await run('npx', ['tsx', 'src/cli/retention.ts', '--everything'], { env, timeout: 60_000 }).catch((error) => error)
+  const bad = await run(process.execPath, [...entryPoint('src/cli/retention.ts'), '--everything'], { env, timeout: 60_000 }).catch((error) => error)
   t.equal(bad.code, 2)
   t.match(bad.stderr, /usage: npm run retention/)
 })

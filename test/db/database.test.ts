@@ -9,6 +9,7 @@ import { lockDataDir, openDatabase } from '../../db/client.js'
 import { buildApp } from '../../src/app.js'
 import { createContact } from '../factories.js'
 import { auditTrail, build, failureOf, preparedDataDir, signTestToken, testConfig, testLogger } from '../helper.js'
+import { entryPoint } from '../support/entry-point.js'
 
 // (a) and (b) are about the embedded engine's data folder, so they run on
 // PGlite whatever TEST_DATABASE_URL says; (c) runs on the database build(t) gives.
@@ -79,7 +80,7 @@ t.test('a second process is refused while the embedded database is open', async 
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent' }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
-  const server = spawnSync(resolve('node_modules/.bin/tsx'), ['src/server.ts'], { env, encoding: 'utf8', timeout: 60_000 })
+  const server = spawnSync(process.execPath, entryPoint('src/server.ts'), { env, encoding: 'utf8', timeout: 60_000 })
   t.equal(server.status, 1, 'the server exits with an error')
   t.match(server.stderr, new RegExp(`in use by process ${process.pid}`))
 })

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { simpleParser } from 'mailparser'
 import t, { type Test } from 'tap'
 import { claimDue } from '../../src/delivery/queries.js'
@@ -14,6 +14,7 @@ import { build, freshDatabase, processEnv, testConfig, TestClock, type TestApp }
 import { startSmtpSink } from '../support/smtp-sink.js'
 import { scanProcessLogs } from '../support/log-scanner.js'
 import { freePort } from '../support/free-port.js'
+import { entryPoint } from '../support/entry-point.js'
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'samtykke-delivery-'))
@@ -126,7 +127,7 @@ t.test('npm run worker needs DATABASE_URL: on the embedded database the workers 
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: tempDir(t) }
   delete env.DATABASE_URL
   delete env.NODE_OPTIONS
-  const result = spawnSync(resolve('node_modules/.bin/tsx'), ['src/cli/worker.ts'], { env, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync(process.execPath, entryPoint('src/cli/worker.ts'), { env, encoding: 'utf8', timeout: 60_000 })
   t.equal(result.status, 1)
   t.match(result.stderr, /npm run worker needs DATABASE_URL/)
 })
@@ -145,7 +146,7 @@ t.test('npm run worker delivers what the service queued, from a process of its o
   const port = await freePort()
   // At info, its log checked line by line as the test apps' are (support/log-scanner.ts).
   const env = processEnv({ databaseUrl: database.url, smtpUrl: sink.url, dataDir: tempDir(t), WORKER_PORT: String(port), LOG_LEVEL: 'info' })
-  const worker = spawn(resolve('node_modules/.bin/tsx'), ['src/cli/worker.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const worker = spawn(process.execPath, entryPoint('src/cli/worker.ts'), { env, stdio: ['ignore', 'pipe', 'pipe'] })
   const workerLog = scanProcessLogs(t, app.config, worker.stdout, { keepLines: true })
   let stderr = ''
   worker.stderr.on('data', (chunk) => (stderr += chunk))

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import t, { type Test } from 'tap'
 import { selectRows } from '../../db/client.js'
@@ -19,6 +19,7 @@ import { LEASE_MS } from '../../src/imports/service.js'
 import { build, freshDatabase, preparedDataDir, processEnv, signTestToken, testLogger, type TestApp } from '../helper.js'
 import { createList } from '../factories.js'
 import { fixture, NOTICE, registerCsvPeople } from './support.js'
+import { entryPoint } from '../support/entry-point.js'
 
 t.setTimeout(6 * 60_000)
 const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): the command runs in a process of its own'
@@ -151,7 +152,7 @@ async function postgresWorld(t: Test) {
   await app.as('staff')({ method: 'POST', url: '/v1/notices', payload: NOTICE })
   const dir = folder(t, 'samtykke-import-proc-')
   const run = (argv: string[]) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve('src/cli/import.ts'), ...argv], {
+    const child = spawn(process.execPath, [...entryPoint('src/cli/import.ts'), ...argv], {
       env: processEnv({ databaseUrl: database.url, smtpUrl: 'smtp://127.0.0.1:9', dataDir: dir }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -22,6 +22,7 @@ import { createList } from '../factories.js'
 import { build, freshDatabase, LINK_SECRET, PEPPER, processEnv, signTestToken, type TestApp } from '../helper.js'
 import { scanProcessLogs } from '../support/log-scanner.js'
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js'
+import { entryPoint } from '../support/entry-point.js'
 
 const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): processes of their own share one database'
 
@@ -52,8 +53,7 @@ interface Started {
 
 /** Starts a process of the service and reads its log lines (checked for personal data, as the suite's own). */
 function startProcess(t: Test, app: TestApp, script: string, env: NodeJS.ProcessEnv, children: Set<ChildProcess>): Started {
-  // node itself with tsx's loader, not npm or the tsx command: a signal then reaches the process that holds the work.
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, entryPoint(script), { env, stdio: ['ignore', 'pipe', 'inherit'] })
   children.add(child)
   child.on('exit', () => children.delete(child))
   scanProcessLogs(t, app.config, child.stdout!)

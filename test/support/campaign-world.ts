@@ -14,6 +14,7 @@ import { storedAddressHash } from '../../src/lib/email.js'
 import { createList } from '../factories.js'
 import { build, freshDatabase, PEPPER, processEnv, type TestApp } from '../helper.js'
 import { startSmtpSink, type SmtpSink } from './smtp-sink.js'
+import { entryPoint } from './entry-point.js'
 
 export const onPostgres = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): workers in processes of their own share one database'
 
@@ -114,8 +115,7 @@ export async function setUpCampaignWorld(t: Test, options: WorldOptions): Promis
         ...env,
       })
       const script = kind === 'worker' ? 'src/cli/worker.ts' : 'src/server.ts'
-      // node itself with tsx's loader, not the tsx command: that one runs node as a child, which a kill or a signal to the parent would reach only by relay.
-      const child = spawn(process.execPath, ['--import', 'tsx', script], { env: environment, stdio: ['ignore', 'ignore', 'inherit'] })
+      const child = spawn(process.execPath, entryPoint(script), { env: environment, stdio: ['ignore', 'ignore', 'inherit'] })
       children.add(child)
       child.on('exit', () => children.delete(child))
       return child

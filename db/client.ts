@@ -150,8 +150,8 @@ export const pgliteExtensions = { pg_trgm }
 /**
  * An in-memory database (the tests' one per app) holds a few megabytes:
  * 16 MB of shared buffers instead of PGlite's 128, which each start
- * allocates and clears again — a quarter of the CPU of a start from a
- * snapshot (0.5 s → 0.38 s, test/bench numbers in docs/benchmarks.md).
+ * allocates and clears again: a start from a snapshot takes 0.32 s of CPU
+ * instead of 0.47 (docs/benchmarks.md, "The test suite").
  */
 const IN_MEMORY_SETTINGS = ['-c', 'shared_buffers=16MB']
 

@@ -1,0 +1,36 @@
+// The one way an event enters the webhook outbox. Domain services call
+// `recordWebhookEvent` in the transaction of the change it reports: the event
+// and its deliveries commit with the change or not at all, so a rolled-back
+// change sends nothing and a committed one is never lost. Sends nothing itself
+// (delivery is the job in delivery.ts) and knows nothing of HTTP.
+import type { Queryable } from '../../db/client.js'
+import { mayCarryEmail, type WebhookEventInput } from './events.js'
+import { clearEventEmails, insertDeliveriesForSubscribers, insertEvent } from './queries.js'
+
+export type RecordedWebhookEvent = { id: string; sequence: number; deliveries: number }
+
+/**
+ * Writes `event`, as of `at`, to the outbox in `tx`, and one pending delivery
+ * for every active endpoint subscribed to its type. An email is kept only for
+ * events that may carry one, and delivered only to endpoints allowed it.
+ */
+export async function recordWebhookEvent(tx: Queryable, at: Date, event: WebhookEventInput): Promise<RecordedWebhookEvent> {
+  const row = await insertEvent(tx, {
+    type: event.type,
+    contactId: event.contactId,
+    data: event.data,
+    email: mayCarryEmail(event.type) ? (event.email ?? null) : null,
+    occurredAt: at,
+  })
+  const deliveries = await insertDeliveriesForSubscribers(tx, row, at)
+  return { id: row.id, sequence: row.sequence, deliveries }
+}
+
+/**
+ * Erasure: forgets the addresses kept beside a person's past events, in the
+ * erasure's transaction. Their events stay (by contact id only), so an
+ * undelivered one still arrives, without the address.
+ */
+export function forgetWebhookEmails(tx: Queryable, contactId: string): Promise<void> {
+  return clearEventEmails(tx, contactId)
+}

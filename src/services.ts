@@ -37,6 +37,8 @@ import { createReturnService } from './returns/service.js'
 import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
+import { createWebhookDelivery } from './webhooks/delivery.js'
+import { createWebhookService } from './webhooks/service.js'
 
 /**
  * `metrics`: where the services count the work they do in this process (src/operations/metrics.ts).
@@ -57,6 +59,11 @@ export function createServices({
 }) {
   const register = createRegisterService(config)
   const audit = createAuditService({ db })
+  // Webhooks first: the domain services record their events through src/webhooks/record.ts in their own transactions.
+  const webhooks = {
+    ...createWebhookService({ db, clock, audit, allowHttpLoopback: config.webhookAllowHttpLoopback }),
+    ...createWebhookDelivery({ db, clock, audit, controller: register.controller }),
+  }
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
   const lists = createListService({ db, clock, audit, register: register.processingRegister })
   const consent = createConsentService({ db, clock, contacts })
@@ -127,6 +134,7 @@ export function createServices({
     retention,
     returns,
     reportIntake,
+    webhooks,
   }
 }
 

@@ -7,6 +7,7 @@ CREATE TABLE "webhook_deliveries" (
 	"status" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" timestamp with time zone,
+	"give_up_at" timestamp with time zone NOT NULL,
 	"last_status_code" integer,
 	"last_error" text,
 	"delivered_at" timestamp with time zone,
@@ -41,6 +42,7 @@ CREATE TABLE "webhook_endpoints" (
 	"failing_since" timestamp with time zone,
 	"created_by_id" text,
 	"created_by_name" text,
+	"created_by_role" text,
 	"created_at" timestamp with time zone NOT NULL,
 	"updated_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "webhook_endpoints_status" CHECK ("webhook_endpoints"."status" in ('active', 'disabled'))

@@ -29,6 +29,7 @@ export const webhookEndpoints = pgTable(
     failingSince: timestamp('failing_since', { withTimezone: true, mode: 'date' }),
     createdById: text('created_by_id'),
     createdByName: text('created_by_name'),
+    createdByRole: text('created_by_role'),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
@@ -80,6 +81,8 @@ export const webhookDeliveries = pgTable(
     status: text('status').notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    /** When retrying stops and the delivery fails: three days after it was queued (or replayed). */
+    giveUpAt: timestamp('give_up_at', { withTimezone: true, mode: 'date' }).notNull(),
     lastStatusCode: integer('last_status_code'),
     lastError: text('last_error'),
     deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),

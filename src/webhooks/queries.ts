@@ -1,8 +1,11 @@
 // SQL for webhooks: the only reader and writer of webhook_endpoints,
 // webhook_events, webhook_deliveries and webhook_delivery_attempts.
-import { and, arrayContains, asc, eq, sql } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
-import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.js'
+import { and, arrayContains, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
+import { alias } from 'drizzle-orm/pg-core'
+import { selectRows, type Queryable } from '../../db/client.js'
+import { afterCursor } from '../../db/pagination.js'
+import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints, webhookEvents } from '../../db/schema/index.js'
+import type { Cursor } from '../lib/pagination.js'
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect
 export type NewEndpointRow = typeof webhookEndpoints.$inferInsert
@@ -20,7 +23,7 @@ export async function insertEvent(db: Queryable, row: NewEventRow): Promise<Even
  * One pending delivery of `event` for every active endpoint subscribed to its
  * type, in one statement (no round trip per endpoint). Returns how many.
  */
-export async function insertDeliveriesForSubscribers(db: Queryable, event: EventRow, at: Date): Promise<number> {
+export async function insertDeliveriesForSubscribers(db: Queryable, event: EventRow, at: Date, giveUpAt: Date): Promise<number> {
   const e = webhookEndpoints
   const rows = await db
     .insert(webhookDeliveries)
@@ -35,6 +38,7 @@ export async function insertDeliveriesForSubscribers(db: Queryable, event: Event
           status: sql<string>`'pending'`.as('status'),
           attempts: sql<number>`0`.as('attempts'),
           nextAttemptAt: sql<Date>`${at.toISOString()}::timestamptz`.as('next_attempt_at'),
+          giveUpAt: sql<Date>`${giveUpAt.toISOString()}::timestamptz`.as('give_up_at'),
           lastStatusCode: sql<number | null>`null::integer`.as('last_status_code'),
           lastError: sql<string | null>`null::text`.as('last_error'),
           deliveredAt: sql<Date | null>`null::timestamptz`.as('delivered_at'),
@@ -53,7 +57,152 @@ export async function clearEventEmails(db: Queryable, contactId: string): Promis
   await db.update(webhookEvents).set({ email: null }).where(eq(webhookEvents.contactId, contactId))
 }
 
-/** The deliveries an event caused, by endpoint (for tests and the log). */
-export async function findDeliveriesOfEvent(db: Queryable, eventId: string): Promise<DeliveryRow[]> {
-  return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.eventId, eventId)).orderBy(asc(webhookDeliveries.endpointId))
+export type NewAttemptRow = typeof webhookDeliveryAttempts.$inferInsert
+export type DeliveryPatch = Partial<typeof webhookDeliveries.$inferInsert>
+
+export async function insertEndpoint(db: Queryable, row: NewEndpointRow): Promise<EndpointRow> {
+  const [endpoint] = await db.insert(webhookEndpoints).values(row).returning()
+  return endpoint!
+}
+
+export async function findEndpoint(db: Queryable, id: string, lock = false): Promise<EndpointRow | undefined> {
+  const query = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id))
+  const [row] = lock ? await query.for('update') : await query
+  return row
+}
+
+export async function updateEndpoint(db: Queryable, id: string, patch: Partial<NewEndpointRow>): Promise<EndpointRow> {
+  const [row] = await db.update(webhookEndpoints).set(patch).where(eq(webhookEndpoints.id, id)).returning()
+  return row!
+}
+
+/** A page of endpoints, oldest first. */
+export async function listEndpointRows(db: Queryable, filter: { after?: Cursor; limit: number }): Promise<EndpointRow[]> {
+  const t = webhookEndpoints
+  return db.select().from(t).where(afterCursor(filter.after, t.createdAt, t.id)).orderBy(asc(t.createdAt), asc(t.id)).limit(filter.limit)
+}
+
+export async function findEvent(db: Queryable, id: string): Promise<EventRow | undefined> {
+  const [row] = await db.select().from(webhookEvents).where(eq(webhookEvents.id, id))
+  return row
+}
+
+/**
+ * Claims up to `limit` due deliveries of active endpoints, moving their next
+ * attempt to `leaseUntil`: another worker skips them meanwhile, and one whose
+ * worker died is tried again when the lease runs out. A delivery is due only
+ * when no earlier event's delivery for the same endpoint and contact is still
+ * pending (claimed or not): that keeps each person's events in order at each
+ * receiver, at the price of one stuck event holding back that person's later
+ * ones (never anyone else's).
+ */
+export async function claimDueDeliveries(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
+  const d = webhookDeliveries
+  const e = webhookEndpoints
+  const earlier = alias(webhookDeliveries, 'earlier')
+  const due = db
+    .select({ id: d.id })
+    .from(d)
+    .innerJoin(e, eq(e.id, d.endpointId))
+    .where(
+      and(
+        eq(d.status, 'pending'),
+        lte(d.nextAttemptAt, now),
+        eq(e.status, 'active'),
+        sql`not exists (select 1 from ${earlier} where ${earlier.endpointId} = ${d.endpointId} and ${earlier.contactId} = ${d.contactId} and ${earlier.status} = 'pending' and ${earlier.eventSequence} < ${d.eventSequence})`,
+      ),
+    )
+    .orderBy(asc(d.eventSequence))
+    .limit(limit)
+    // Only the delivery rows are locked: the endpoint's row stays free for an admin's change.
+    .for('update', { of: d, skipLocked: true })
+  const rows = await db.update(d).set({ nextAttemptAt: leaseUntil }).where(inArray(d.id, due)).returning({ id: d.id })
+  return rows.map((r) => r.id)
+}
+
+export type ClaimedDelivery = { delivery: DeliveryRow; event: EventRow; endpoint: EndpointRow }
+
+/** The claimed deliveries with their events and endpoints, in event order. */
+export async function findClaimed(db: Queryable, ids: string[]): Promise<ClaimedDelivery[]> {
+  if (ids.length === 0) return []
+  return db
+    .select({ delivery: webhookDeliveries, event: webhookEvents, endpoint: webhookEndpoints })
+    .from(webhookDeliveries)
+    .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
+    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+    .where(inArray(webhookDeliveries.id, ids))
+    .orderBy(asc(webhookDeliveries.eventSequence))
+}
+
+export async function updateDelivery(db: Queryable, id: string, patch: DeliveryPatch): Promise<DeliveryRow> {
+  const [row] = await db.update(webhookDeliveries).set(patch).where(eq(webhookDeliveries.id, id)).returning()
+  return row!
+}
+
+export async function insertAttempt(db: Queryable, row: NewAttemptRow): Promise<void> {
+  await db.insert(webhookDeliveryAttempts).values(row)
+}
+
+export type AttemptLogRow = typeof webhookDeliveryAttempts.$inferSelect & { deliveryStatus: string; attempts: number }
+
+/** A page of an endpoint's delivery log, newest first, with where each delivery stands now. */
+export async function listAttemptRows(db: Queryable, endpointId: string, filter: { before?: Cursor; limit: number }): Promise<AttemptLogRow[]> {
+  const a = webhookDeliveryAttempts
+  const d = webhookDeliveries
+  return db
+    .select({
+      id: a.id,
+      endpointId: a.endpointId,
+      deliveryId: a.deliveryId,
+      eventId: a.eventId,
+      eventType: a.eventType,
+      at: a.at,
+      statusCode: a.statusCode,
+      durationMs: a.durationMs,
+      error: a.error,
+      deliveryStatus: d.status,
+      attempts: d.attempts,
+    })
+    .from(a)
+    .innerJoin(d, eq(d.id, a.deliveryId))
+    .where(
+      and(
+        eq(a.endpointId, endpointId),
+        // Newest first: rows strictly before the cursor, as one row comparison (see db/pagination.ts).
+        filter.before ? sql`(${a.at}, ${a.id}) < (${filter.before.at.toISOString()}::timestamptz, ${filter.before.id}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(desc(a.at), desc(a.id))
+    .limit(filter.limit)
+}
+
+/**
+ * Queues the events again for one endpoint: a new pending delivery for each
+ * of `eventIds`, or the existing one reset (pending, no attempts, retried for
+ * another RETRY window). Returns how many.
+ */
+export async function requeueDeliveries(db: Queryable, endpointId: string, selection: { eventIds?: string[]; from?: Date; to?: Date; types: string[] }, at: Date, giveUpAt: Date): Promise<number> {
+  const ev = webhookEvents
+  const conditions = and(
+    inArray(ev.type, selection.types),
+    selection.eventIds ? inArray(ev.id, selection.eventIds) : undefined,
+    selection.from ? gte(ev.occurredAt, selection.from) : undefined,
+    selection.to ? lt(ev.occurredAt, selection.to) : undefined,
+  )
+  const iso = (d: Date) => d.toISOString()
+  const rows = await selectRows(db, sql`
+    insert into ${webhookDeliveries} (id, endpoint_id, event_id, event_sequence, contact_id, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
+    select gen_random_uuid(), ${endpointId}::uuid, ${ev.id}, ${ev.sequence}, ${ev.contactId}, 'pending', 0, ${iso(at)}::timestamptz, ${iso(giveUpAt)}::timestamptz, ${iso(at)}::timestamptz, ${iso(at)}::timestamptz
+    from ${ev} where ${conditions}
+    on conflict (endpoint_id, event_id) do update set
+      status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, give_up_at = excluded.give_up_at,
+      last_status_code = null, last_error = null, delivered_at = null, updated_at = excluded.updated_at
+    returning 1`)
+  return rows.length
+}
+
+/** An endpoint enabled again: what waited for it is due now (a lease taken before it was disabled is let go). */
+export async function resumeDeliveries(db: Queryable, endpointId: string, now: Date): Promise<void> {
+  const d = webhookDeliveries
+  await db.update(d).set({ nextAttemptAt: now, updatedAt: now }).where(and(eq(d.endpointId, endpointId), eq(d.status, 'pending')))
 }

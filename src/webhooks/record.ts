@@ -7,6 +7,9 @@ import type { Queryable } from '../../db/client.js'
 import { mayCarryEmail, type WebhookEventInput } from './events.js'
 import { clearEventEmails, insertDeliveriesForSubscribers, insertEvent } from './queries.js'
 
+/** How long a delivery is retried before it fails (issue 29: three days, as Standard Webhooks senders commonly do). */
+export const RETRY_FOR_MS = 3 * 24 * 60 * 60 * 1000
+
 export type RecordedWebhookEvent = { id: string; sequence: number; deliveries: number }
 
 /**
@@ -22,7 +25,7 @@ export async function recordWebhookEvent(tx: Queryable, at: Date, event: Webhook
     email: mayCarryEmail(event.type) ? (event.email ?? null) : null,
     occurredAt: at,
   })
-  const deliveries = await insertDeliveriesForSubscribers(tx, row, at)
+  const deliveries = await insertDeliveriesForSubscribers(tx, row, at, new Date(at.getTime() + RETRY_FOR_MS))
   return { id: row.id, sequence: row.sequence, deliveries }
 }
 

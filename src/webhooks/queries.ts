@@ -1,7 +1,6 @@
 // SQL for webhooks: the only reader and writer of webhook_endpoints,
 // webhook_events, webhook_deliveries and webhook_delivery_attempts.
 import { and, arrayContains, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
-import { alias } from 'drizzle-orm/pg-core'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints, webhookEvents } from '../../db/schema/index.js'
@@ -99,7 +98,6 @@ export async function findEvent(db: Queryable, id: string): Promise<EventRow | u
 export async function claimDueDeliveries(db: Queryable, now: Date, leaseUntil: Date, limit: number): Promise<string[]> {
   const d = webhookDeliveries
   const e = webhookEndpoints
-  const earlier = alias(webhookDeliveries, 'earlier')
   const due = db
     .select({ id: d.id })
     .from(d)
@@ -109,7 +107,8 @@ export async function claimDueDeliveries(db: Queryable, now: Date, leaseUntil: D
         eq(d.status, 'pending'),
         lte(d.nextAttemptAt, now),
         eq(e.status, 'active'),
-        sql`not exists (select 1 from ${earlier} where ${earlier.endpointId} = ${d.endpointId} and ${earlier.contactId} = ${d.contactId} and ${earlier.status} = 'pending' and ${earlier.eventSequence} < ${d.eventSequence})`,
+        // Inside the subquery the table's own name is the outer row: its alias `earlier` is the other one.
+        sql`not exists (select 1 from ${webhookDeliveries} as earlier where earlier.endpoint_id = ${d.endpointId} and earlier.contact_id = ${d.contactId} and earlier.status = 'pending' and earlier.event_sequence < ${d.eventSequence})`,
       ),
     )
     .orderBy(asc(d.eventSequence))

@@ -17,7 +17,7 @@ import { signatureHeader } from './signature.js'
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 /** A claimed delivery is left to its worker this long (two timeouts and then some) before another may try. */
-const LEASE_MS = 5 * MINUTE
+export const DELIVERY_LEASE_MS = 5 * MINUTE
 const CLAIM_BATCH = 20
 /**
  * Rounds of claim-and-post per turn of the job: a person's next event becomes
@@ -131,7 +131,7 @@ export function createWebhookDelivery(deps: {
       const counts: DeliveryCounts = { delivered: 0, retrying: 0, failed: 0, disabled: 0 }
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const now = clock.now()
-        const claimed = await findClaimed(db, await claimDueDeliveries(db, now, new Date(now.getTime() + LEASE_MS), CLAIM_BATCH))
+        const claimed = await findClaimed(db, await claimDueDeliveries(db, now, new Date(now.getTime() + DELIVERY_LEASE_MS), CLAIM_BATCH))
         if (claimed.length === 0) break
         const disabledNow = new Set<string>()
         for (const item of claimed) {

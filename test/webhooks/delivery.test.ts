@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import { eq } from 'drizzle-orm'
 import { webhookEvents } from '../../db/schema/index.js'
-import { FAILING_DISABLES_AFTER_MS, webhookBackoffMs } from '../../src/webhooks/delivery.js'
+import { DELIVERY_LEASE_MS, FAILING_DISABLES_AFTER_MS, webhookBackoffMs } from '../../src/webhooks/delivery.js'
+import { claimDueDeliveries } from '../../src/webhooks/queries.js'
 import { recordWebhookEvent } from '../../src/webhooks/record.js'
 import type { WebhookEventInput } from '../../src/webhooks/events.js'
 import { auditTrail, build, type TestApp } from '../helper.js'
@@ -116,6 +117,21 @@ t.test('webhook delivery', async (t) => {
     t.same(orderPerContact(receiver.payloads()), { [c]: ['purpose-1', 'purpose-2', 'purpose-3', 'purpose-4'], [d]: ['purpose-1', 'purpose-2'] })
     t.equal(new Set(receiver.received.map((r) => r.id)).size, 6, 'each once')
     for (const r of receiver.received) t.equal(verdict(app, endpoint.secret, r), 'valid')
+  })
+
+  t.test('a worker that dies after claiming loses nothing: once its lease runs out another delivers, once', async (t) => {
+    const receiver = await startReceiver(t)
+    await createEndpoint(t, app, { url: receiver.url, eventTypes: ['consent.withdrawn'] })
+    const contact = randomUUID()
+    await record(withdrawn(contact, 1))
+    await record(withdrawn(contact, 2))
+    // What a worker killed between its claim and its POST leaves behind: a claimed, unsettled delivery.
+    const now = app.clock.now()
+    t.equal((await claimDueDeliveries(db, now, new Date(now.getTime() + DELIVERY_LEASE_MS), 20)).length, 1, 'the first event only: the second waits behind it')
+    t.match(await deliver(), { delivered: 0, retrying: 0 }, 'nothing while the lease holds, not even the later event')
+    app.clock.advance(DELIVERY_LEASE_MS)
+    t.match(await deliver(), { delivered: 2 })
+    t.same(receiver.payloads().map((p) => p.data.purpose), ['purpose-1', 'purpose-2'])
   })
 
   t.test('a replayed (old) or forged delivery is recognisable by the receiver', async (t) => {

@@ -41,8 +41,8 @@ export const webhookEndpoints = pgTable(
 
 /**
  * The outbox. `sequence` orders events as they were recorded (one person's
- * changes are serialised by their rows' locks, so their events are in the
- * order they happened); `contact_id` has no foreign key so the event outlives
+ * events are numbered under a lock held to their transaction's end, so in the
+ * order they commit: src/webhooks/queries.ts lockContactEvents); `contact_id` has no foreign key so the event outlives
  * the contact's erasure.
  */
 export const webhookEvents = pgTable(

@@ -12,6 +12,17 @@ export type EventRow = typeof webhookEvents.$inferSelect
 export type NewEventRow = typeof webhookEvents.$inferInsert
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect
 
+/**
+ * Holds, until the caller's transaction ends, the right to append a person's
+ * next event: two transactions about one person then take their sequence
+ * numbers in the order they commit, so the order check in claimDueDeliveries
+ * can never send a later-numbered event that committed first while an
+ * earlier-numbered one is still uncommitted and invisible to it.
+ */
+export async function lockContactEvents(db: Queryable, contactId: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`webhook-events:${contactId}`}, 0))`)
+}
+
 /** Appends one event to the outbox. */
 export async function insertEvent(db: Queryable, row: NewEventRow): Promise<EventRow> {
   const [event] = await db.insert(webhookEvents).values(row).returning()

@@ -5,7 +5,7 @@
 // (delivery is the job in delivery.ts) and knows nothing of HTTP.
 import type { Queryable } from '../../db/client.js'
 import { mayCarryEmail, type WebhookEventInput } from './events.js'
-import { clearEventEmails, insertDeliveriesForSubscribers, insertEvent } from './queries.js'
+import { clearEventEmails, insertDeliveriesForSubscribers, insertEvent, lockContactEvents } from './queries.js'
 
 /** How long a delivery is retried before it fails (issue 29: three days, as Standard Webhooks senders commonly do). */
 export const RETRY_FOR_MS = 3 * 24 * 60 * 60 * 1000
@@ -18,6 +18,7 @@ export type RecordedWebhookEvent = { id: string; sequence: number; deliveries: n
  * events that may carry one, and delivered only to endpoints allowed it.
  */
 export async function recordWebhookEvent(tx: Queryable, at: Date, event: WebhookEventInput): Promise<RecordedWebhookEvent> {
+  if (event.contactId) await lockContactEvents(tx, event.contactId)
   const row = await insertEvent(tx, {
     type: event.type,
     contactId: event.contactId,

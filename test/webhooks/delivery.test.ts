@@ -134,6 +134,39 @@ t.test('webhook delivery', async (t) => {
     t.same(receiver.payloads().map((p) => p.data.purpose), ['purpose-1', 'purpose-2'])
   })
 
+  t.test(
+    'two transactions about one person number their events in the order they commit',
+    { skip: !process.env.TEST_DATABASE_URL && 'needs two connections at once (PostgreSQL)' },
+    async (t) => {
+      const contact = randomUUID()
+      const steps: string[] = []
+      let release!: () => void
+      const held = new Promise<void>((done) => (release = done))
+      let recorded!: () => void
+      const firstRecorded = new Promise<void>((done) => (recorded = done))
+      const first = db.transaction(async (tx) => {
+        const event = await recordWebhookEvent(tx, app.clock.now(), withdrawn(contact, 1))
+        recorded()
+        await held
+        steps.push('first commits')
+        return event
+      })
+      await firstRecorded
+      const second = db.transaction(async (tx) => {
+        const event = await recordWebhookEvent(tx, app.clock.now(), withdrawn(contact, 2))
+        steps.push('second recorded')
+        return event
+      })
+      // Long enough for the second to have recorded its event, were it not made to wait.
+      await new Promise((done) => setTimeout(done, 300))
+      steps.push('first released')
+      release()
+      const [a, b] = await Promise.all([first, second])
+      t.same(steps, ['first released', 'first commits', 'second recorded'], 'the second waits for the first')
+      t.ok(b.sequence > a.sequence)
+    },
+  )
+
   t.test('a replayed (old) or forged delivery is recognisable by the receiver', async (t) => {
     const receiver = await startReceiver(t)
     const endpoint = await createEndpoint(t, app, { url: receiver.url, eventTypes: ['consent.withdrawn'] })

@@ -3648,16 +3648,6 @@ export interface components {
             updatedAt: string;
             url: string;
         };
-        /**
-         * @example {
-         *       "url": "https://kurs.example.no/hooks/samtykke",
-         *       "eventTypes": [
-         *         "subscription.unsubscribed",
-         *         "unsubscribe.deferred_applied",
-         *         "contact.erased"
-         *       ]
-         *     }
-         */
         WebhookEndpointCreate: {
             /** @description What it is for */
             description?: string | null;

@@ -85,18 +85,27 @@ async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): Promise
   return { notice: existing, created: false }
 }
 
-/** The webhook event a ledger event is announced as: grants and withdrawals (objections are announced by opt-out.ts, confirmations not at all). */
-const WEBHOOK_OF = { granted: 'consent.granted', withdrawn: 'consent.withdrawn' } as const
+type AnnouncedEvent = { id: string; contactId: string; listId: string | null; purpose: string; type: ConsentEventType; source: ConsentSource }
 
-/** Announces a grant or a withdrawal in the webhook outbox, in the transaction that wrote it (issue 29). */
-async function announceIn(tx: Queryable, at: Date, event: { id: string; contactId: string; listId: string | null; purpose: string; type: ConsentEventType; source: ConsentSource }, email: string | undefined) {
-  if (event.type !== 'granted' && event.type !== 'withdrawn') return
-  await recordWebhookEvent(tx, at, {
-    type: WEBHOOK_OF[event.type],
-    contactId: event.contactId,
-    email,
-    data: { consentEventId: event.id, listId: event.listId, purpose: event.purpose, source: event.source },
-  })
+/**
+ * Announces a ledger event in the webhook outbox, in the transaction that
+ * wrote it (issue 29): a grant, a withdrawal, an objection (whoever records
+ * it: opt-out, a complaint, an enrollment's declined offer, a request). Every
+ * writer of the ledger comes through here, so none is missed. A confirmation
+ * of a double opt-in is not an event of its own.
+ */
+async function announceIn(tx: Queryable, at: Date, event: AnnouncedEvent, email: string | undefined) {
+  const { contactId } = event
+  if (event.type === 'objected') {
+    await recordWebhookEvent(tx, at, { type: 'objection.recorded', contactId, email, data: { purpose: event.purpose, source: event.source } })
+  } else if (event.type === 'granted' || event.type === 'withdrawn') {
+    await recordWebhookEvent(tx, at, {
+      type: event.type === 'granted' ? 'consent.granted' : 'consent.withdrawn',
+      contactId,
+      email,
+      data: { consentEventId: event.id, listId: event.listId, purpose: event.purpose, source: event.source },
+    })
+  }
 }
 
 export function createConsentService(deps: { db: Database; clock: Clock; contacts: Pick<ContactService, 'requireContact' | 'recipientById'> }) {

@@ -1,11 +1,11 @@
 // The webhook events of opting out (issue 29): an unsubscribe, now or kept
-// for a course's end (P3), a kept one carried out, and an objection. Each is
+// for a course's end (P3), and a kept one carried out (objections are the
+// consent ledger's to announce, as every one passes it). Each is
 // written in the transaction of the change it reports, through the outbox's
 // one entrance (src/webhooks/record.ts); what the change is, is opt-out.ts's.
 import type { Queryable } from '../../db/client.js'
 import type { Recipient } from '../contacts/service.js'
 import type { ListRow } from '../lists/queries.js'
-import type { ConsentSource } from '../vocabulary.js'
 import { recordWebhookEvent } from '../webhooks/record.js'
 
 /** A deferred opt-out: when the lock ends, and the course system's ids of the courses that hold it. */
@@ -38,9 +38,4 @@ export async function announceDeferredAppliedIn(tx: Queryable, at: Date, recipie
     email: recipient.email,
     data: { listId: list.id, courseId: list.courseId },
   })
-}
-
-/** objection.recorded: an objection to direct marketing (art. 21), `purpose` null for all of it. */
-export async function announceObjectionIn(tx: Queryable, at: Date, recipient: Recipient, purpose: string | null, source: ConsentSource): Promise<void> {
-  await recordWebhookEvent(tx, at, { type: 'objection.recorded', contactId: recipient.contactId, email: recipient.email, data: { purpose, source } })
 }

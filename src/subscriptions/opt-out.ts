@@ -29,7 +29,7 @@ import {
   updateSubscriptionRow,
   type SubscriptionRow,
 } from './queries.js'
-import { announceDeferredAppliedIn, announceObjectionIn, announceUnsubscribedIn } from './announce.js'
+import { announceDeferredAppliedIn, announceUnsubscribedIn } from './announce.js'
 import { consentEventFor, type ChangeInput, type SubscriptionChange } from './service.js'
 
 /** How many open wishes the sweep reads at a time: memory stays flat however many there are. */
@@ -190,7 +190,6 @@ export function createOptOutService(deps: {
       now,
       consentEventFor(input, { ...person, listId: null, purpose: ListKind.marketing, type: 'objected', basis: LegalBasis.legitimateInterest }),
     )
-    await announceObjectionIn(tx, now, person, ListKind.marketing, input.source)
   }
 
   /**

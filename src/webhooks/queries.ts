@@ -1,6 +1,6 @@
 // SQL for webhooks: the only reader and writer of webhook_endpoints,
 // webhook_events, webhook_deliveries and webhook_delivery_attempts.
-import { and, arrayContains, asc, eq, sql } from 'drizzle-orm'
+import { and, arrayContains, asc, eq, inArray, sql } from 'drizzle-orm'
 import type { Queryable } from '../../db/client.js'
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema/index.js'
 
@@ -56,4 +56,11 @@ export async function clearEventEmails(db: Queryable, contactId: string): Promis
 /** The deliveries an event caused, by endpoint (for tests and the log). */
 export async function findDeliveriesOfEvent(db: Queryable, eventId: string): Promise<DeliveryRow[]> {
   return db.select().from(webhookDeliveries).where(eq(webhookDeliveries.eventId, eventId)).orderBy(asc(webhookDeliveries.endpointId))
+}
+
+/** Outbox events in recording order, of one contact and/or of some types (the access export, and tests). */
+export async function listWebhookEvents(db: Queryable, filter: { contactId?: string; types?: string[] } = {}): Promise<EventRow[]> {
+  const e = webhookEvents
+  const where = and(filter.contactId ? eq(e.contactId, filter.contactId) : undefined, filter.types ? inArray(e.type, filter.types) : undefined)
+  return db.select().from(e).where(where).orderBy(asc(e.sequence))
 }

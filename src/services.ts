@@ -37,7 +37,7 @@ import { createReturnService } from './returns/service.js'
 import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
-import { listWebhookEvents } from './webhooks/queries.js'
+import { listWebhookDeliveriesOfContact, listWebhookEvents } from './webhooks/queries.js'
 import { forgetWebhookEmails } from './webhooks/record.js'
 
 /**
@@ -93,7 +93,11 @@ export function createServices({
   // The access export and erasure both reach every service that holds a
   // person's data: one list, so a new holder is handed to both.
   // The webhook outbox keeps a person's events (by contact id) and, for endpoints allowed it, their address.
-  const webhooks = { forgetEmailsIn: forgetWebhookEmails, eventsOf: (q: Queryable, contactId: string) => listWebhookEvents(q, { contactId }) }
+  const webhooks = {
+    forgetEmailsIn: forgetWebhookEmails,
+    eventsOf: (q: Queryable, contactId: string) => listWebhookEvents(q, { contactId }),
+    deliveriesOf: listWebhookDeliveriesOfContact,
+  }
   const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, webhooks }
   const exports = createExportService({ ...personalDataHolders, lists, returns })
   const erasure = createErasureService(personalDataHolders)

@@ -41,6 +41,8 @@ export interface WebhookOutbox {
   forgetEmailsIn(tx: Queryable, contactId: string): Promise<void>
   /** The person's events, oldest first (the access export). */
   eventsOf(q: Queryable, contactId: string): Promise<{ id: string; type: string; data: unknown; email: string | null; occurredAt: Date }[]>
+  /** Their deliveries to each endpoint, with how each went (the access export). */
+  deliveriesOf(q: Queryable, contactId: string): Promise<{ eventId: string; endpointId: string; status: string; attempts: number; lastStatusCode: number | null; deliveredAt: Date | null }[]>
 }
 
 export interface EraseInput {

@@ -64,3 +64,9 @@ export async function listWebhookEvents(db: Queryable, filter: { contactId?: str
   const where = and(filter.contactId ? eq(e.contactId, filter.contactId) : undefined, filter.types ? inArray(e.type, filter.types) : undefined)
   return db.select().from(e).where(where).orderBy(asc(e.sequence))
 }
+
+/** The deliveries of a contact's events to every endpoint, in event order (the access export). */
+export async function listWebhookDeliveriesOfContact(db: Queryable, contactId: string): Promise<DeliveryRow[]> {
+  const d = webhookDeliveries
+  return db.select().from(d).where(eq(d.contactId, contactId)).orderBy(asc(d.eventSequence), asc(d.endpointId))
+}

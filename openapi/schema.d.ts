@@ -2096,6 +2096,10 @@ export interface components {
             suppressions: {
                 [key: string]: unknown;
             }[];
+            /** @description Events about the person in the webhook outbox: what the endpoints (the course system) were or will be told, with the address where one was kept, and each one’s deliveries */
+            webhookEvents: {
+                [key: string]: unknown;
+            }[];
         };
         /** @description A page of Contact items, in order */
         ContactPage: {

@@ -5,13 +5,14 @@
 // event carries the keyed hash of the person's address beside the contact, so
 // the proof still names the address once the contact is erased.
 import { createHash } from 'node:crypto'
-import type { Database, Queryable } from '../../db/client.js'
+import { pipelined, type Database, type Queryable } from '../../db/client.js'
 import type { ContactService } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newIds } from '../lib/ids.js'
 import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../vocabulary.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 import {
   findConsentGrantsOfContacts,
   findConsentGrantsSince,
@@ -55,6 +56,8 @@ export interface ConsentEventInput {
   contactId: string
   /** The keyed hash of the contact's address, when the caller has it already (saves reading the contact). */
   addressHash?: string
+  /** The contact's address, when the caller has it: the webhook event carries it to endpoints allowed it. Not stored in the ledger. */
+  email?: string
   listId: string | null
   purpose: string
   type: ConsentEventType
@@ -82,14 +85,40 @@ async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): Promise
   return { notice: existing, created: false }
 }
 
+type AnnouncedEvent = { id: string; contactId: string; listId: string | null; purpose: string; type: ConsentEventType; source: ConsentSource }
+
+/**
+ * Announces a ledger event in the webhook outbox, in the transaction that
+ * wrote it (issue 29): a grant, a withdrawal, an objection (whoever records
+ * it: opt-out, a complaint, an enrollment's declined offer, a request). Every
+ * writer of the ledger comes through here, so none is missed. A confirmation
+ * of a double opt-in is not an event of its own.
+ */
+async function announceIn(tx: Queryable, at: Date, event: AnnouncedEvent, email: string | undefined) {
+  const { contactId } = event
+  if (event.type === 'objected') {
+    await recordWebhookEvent(tx, at, { type: 'objection.recorded', contactId, email, data: { purpose: event.purpose, source: event.source } })
+  } else if (event.type === 'granted' || event.type === 'withdrawn') {
+    await recordWebhookEvent(tx, at, {
+      type: event.type === 'granted' ? 'consent.granted' : 'consent.withdrawn',
+      contactId,
+      email,
+      data: { consentEventId: event.id, listId: event.listId, purpose: event.purpose, source: event.source },
+    })
+  }
+}
+
 export function createConsentService(deps: { db: Database; clock: Clock; contacts: Pick<ContactService, 'requireContact' | 'recipientById'> }) {
   const { db, clock, contacts } = deps
 
   return {
     /** Appends an event in the caller's transaction, with the keyed hash of the person's address. */
     async recordEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
-      const addressHash = input.addressHash ?? (await contacts.recipientById(tx, input.contactId)).addressHash
-      return insertConsentEvent(tx, { ...input, addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
+      const { email: given, ...fields } = input
+      const recipient = input.addressHash === undefined ? await contacts.recipientById(tx, input.contactId) : { addressHash: input.addressHash, email: given }
+      const row = await insertConsentEvent(tx, { ...fields, addressHash: recipient.addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
+      await announceIn(tx, at, { ...row, contactId: input.contactId }, given ?? recipient.email)
+      return row
     },
 
     /**
@@ -98,7 +127,15 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
      * as the file says).
      */
     async recordEventsIn(tx: Queryable, actor: Actor, events: (ConsentEventInput & { addressHash: string; occurredAt: Date })[]): Promise<void> {
-      await insertConsentEvents(tx, events, newIds(events.length), actor)
+      const ids = newIds(events.length)
+      await insertConsentEvents(
+        tx,
+        events.map(({ email: _email, ...event }) => event),
+        ids,
+        actor,
+      )
+      // One statement pair per event, sent together; each announced as of its own time, as the ledger has it.
+      await pipelined(events.map((event, i) => announceIn(tx, event.occurredAt, { ...event, id: ids[i]! }, event.email)))
     },
 
     /** Of these people (by keyed address hash or contact id), those who objected: the hashes and contact ids of their objections. */

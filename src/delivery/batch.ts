@@ -1,7 +1,8 @@
 // What the delivery worker's parts share while they work through one claimed
 // batch: the worker's identity and tools, and what a batch reads once, not
-// once per message (its messages, and the immutable template versions, lists
-// and campaigns' shared data they use). Part of the delivery worker (./worker.ts).
+// once per message (its messages, and the lists they go to), or the worker
+// once, not once per batch (the immutable template versions and campaigns'
+// shared data). Part of the delivery worker (./worker.ts).
 import type { Database } from '../../db/client.js'
 import type { Clock } from '../lib/clock.js'
 import type { ListRow } from '../lists/queries.js'
@@ -68,6 +69,40 @@ export function createBatchContext(
     template: (id) => once(templates, id, () => readers.templates.requireTemplate(db, id)),
     list: (id) => once(lists, id, () => readers.lists.requireList(db, id)),
     campaignData: (id) => once(campaigns, id, () => readers.campaigns.sharedData(db, id)),
+  }
+}
+
+/** Entries a worker keeps of what never changes: a process sends from a few versions and campaigns at a time. */
+const KEPT_PER_WORKER = 200
+
+/**
+ * Reads of rows that never change once written — a template version (a
+ * change is a new version) and a campaign's shared data (set when it is
+ * created) — made once per worker instead of once per batch: two statements
+ * fewer per batch. A read that fails is not kept, so it is asked again.
+ */
+export function keepImmutableReads<R extends { templates: Pick<TemplateService, 'requireTemplate'>; campaigns: { sharedData(q: Database, campaignId: string): Promise<Record<string, unknown>> } }>(
+  readers: R,
+): R {
+  const kept = <T>(read: (q: Database, id: string) => Promise<T>) => {
+    const cache = new Map<string, Promise<T>>()
+    return (q: Database, id: string) => {
+      let value = cache.get(id)
+      if (!value) {
+        cache.set(id, (value = read(q, id)))
+        value.catch(() => cache.delete(id))
+        for (const oldest of cache.keys()) {
+          if (cache.size <= KEPT_PER_WORKER) break
+          cache.delete(oldest)
+        }
+      }
+      return value
+    }
+  }
+  return {
+    ...readers,
+    templates: { ...readers.templates, requireTemplate: kept((q, id) => readers.templates.requireTemplate(q, id)) },
+    campaigns: { ...readers.campaigns, sharedData: kept((q, id) => readers.campaigns.sharedData(q, id)) },
   }
 }
 

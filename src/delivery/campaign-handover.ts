@@ -6,7 +6,7 @@
 // changes it; the campaign's own steps are src/campaigns. Part of the
 // delivery worker (./worker.ts).
 import type { SQL } from 'drizzle-orm'
-import type { Queryable } from '../../db/client.js'
+import { pipelined, type Queryable } from '../../db/client.js'
 import type { Config } from '../config.js'
 import type { ContactService } from '../contacts/service.js'
 import { decideMembers } from '../decision/sql.js'
@@ -87,11 +87,14 @@ export function createCampaignHandover(ctx: WorkerContext, deps: CampaignHandove
       const sent = await Promise.all(group.map(async (h) => ({ ...h, outcome: await mailer.send(h.outgoing) })))
       const accepted = sent.filter((h) => h.outcome.type === 'accepted')
       const occurredAt = clock.now()
-      await insertDeliveryEvents(
-        tx,
-        accepted.map(({ message, attempt, outcome }) => ({ id: newId(), messageId: message.id, campaignId, type: DeliveryEventType.accepted, attempt, reply: outcome.reply, occurredAt })),
-      )
-      await deleteQueueRows(tx, accepted.map(({ message }) => message.id), owner)
+      // Two tables, neither statement reading the other's rows: sent together, one round trip.
+      await pipelined([
+        insertDeliveryEvents(
+          tx,
+          accepted.map(({ message, attempt, outcome }) => ({ id: newId(), messageId: message.id, campaignId, type: DeliveryEventType.accepted, attempt, reply: outcome.reply, occurredAt })),
+        ),
+        deleteQueueRows(tx, accepted.map(({ message }) => message.id), owner),
+      ])
       const types = new Map<string, DeliveryEventType>()
       for (const { message, attempt, outcome } of sent) {
         types.set(message.id, outcome.type === 'accepted' ? DeliveryEventType.accepted : await outcomes.recordOutcome(tx, message, attempt, outcome))

@@ -13,6 +13,9 @@ import type { OutgoingMessage } from './mailer.js'
 
 type ComposeConfig = Pick<Config, 'linkSigningKeys' | 'publicBaseUrl' | 'unsubscribeMailto' | 'courseMailFrom' | 'mailFrom' | 'controllerName' | 'controllerEmail' | 'returns'>
 
+/** The values the service fills that differ from one recipient to the next. */
+const PER_RECIPIENT_SERVICE_VALUES = ['preferencesUrl', 'courseMailUntil']
+
 /** The message's list headers: one-click for what can be left (RFC 8058); none for course and transactional mail. */
 export function listHeaders(kind: MessageKind, link: { unsubscribeUrl: string; mailto: string | undefined; listId: string }): Record<string, string> {
   if (kind !== 'newsletter' && kind !== 'marketing') return {}
@@ -45,16 +48,22 @@ export async function composeMessage(
   // (course mail has no header: it cannot be left while the course runs, so it links the page alone).
   const unsubscribeUrl = token ? `${config.publicBaseUrl}/unsubscribe/${token}` : ''
   const preferencesUrl = token ? `${config.publicBaseUrl}/u/${token}` : ''
-  const rendered = await templates.render(template, message.locale, {
-    ...shared,
-    ...message.data,
-    // The service's values last: send data cannot forge a link or a sender.
-    preferencesUrl,
-    courseMailUntil: lockedUntil ? localDate(lockedUntil, message.locale) : '',
-    listName: list?.name ?? '',
-    controllerName: config.controllerName,
-    controllerEmail: config.controllerEmail,
-  })
+  const rendered = await templates.render(
+    template,
+    message.locale,
+    {
+      ...shared,
+      ...message.data,
+      // The service's values last: send data cannot forge a link or a sender.
+      preferencesUrl,
+      courseMailUntil: lockedUntil ? localDate(lockedUntil, message.locale) : '',
+      listName: list?.name ?? '',
+      controllerName: config.controllerName,
+      controllerEmail: config.controllerEmail,
+    },
+    // A campaign's messages differ in the person's own values and links: the rest of the text is shared.
+    message.campaignId ? [...Object.entries(message.data ?? {}).flatMap(([name, value]) => (value !== shared[name] ? [name] : [])), ...PER_RECIPIENT_SERVICE_VALUES] : undefined,
+  )
   // Addresses that name this message: a mail to them says which message it answers (src/returns).
   const mailto = config.unsubscribeMailto && token ? taggedAddress(config.unsubscribeMailto, messageToken(config.linkSigningKeys, 'unsubscribe', message.id)) : undefined
   const headers = list && token ? listHeaders(message.kind, { unsubscribeUrl, mailto, listId: `<${list.slug}.${host}>` }) : {}

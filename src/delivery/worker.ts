@@ -23,7 +23,7 @@ import type { ReturnService } from '../returns/service.js'
 import type { SendService, MessageRow } from '../sends/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { TemplateService } from '../templates/service.js'
-import { byCampaign, createBatchContext, type BatchContext, type Handover, type WorkerContext, type WorkerLog } from './batch.js'
+import { byCampaign, createBatchContext, keepImmutableReads, type BatchContext, type Handover, type WorkerContext, type WorkerLog } from './batch.js'
 import { createCampaignHandover, type CampaignReader } from './campaign-handover.js'
 import type { Mailer } from './mailer.js'
 import { createMessageSteps, type MessageStepDeps } from './message-steps.js'
@@ -76,6 +76,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
   const ctx: WorkerContext = { db, clock, owner, mailer: deps.mailer, log, metrics, outcomes, report }
   const steps = createMessageSteps(ctx, deps)
   const campaignHandover = createCampaignHandover(ctx, { ...deps, policy: config })
+  const readers = keepImmutableReads(deps)
   /** Set when the worker is asked to stop: no chunk of the batch in hand begins, and of a chunk begun only the group at the server goes on. */
   let stopping = false
 
@@ -116,7 +117,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         claimDue(tx, { owner, now, leaseUntil: new Date(now.getTime() + leaseMs), limit, sendingCampaigns: deps.campaigns.sendingCampaignIds() }),
       )
       if (claimed.length === 0) return { taken: 0, campaignIds: [] }
-      const batch = createBatchContext(db, deps, await deps.sends.messagesByIds(db, claimed.map((c) => c.messageId)))
+      const batch = createBatchContext(db, readers, await deps.sends.messagesByIds(db, claimed.map((c) => c.messageId)))
       // Two chunks in progress at once: while one is at the server, the next is decided and rendered.
       // Once the worker is stopping no chunk begins: what is left of the batch is let go (releaseHeld).
       const chunks: ClaimedMessage[][] = []

@@ -12,10 +12,10 @@
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { compile as compileHtmlToText } from 'html-to-text'
 import type mjml2htmlType from 'mjml'
 import { UnprocessableError } from '../lib/errors.js'
 import { Locale, MessageKind, valuesOf } from '../vocabulary.js'
+import { plainTextOf, toPlainText } from './plain-text.js'
 import { analyseHandlebars, checkBodyStructure, handlebars, HANDLEBARS_OPTIONS, refuseIncludes, refuseRemoteStyles, type TemplateProblem } from './source-rules.js'
 
 export type { Locale }
@@ -308,20 +308,6 @@ export function compileTemplate(cacheKey: string, input: TemplateSource): Promis
 
 // ---- Filling one message ----
 
-const toPlainText = compileHtmlToText({
-  wordwrap: 78,
-  selectors: [
-    { selector: 'img', format: 'skip' },
-    { selector: 'a', options: { hideLinkHrefIfSameAsText: true, linkBrackets: ['[', ']'] } },
-    // Headings keep the case the author wrote; html-to-text would shout them.
-    { selector: 'h1', options: { uppercase: false } },
-    { selector: 'h2', options: { uppercase: false } },
-    { selector: 'h3', options: { uppercase: false } },
-    // Paragraphs that keep the sender's line breaks in HTML keep them in text too.
-    { selector: 'p[style*="pre-line"]', format: 'pre' },
-  ],
-})
-
 /** The value at a path, looking only at own properties as Handlebars does (it refuses prototype access). */
 const valueAt = (values: Record<string, unknown>, parts: string[]) =>
   parts.reduce<unknown>((current, part) => (current !== null && current !== undefined && Object.hasOwn(Object(current), part) ? (current as Record<string, unknown>)[part] : undefined), values)
@@ -347,17 +333,28 @@ const toHeaderLine = (text: string) => text.replace(/[\p{Cc}\u2028\u2029]+/gu, '
  * not escaped but kept to one line, and it is filled first: the HTML gets it
  * as messageSubject (its <title>), whatever `values` holds under that name.
  * Throws MissingVariablesError naming every value the chosen locale uses that
- * `values` lacks or holds as null.
+ * `values` lacks or holds as null. `perRecipient`: the names whose values
+ * differ from one message to the next of many that share the rest (a
+ * campaign's); their plain text is then derived once (./plain-text.ts), the
+ * same text as each message's own.
  */
-export function renderMessage(compiled: CompiledTemplate, locale: Locale, values: Record<string, unknown>): { locale: Locale; subject: string; html: string; text: string } {
+export function renderMessage(
+  compiled: CompiledTemplate,
+  locale: Locale,
+  values: Record<string, unknown>,
+  perRecipient?: readonly string[],
+): { locale: Locale; subject: string; html: string; text: string } {
   const chosen = [locale, DEFAULT_LOCALE, ...compiled.locales].find((candidate) => compiled.byLocale.has(candidate))
   const parts = chosen === undefined ? undefined : compiled.byLocale.get(chosen)
   if (chosen === undefined || parts === undefined) throw new Error('The compiled template has no locale')
   const missing = parts.requires.filter((path) => path[0] !== SUBJECT_VARIABLE && isMissing(valueAt(values, path))).map((path) => path.join('.'))
   if (missing.length > 0) throw new MissingVariablesError([...new Set(missing)].sort())
   const subject = toHeaderLine(fill(parts.subject, values))
-  const html = fill(parts.html, { ...values, [SUBJECT_VARIABLE]: subject })
-  return { locale: chosen, subject, html, text: toPlainText(html) }
+  const filled = { ...values, [SUBJECT_VARIABLE]: subject }
+  const html = fill(parts.html, filled)
+  // The subject may hold a per-recipient value: it varies with them.
+  const text = perRecipient ? plainTextOf(parts, html, filled, [...perRecipient, SUBJECT_VARIABLE], (v) => fill(parts.html, v)) : toPlainText(html)
+  return { locale: chosen, subject, html, text }
 }
 
 // ---- The shipped defaults ----

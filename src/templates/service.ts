@@ -123,9 +123,12 @@ export function createTemplateService({ db, config, clock, courses, lists }: Tem
     return row
   }
 
-  /** Fills one version for one message; a value it needs and `values` lacks is a 422 (template_data_missing) naming each. */
-  async function render(template: TemplateRow, locale: Locale, values: Record<string, unknown>): Promise<RenderedMessage> {
-    return renderMessage(await compileTemplate(template.id, template), locale, values)
+  /**
+   * Fills one version for one message; a value it needs and `values` lacks is a 422 (template_data_missing) naming each.
+   * `perRecipient`: the names whose values alone differ between this message and the others of its campaign.
+   */
+  async function render(template: TemplateRow, locale: Locale, values: Record<string, unknown>, perRecipient?: readonly string[]): Promise<RenderedMessage> {
+    return renderMessage(await compileTemplate(template.id, template), locale, values, perRecipient)
   }
 
   return {

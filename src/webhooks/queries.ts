@@ -216,3 +216,16 @@ export async function resumeDeliveries(db: Queryable, endpointId: string, now: D
   const d = webhookDeliveries
   await db.update(d).set({ nextAttemptAt: now, updatedAt: now }).where(and(eq(d.endpointId, endpointId), eq(d.status, 'pending')))
 }
+
+/** Outbox events in recording order, of one contact and/or of some types (the access export, and tests). */
+export async function listWebhookEvents(db: Queryable, filter: { contactId?: string; types?: string[] } = {}): Promise<EventRow[]> {
+  const e = webhookEvents
+  const where = and(filter.contactId ? eq(e.contactId, filter.contactId) : undefined, filter.types ? inArray(e.type, filter.types) : undefined)
+  return db.select().from(e).where(where).orderBy(asc(e.sequence))
+}
+
+/** The deliveries of a contact's events to every endpoint, in event order (the access export). */
+export async function listWebhookDeliveriesOfContact(db: Queryable, contactId: string): Promise<DeliveryRow[]> {
+  const d = webhookDeliveries
+  return db.select().from(d).where(eq(d.contactId, contactId)).orderBy(asc(d.eventSequence), asc(d.endpointId))
+}

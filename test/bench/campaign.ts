@@ -11,8 +11,17 @@
 // (the same connections, and nodemailer 10's noDelay sockets) sending messages
 // of the same size to the same sink. Pipeline: a campaign created and started
 // through the API, fanned out (timed alone), then delivered by the service's
-// own delivery worker in this process — decision at delivery, rendering,
-// handover mark, SMTP, delivery event — until the campaign is finished.
+// own delivery worker — decision at delivery, rendering, handover mark, SMTP,
+// delivery event — until the campaign is finished. On PostgreSQL the worker
+// runs in a process of its own, as production runs it (`npm run worker`,
+// src/cli/worker.ts), so this process, which drives the API and measures,
+// shares no event loop with it; `--in-process` runs it here instead, as
+// PGlite must (its database belongs to one process).
+//
+//   TEST_DATABASE_URL=… npm run bench:campaign -- --members=30000 --cpu-prof=/tmp/prof   (the worker process's CPU profile)
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { sql } from 'drizzle-orm'
 import type { InjectOptions } from 'fastify'
@@ -22,9 +31,10 @@ import { buildApp } from '../../src/app.js'
 import { buildSmtpTransportOptions } from '../../src/delivery/mailer.js'
 import { compiledVersionCount } from '../../src/templates/render.js'
 import { createList } from '../factories.js'
-import { freshDatabase, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { freshDatabase, processEnv, signTestToken, testConfig, type TestApp } from '../helper.js'
+import { freePort } from '../support/free-port.js'
 import { backendCpuSeconds, explainFanoutBatch, fanoutFloor, fanoutIndexes, fanoutTableSizes } from './fanout-explain.js'
-import { rssSampler, seed, startSink } from './world.js'
+import { cpuMsOf, rssSampler, seed, spawnService, startSink, untilReady } from './world.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
 const engine = process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'
@@ -35,6 +45,10 @@ const EXPLAIN = process.argv.includes('--explain')
 /** SMTP connections, for the baseline and the pipeline alike (SMTP_MAX_CONNECTIONS). */
 const CONNECTIONS = Number(flag('connections') ?? 5)
 const TARGET_MESSAGE_BYTES = 12 * 1024
+/** The delivery worker in this process rather than its own (always so on PGlite). */
+const IN_PROCESS = process.argv.includes('--in-process') || engine === 'pglite'
+/** A directory for the worker process's CPU profile (--cpu-prof). */
+const PROFILE_DIR = flag('cpu-prof')
 
 const teardowns: (() => Promise<unknown> | unknown)[] = []
 const fakeTest = { teardown: (fn: () => unknown) => teardowns.push(fn) } as never
@@ -74,10 +88,11 @@ async function templateId(app: TestApp) {
 }
 
 /** The bare nodemailer pool: `count` messages of the sample's size, kept queued so every connection stays busy. */
-async function baseline(sinkUrl: string, sample: { subject: string; html: string; text: string }, count: number) {
-  const transport = nodemailer.createTransport(buildSmtpTransportOptions(sinkUrl, { smtpRatePerSecond: 100_000, smtpMaxConnections: CONNECTIONS, dkim: undefined }))
+async function baseline(sink: { url: string; pid: number }, sample: { subject: string; html: string; text: string }, count: number) {
+  const transport = nodemailer.createTransport(buildSmtpTransportOptions(sink.url, { smtpRatePerSecond: 100_000, smtpMaxConnections: CONNECTIONS, dkim: undefined }))
   const started = performance.now()
   const cpu = process.cpuUsage()
+  const sinkBefore = cpuMsOf(sink.pid)
   let next = 0
   const lane = async () => {
     for (let i = next++; i < count; i = next++) {
@@ -93,8 +108,10 @@ async function baseline(sinkUrl: string, sample: { subject: string; html: string
   }
   await Promise.all(Array.from({ length: CONNECTIONS * 4 }, lane))
   const ms = performance.now() - started
+  const used = process.cpuUsage(cpu)
+  const sinkCpuMs = cpuMsOf(sink.pid) - sinkBefore
   transport.close()
-  return { ms, rate: (count / ms) * 1000, cpu: cpuShare(cpu, ms) }
+  return { ms, count, rate: (count / ms) * 1000, cpu: cpuShare(cpu, ms), cpuMs: (used.user + used.system) / 1000, sinkCpuMs }
 }
 
 /** This process's CPU time since `since` as a share of one core over `ms`. */
@@ -137,15 +154,39 @@ async function main() {
   )
   const expectedAllowed = allowedRow!.n
 
-  let baselineResult: { ms: number; rate: number; cpu: number } | null = null
+  let baselineResult: Awaited<ReturnType<typeof baseline>> | null = null
   if (!FANOUT_ONLY) {
     const count = Math.min(expectedAllowed, 20_000)
-    baselineResult = await baseline(sink.url, sample, count)
+    baselineResult = await baseline(sink, sample, count)
     const received = await sink.stats()
     console.log(`baseline: ${count} messages in ${seconds(baselineResult.ms)} s = ${baselineResult.rate.toFixed(0)} msg/s (sink got ${received.messages})`)
     await sink.reset()
   }
   rss.phase()
+
+  // The worker process, started now and held stopped (SIGSTOP) until the fan-out is done: its start-up
+  // (tsx, building the app) is not timed, and it neither takes part in the fan-out nor competes with it.
+  let workerProcess: ReturnType<typeof spawnService> | null = null
+  if (!FANOUT_ONLY && !IN_PROCESS && database.engine === 'postgres') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'samtykke-bench-campaign-'))
+    teardowns.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    const workerPort = await freePort()
+    workerProcess = spawnService(
+      teardowns,
+      'src/cli/worker.ts',
+      processEnv({
+        databaseUrl: database.url,
+        smtpUrl: sink.url,
+        dataDir,
+        WORKER_PORT: String(workerPort),
+        SMTP_RATE_PER_SECOND: '100000',
+        SMTP_MAX_CONNECTIONS: String(CONNECTIONS),
+      }),
+      PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    )
+    await untilReady(`http://127.0.0.1:${workerPort}`, workerProcess)
+    workerProcess.kill('SIGSTOP')
+  }
 
   const staff = app.as('staff')
   const created = await staff({ method: 'POST', url: '/v1/campaigns', payload: { name: 'Vårkurs', listId: list.id, template: 'newsletter', data } })
@@ -184,9 +225,13 @@ async function main() {
     await staff({ method: 'POST', url: `/v1/campaigns/${campaignId}/cancel` })
   } else {
     const transactionsBefore = await transactionsSoFar(app)
+    const backendsBefore = engine === 'postgres' ? await backendCpuSeconds(app) : null
+    const sinkBefore = cpuMsOf(sink.pid)
+    const workerBefore = workerProcess ? cpuMsOf(workerProcess.pid!) : 0
     started = performance.now()
     const cpu = process.cpuUsage()
-    const worker = app.app.deliveryWorker.start()
+    const worker = workerProcess ? null : app.app.deliveryWorker.start()
+    workerProcess?.kill('SIGCONT')
     for (;;) {
       const [row] = await selectRows<{ status: string }>(app.app.db, sql`select status from campaigns where id = ${campaignId}::uuid`)
       if (row!.status === 'finished') break
@@ -194,7 +239,10 @@ async function main() {
     }
     const sendMs = performance.now() - started
     const sendCpu = cpuShare(cpu, sendMs)
-    await worker.stop()
+    const workerCpuMs = workerProcess ? cpuMsOf(workerProcess.pid!) - workerBefore : null
+    const sinkCpuMs = cpuMsOf(sink.pid) - sinkBefore
+    const backendsAfter = engine === 'postgres' ? await backendCpuSeconds(app) : null
+    await worker?.stop()
     const sendRss = rss.phase()
     const transactions = await transactionsSoFar(app)
     const received = await sink.stats()
@@ -207,7 +255,14 @@ async function main() {
     console.log(`| baseline: bare nodemailer pool, ${CONNECTIONS} connections | ${baselineResult!.rate.toFixed(0)} msg/s |`)
     console.log(`| pipeline: decision at delivery, render, SMTP, events | ${rate.toFixed(0)} msg/s |`)
     console.log(`| pipeline / baseline | ${((rate / baselineResult!.rate) * 100).toFixed(0)}% |`)
+    const perMessage = (ms: number) => `${(ms / received.messages).toFixed(2)} ms`
+    const share = (ms: number) => `${((ms / sendMs) * 100).toFixed(0)}%`
     console.log(`| this process's CPU, baseline / pipeline (share of one core) | ${(baselineResult!.cpu * 100).toFixed(0)}% / ${(sendCpu * 100).toFixed(0)}% |`)
+    console.log(`| baseline CPU per message: this process (the pool) / SMTP sink | ${(baselineResult!.cpuMs / baselineResult!.count).toFixed(2)} ms / ${(baselineResult!.sinkCpuMs / baselineResult!.count).toFixed(2)} ms |`)
+    if (workerCpuMs !== null) console.log(`| pipeline: worker process CPU (share of one core; per message) | ${share(workerCpuMs)}; ${perMessage(workerCpuMs)} |`)
+    if (backendsBefore !== null && backendsAfter !== null) console.log(`| pipeline: PostgreSQL backends' CPU (share; per message) | ${share((backendsAfter - backendsBefore) * 1000)}; ${perMessage((backendsAfter - backendsBefore) * 1000)} |`)
+    console.log(`| pipeline: SMTP sink CPU (share; per message) | ${share(sinkCpuMs)}; ${perMessage(sinkCpuMs)} |`)
+    console.log(`| delivery worker | ${workerProcess ? 'a process of its own (src/cli/worker.ts)' : 'in this process'} |`)
     console.log(`| fan-out (decide, ledger, messages, queue) | ${seconds(fanoutMs)} s |`)
     console.log(`| ledger rows per recipient | ${(after!.rows / MEMBERS).toFixed(2)} |`)
     if (transactions !== null && transactionsBefore !== null) console.log(`| transactions per delivered message | ${((transactions - transactionsBefore) / received.messages).toFixed(1)} |`)

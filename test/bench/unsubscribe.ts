@@ -14,8 +14,8 @@
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --seconds=20 --connections=20 --members=50000
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --cpu-prof=/tmp/prof   (the API process's CPU profile)
 //   TEST_DATABASE_URL=… npm run bench:unsubscribe -- --worker-nice=10      (the worker process niced below the API)
-import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { fork } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { setPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -26,7 +26,7 @@ import { buildApp } from '../../src/app.js'
 import { signLink } from '../../src/lib/link-tokens.js'
 import { createList } from '../factories.js'
 import { freshDatabase, LINK_SECRET, processEnv, signTestToken, testConfig, type TestApp } from '../helper.js'
-import { seed, startSink } from './world.js'
+import { cpuMsOf, seed, spawnService, startSink, untilReady } from './world.js'
 import { freePort } from '../support/free-port.js'
 
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
@@ -46,13 +46,6 @@ interface Load {
   requests: number
   /** CPU time the answering process spent per answered request (user + system, from /proc), in ms: unlike req/s, it hardly moves with other load on the machine. */
   cpuPerRequest: number
-}
-
-/** A process's CPU time so far in ms (Linux /proc; utime + stime, in ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
 async function load(url: string, pid: number, nextRequest: () => { path: string; body: string }, onAnswer: (index: number, status: number) => void = () => {}): Promise<Load> {
@@ -84,30 +77,6 @@ async function load(url: string, pid: number, nextRequest: () => { path: string;
     requests: result.requests.total,
     cpuPerRequest: (cpuMsOf(pid) - cpuBefore) / Math.max(1, result.requests.total),
   }
-}
-
-async function untilReady(url: string, child: ChildProcess) {
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}) before it was ready`)
-    const ready = await fetch(`${url}/ready`).then((r) => r.ok, () => false)
-    if (ready) return
-    await new Promise((done) => setTimeout(done, 200))
-  }
-  throw new Error('the service was not ready within a minute')
-}
-
-/** Starts src/server.ts or src/cli/worker.ts with tsx's loader (node itself: a signal then reaches the process that holds the work). */
-function spawnService(script: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...execArgv, '--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] })
-  // SIGTERM and a wait, so that a CPU profile is written on the way out.
-  teardowns.push(async () => {
-    if (child.exitCode !== null) return
-    const exited = new Promise((done) => child.once('exit', done))
-    child.kill('SIGTERM')
-    await Promise.race([exited, new Promise((done) => setTimeout(done, 15_000))])
-    child.kill('SIGKILL')
-  })
-  return child
 }
 
 async function main() {
@@ -145,12 +114,13 @@ async function main() {
   const port = await freePort()
   const profileDir = flag('cpu-prof')
   const service = spawnService(
+    teardowns,
     'src/server.ts',
     // The rate-limit counters in PostgreSQL, as with DATABASE_URL by default; the one-click limit out of the way of a load from one address.
     processEnv({ ...common, PORT: String(port), RUN_WORKERS: 'false', ONE_CLICK_RATE_LIMIT_PER_MINUTE: '10000000' }),
     profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   )
-  const worker = spawnService('src/cli/worker.ts', processEnv({ ...common, SMTP_RATE_PER_SECOND: '100000' }))
+  const worker = spawnService(teardowns, 'src/cli/worker.ts', processEnv({ ...common, SMTP_RATE_PER_SECOND: '100000' }))
   // --worker-nice=N: the worker below the API in the CPU scheduler's order, as a deployment that gives the API priority (or its own cores) has it.
   if (flag('worker-nice')) setPriority(worker.pid!, Number(flag('worker-nice')))
   const serviceAddress = `http://127.0.0.1:${port}`

@@ -1,6 +1,8 @@
 // What the campaign benchmarks share: the SMTP sink in a process of its own,
-// and a newsletter list filled set-wise with a realistic mix of members.
-import { fork } from 'node:child_process'
+// the service's processes (API, worker) started as production runs them, and
+// a newsletter list filled set-wise with a realistic mix of members.
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { sql } from 'drizzle-orm'
 import { selectRows } from '../../db/client.js'
 import { addressHash } from '../../src/lib/email.js'
@@ -17,7 +19,33 @@ export async function startSink(teardowns: (() => unknown)[]) {
       child.once('message', (answer: T) => resolve(answer))
       child.send(message)
     })
-  return { url: `smtp://127.0.0.1:${port}`, stats: () => ask<SinkStats>('stats'), reset: () => ask<unknown>('reset'), arrivals: () => ask<Record<string, number[]>>('arrivals') }
+  return { url: `smtp://127.0.0.1:${port}`, pid: child.pid!, stats: () => ask<SinkStats>('stats'), reset: () => ask<unknown>('reset'), arrivals: () => ask<Record<string, number[]>>('arrivals') }
+}
+
+/** Starts src/server.ts or src/cli/worker.ts with tsx's loader (node itself: a signal then reaches the process that holds the work). */
+export function spawnService(teardowns: (() => unknown)[], script: string, env: NodeJS.ProcessEnv, execArgv: string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...execArgv, '--import', 'tsx', script], { env, stdio: ['ignore', 'ignore', 'inherit'] })
+  // SIGTERM and a wait, so that a CPU profile is written on the way out.
+  teardowns.push(async () => {
+    if (child.exitCode !== null) return
+    const exited = new Promise((done) => child.once('exit', done))
+    child.kill('SIGCONT') // a benchmark may have held it stopped
+    child.kill('SIGTERM')
+    await Promise.race([exited, new Promise((done) => setTimeout(done, 15_000))])
+    child.kill('SIGKILL')
+  })
+  return child
+}
+
+/** Waits until the process at `url` answers /ready, at most a minute. */
+export async function untilReady(url: string, child: ChildProcess) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+    if (child.exitCode !== null) throw new Error(`the service exited (${child.exitCode}) before it was ready`)
+    const ready = await fetch(`${url}/ready`).then((r) => r.ok, () => false)
+    if (ready) return
+    await new Promise((done) => setTimeout(done, 200))
+  }
+  throw new Error('the service was not ready within a minute')
 }
 
 /**
@@ -77,6 +105,13 @@ export async function seed(app: TestApp, listId: string, pepper: string, members
   await q.execute(sql`analyze`)
 }
 
+
+/** A process's CPU time so far in ms (Linux /proc; utime + stime, in ticks of 10 ms): unlike wall-clock rates, it hardly moves with other load on the machine. */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 
 /** The resident set's peak per phase, sampled every `everyMs`: `phase()` answers the peak since the last call and starts a new phase. */
 export function rssSampler(everyMs: number) {

@@ -3,7 +3,9 @@
 // Other services append events through recordEvent inside their own
 // transaction, so the event and the state it explains commit together. Each
 // event carries the keyed hash of the person's address beside the contact, so
-// the proof still names the address once the contact is erased.
+// the proof still names the address once the contact is erased. Each grant,
+// withdrawal and objection is announced in the webhook outbox in the same
+// transaction (issue 29): this is the one writer of the ledger, so none is missed.
 import { createHash } from 'node:crypto'
 import { pipelined, type Database, type Queryable } from '../../db/client.js'
 import type { ContactService } from '../contacts/service.js'

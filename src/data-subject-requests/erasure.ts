@@ -8,8 +8,9 @@
 // bookkeeping (P11). An erasure suppression keeps the address from marketing
 // for good. The webhook outbox keeps the person's past events, by contact id
 // only: the addresses kept beside them for endpoints are forgotten, and the
-// erasure is announced without any (contact.erased). During an active enrollment the erasure is refused — course mail
-// is part of the contract — and can be scheduled for the course's end.
+// erasure is announced without any (contact.erased). During an active
+// enrollment the erasure is refused — course mail is part of the contract —
+// and can be scheduled for the course's end.
 // Each table is changed by the service that owns it.
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder, AuditService } from '../audit/service.js'

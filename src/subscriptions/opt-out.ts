@@ -79,11 +79,14 @@ export function createOptOutService(deps: {
     return decisions.courseLockUntil(tx, contactId, list.courseId)
   }
 
-  /** Stores the wish when the list is locked and returns the lock's end; null when not locked. */
-  async function deferIfLocked(tx: Queryable, list: ListRow, contactId: string, input: ChangeInput, actor: Actor, now = clock.now()): Promise<Date | null> {
+  /**
+   * Stores the wish when the list is locked and returns the lock's end, and
+   * whether the wish is new (an open one is kept once); null when not locked.
+   */
+  async function deferIfLocked(tx: Queryable, list: ListRow, contactId: string, input: ChangeInput, actor: Actor, now = clock.now()) {
     const until = await lockedUntil(tx, list, contactId)
     if (!until) return null
-    await insertDeferredUnsubscribe(tx, { contactId, listId: list.id, source: input.source, requestedAt: now, requestedById: actor.id })
+    const kept = await insertDeferredUnsubscribe(tx, { contactId, listId: list.id, source: input.source, requestedAt: now, requestedById: actor.id })
     await audit.record(tx, actor, now, {
       action: 'subscription.unsubscribe_deferred',
       entityType: 'contact',
@@ -91,7 +94,7 @@ export function createOptOutService(deps: {
       subjectId: contactId,
       changes: { listId: list.id, lockedUntil: until.toISOString() },
     })
-    return until
+    return { until, kept }
   }
 
   /**
@@ -155,15 +158,17 @@ export function createOptOutService(deps: {
     const contactId = contact.id
     const effectiveNow: { listId: string; slug: string; kind: ListKind }[] = []
     const deferred: { listId: string; slug: string; courseId: string; takesEffectAt: Date }[] = []
+    let newlyKept = false
     const recipient = contacts.recipientOf(contact)
     const subscriptions = await findContactSubscriptions(tx, contactId)
     const listsById = new Map((await lists.findListsByIds(tx, subscriptions.map((s) => s.listId))).map((l) => [l.id, l]))
     for (const subscription of subscriptions) {
       const list = listsById.get(subscription.listId)!
       if (subscription.status === SubscriptionStatus.unsubscribed || list.kind === ListKind.transactional) continue
-      const until = await deferIfLocked(tx, list, contactId, input, actor)
-      if (until) {
-        deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: until })
+      const held = await deferIfLocked(tx, list, contactId, input, actor)
+      if (held) {
+        deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: held.until })
+        newlyKept ||= held.kept
         continue
       }
       await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, recipient, input, actor)
@@ -175,7 +180,7 @@ export function createOptOutService(deps: {
       reason: 'unsubscribe',
       note: input.evidence ?? null,
     })
-    if (created || effectiveNow.length > 0 || deferred.length > 0) {
+    if (created || effectiveNow.length > 0 || newlyKept) {
       const until = deferred.length > 0 ? new Date(Math.max(...deferred.map((d) => d.takesEffectAt.getTime()))) : null
       await announceUnsubscribedIn(tx, now, recipient, null, until ? { until, courseIds: deferred.map((d) => d.courseId) } : null)
     }
@@ -267,10 +272,10 @@ export function createOptOutService(deps: {
         if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
         if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false, lockedUntil: null }
         const now = clock.now()
-        const until = await deferIfLocked(tx, list, contactId, input, actor, now)
-        if (until) {
-          await announceUnsubscribedIn(tx, now, recipient, list.id, { until, courseIds: [list.courseId!] })
-          return { subscription: existing, changed: false, lockedUntil: until }
+        const held = await deferIfLocked(tx, list, contactId, input, actor, now)
+        if (held) {
+          if (held.kept) await announceUnsubscribedIn(tx, now, recipient, list.id, { until: held.until, courseIds: [list.courseId!] })
+          return { subscription: existing, changed: false, lockedUntil: held.until }
         }
         const change = await unsubscribeNow(tx, list, existing, recipient, input, actor, now)
         await announceUnsubscribedIn(tx, now, recipient, list.id, null)
@@ -302,10 +307,10 @@ export function createOptOutService(deps: {
         const answer = (changed: boolean, lockedUntil: Date | null): LinkOptOut => ({ contact, list, changed, lockedUntil })
         const now = clock.now()
         if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
-          const until = await deferIfLocked(tx, list, contactId, input, actor, now)
-          if (until) {
-            await announceUnsubscribedIn(tx, now, recipient, list.id, { until, courseIds: [list.courseId!] })
-            return answer(false, until)
+          const held = await deferIfLocked(tx, list, contactId, input, actor, now)
+          if (held) {
+            if (held.kept) await announceUnsubscribedIn(tx, now, recipient, list.id, { until: held.until, courseIds: [list.courseId!] })
+            return answer(false, held.until)
           }
           await unsubscribeNow(tx, list, existing, recipient, input, actor, now)
           await announceUnsubscribedIn(tx, now, recipient, list.id, null)

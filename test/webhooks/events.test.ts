@@ -94,6 +94,9 @@ t.test('webhook events', async (t) => {
       data: { scope: 'list', listId: course.listId, deferred: true, deferredUntil: new Date(course.endsAt).toISOString(), courseIds: [courseId] },
     })
     checkPayloads(t, deferred)
+    const repeated = await markOutbox(app)
+    await staff({ method: 'POST', url: `/v1/lists/${course.listId}/subscriptions/${contactId}/unsubscribe`, payload: { source: 'link' } })
+    t.same(await repeated(), [], 'the same wish again, while one is kept, is not announced again')
 
     app.clock.set(new Date(new Date(course.endsAt).getTime() + DAY))
     const applied = await markOutbox(app)

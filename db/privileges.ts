@@ -59,6 +59,8 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   webhook_deliveries: changeable,
   // The delivery log.
   webhook_delivery_attempts: appendOnly,
+  // Upserted to take a person's row lock while their event is numbered.
+  webhook_order_keys: changeable,
 }
 
 /** Every table the Drizzle schema defines. */

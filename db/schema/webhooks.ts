@@ -42,7 +42,7 @@ export const webhookEndpoints = pgTable(
 /**
  * The outbox. `sequence` orders events as they were recorded (one person's
  * events are numbered under a lock held to their transaction's end, so in the
- * order they commit: src/webhooks/queries.ts lockContactEvents); `contact_id` has no foreign key so the event outlives
+ * order they commit: webhook_order_keys below); `contact_id` has no foreign key so the event outlives
  * the contact's erasure.
  */
 export const webhookEvents = pgTable(
@@ -119,3 +119,17 @@ export const webhookDeliveryAttempts = pgTable(
   },
   (t) => [index('webhook_delivery_attempts_endpoint_idx').on(t.endpointId, t.at, t.id)],
 )
+
+/**
+ * What serialises the numbering of one person's events: recording an event
+ * upserts the row of its contact's key, and the row lock is held to the end of
+ * the transaction, so a person's events take their sequence numbers in commit
+ * order. A row lock rather than an advisory lock: an import records thousands
+ * of events in one transaction, and PostgreSQL's lock table holds only a few
+ * thousand advisory locks for the whole server. The key is a 64-bit hash of
+ * the contact id, not the id: the table names no one (a collision only makes
+ * two people's events wait for each other).
+ */
+export const webhookOrderKeys = pgTable('webhook_order_keys', {
+  key: bigint('key', { mode: 'bigint' }).primaryKey(),
+})

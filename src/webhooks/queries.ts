@@ -3,7 +3,7 @@
 import { and, arrayContains, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
-import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints, webhookEvents } from '../../db/schema/index.js'
+import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints, webhookEvents, webhookOrderKeys } from '../../db/schema/index.js'
 import type { Cursor } from '../lib/pagination.js'
 
 export type EndpointRow = typeof webhookEndpoints.$inferSelect
@@ -14,13 +14,14 @@ export type DeliveryRow = typeof webhookDeliveries.$inferSelect
 
 /**
  * Holds, until the caller's transaction ends, the right to append a person's
- * next event: two transactions about one person then take their sequence
- * numbers in the order they commit, so the order check in claimDueDeliveries
- * can never send a later-numbered event that committed first while an
- * earlier-numbered one is still uncommitted and invisible to it.
+ * next event (the row lock of their key in webhook_order_keys): two
+ * transactions about one person then take their sequence numbers in the order
+ * they commit, so the order check in claimDueDeliveries can never send a
+ * later-numbered event that committed first while an earlier-numbered one is
+ * still uncommitted and invisible to it.
  */
 export async function lockContactEvents(db: Queryable, contactId: string): Promise<void> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`webhook-events:${contactId}`}, 0))`)
+  await db.execute(sql`insert into ${webhookOrderKeys} (key) values (hashtextextended(${contactId}, 0)) on conflict (key) do update set key = excluded.key`)
 }
 
 /** Appends one event to the outbox. */

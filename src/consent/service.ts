@@ -7,14 +7,15 @@
 // withdrawal and objection is announced in the webhook outbox in the same
 // transaction (issue 29): this is the one writer of the ledger, so none is missed.
 import { createHash } from 'node:crypto'
-import { pipelined, type Database, type Queryable } from '../../db/client.js'
+import type { Database, Queryable } from '../../db/client.js'
 import type { ContactService } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newIds } from '../lib/ids.js'
 import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../vocabulary.js'
-import { recordWebhookEvent } from '../webhooks/record.js'
+import type { WebhookEventInput } from '../webhooks/events.js'
+import { recordWebhookEvent, recordWebhookEvents } from '../webhooks/record.js'
 import {
   findConsentGrantsOfContacts,
   findConsentGrantsSince,
@@ -96,18 +97,23 @@ type AnnouncedEvent = { id: string; contactId: string; listId: string | null; pu
  * writer of the ledger comes through here, so none is missed. A confirmation
  * of a double opt-in is not an event of its own.
  */
-async function announceIn(tx: Queryable, at: Date, event: AnnouncedEvent, email: string | undefined) {
+function announcementOf(event: AnnouncedEvent, email: string | undefined): WebhookEventInput | null {
   const { contactId } = event
-  if (event.type === 'objected') {
-    await recordWebhookEvent(tx, at, { type: 'objection.recorded', contactId, email, data: { purpose: event.purpose, source: event.source } })
-  } else if (event.type === 'granted' || event.type === 'withdrawn') {
-    await recordWebhookEvent(tx, at, {
+  if (event.type === 'objected') return { type: 'objection.recorded', contactId, email, data: { purpose: event.purpose, source: event.source } }
+  if (event.type === 'granted' || event.type === 'withdrawn') {
+    return {
       type: event.type === 'granted' ? 'consent.granted' : 'consent.withdrawn',
       contactId,
       email,
       data: { consentEventId: event.id, listId: event.listId, purpose: event.purpose, source: event.source },
-    })
+    }
   }
+  return null
+}
+
+async function announceIn(tx: Queryable, at: Date, event: AnnouncedEvent, email: string | undefined) {
+  const announcement = announcementOf(event, email)
+  if (announcement) await recordWebhookEvent(tx, at, announcement)
 }
 
 export function createConsentService(deps: { db: Database; clock: Clock; contacts: Pick<ContactService, 'requireContact' | 'recipientById'> }) {
@@ -136,8 +142,12 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
         ids,
         actor,
       )
-      // One statement pair per event, sent together; each announced as of its own time, as the ledger has it.
-      await pipelined(events.map((event, i) => announceIn(tx, event.occurredAt, { ...event, id: ids[i]! }, event.email)))
+      // Three statements for the whole batch, not three per event; each announced as of its own time, as the ledger has it.
+      const announcements = events.flatMap((event, i) => {
+        const announcement = announcementOf({ ...event, id: ids[i]! }, event.email)
+        return announcement ? [{ at: event.occurredAt, event: announcement }] : []
+      })
+      await recordWebhookEvents(tx, clock.now(), announcements)
     },
 
     /** Of these people (by keyed address hash or contact id), those who objected: the hashes and contact ids of their objections. */

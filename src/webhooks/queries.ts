@@ -24,6 +24,33 @@ export async function lockContactEvents(db: Queryable, contactId: string): Promi
   await db.execute(sql`insert into ${webhookOrderKeys} (key) values (hashtextextended(${contactId}, 0)) on conflict (key) do update set key = excluded.key`)
 }
 
+/** lockContactEvents for many people in one statement (keys in order, so two such transactions take them alike). */
+export async function lockContactsEvents(db: Queryable, contactIds: string[]): Promise<void> {
+  if (contactIds.length === 0) return
+  await db.execute(sql`insert into ${webhookOrderKeys} (key)
+    select distinct hashtextextended(c, 0) from unnest(${`{${contactIds.join(',')}}`}::text[]) as c order by 1
+    on conflict (key) do update set key = excluded.key`)
+}
+
+/** Appends many events to the outbox in one statement, numbered in the order given. */
+export async function insertEvents(db: Queryable, rows: NewEventRow[]): Promise<EventRow[]> {
+  if (rows.length === 0) return []
+  return db.insert(webhookEvents).values(rows).returning()
+}
+
+/** insertDeliveriesForSubscribers for many events in one statement. */
+export async function insertDeliveriesForEvents(db: Queryable, eventIds: string[], at: Date, giveUpAt: Date): Promise<void> {
+  if (eventIds.length === 0) return
+  const e = webhookEndpoints
+  const ev = webhookEvents
+  const iso = (d: Date) => d.toISOString()
+  await db.execute(sql`
+    insert into ${webhookDeliveries} (id, endpoint_id, event_id, event_sequence, contact_id, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
+    select gen_random_uuid(), ${e.id}, ${ev.id}, ${ev.sequence}, ${ev.contactId}, 'pending', 0, ${iso(at)}::timestamptz, ${iso(giveUpAt)}::timestamptz, ${iso(at)}::timestamptz, ${iso(at)}::timestamptz
+    from ${ev} join ${e} on ${e.status} = 'active' and ${ev.type} = any(${e.eventTypes})
+    where ${inArray(ev.id, eventIds)}`)
+}
+
 /** Appends one event to the outbox. */
 export async function insertEvent(db: Queryable, row: NewEventRow): Promise<EventRow> {
   const [event] = await db.insert(webhookEvents).values(row).returning()

@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm'
 import { webhookEvents } from '../../db/schema/index.js'
 import { DELIVERY_LEASE_MS, FAILING_DISABLES_AFTER_MS, webhookBackoffMs } from '../../src/webhooks/delivery.js'
 import { claimDueDeliveries } from '../../src/webhooks/queries.js'
-import { recordWebhookEvent } from '../../src/webhooks/record.js'
+import { recordWebhookEvent, recordWebhookEvents } from '../../src/webhooks/record.js'
 import type { WebhookEventInput } from '../../src/webhooks/events.js'
 import { auditTrail, build, type TestApp } from '../helper.js'
 import { startReceiver, verifyWebhook, type Received } from './receiver.js'
@@ -79,6 +79,23 @@ t.test('webhook delivery', async (t) => {
     const mine = receiver.payloads().filter((p) => p.data.contactId === contact)
     t.match(mine, [{ type: 'consent.withdrawn', data: { email: 'ola@example.no' } }, { type: 'contact.erased', data: { contactId: contact, requestId: null } }])
     t.same(Object.keys(mine[1]!.data).sort(), ['contactId', 'requestId'], 'the erasure names the person by id only')
+  })
+
+  t.test('many events recorded at once (an import’s) are delivered like one at a time, each as of its own time, in order', async (t) => {
+    const receiver = await startReceiver(t)
+    const endpoint = await createEndpoint(t, app, { url: receiver.url, eventTypes: ['consent.withdrawn'] })
+    const [a, b] = [randomUUID(), randomUUID()]
+    const earlier = new Date(app.clock.now().getTime() - HOUR)
+    await recordWebhookEvents(db, app.clock.now(), [
+      { at: earlier, event: withdrawn(a, 1) },
+      { at: earlier, event: withdrawn(b, 1) },
+      { at: app.clock.now(), event: withdrawn(a, 2) },
+      { at: app.clock.now(), event: { type: 'contact.erased', contactId: b, data: { requestId: null } } },
+    ])
+    t.match(await deliver(), { delivered: 3 }, 'the type the endpoint does not take is not queued')
+    t.same(orderPerContact(receiver.payloads()), { [a]: ['purpose-1', 'purpose-2'], [b]: ['purpose-1'] })
+    t.equal(receiver.payloads()[0]!.timestamp, earlier.toISOString())
+    for (const r of receiver.received) t.equal(verdict(app, endpoint.secret, r), 'valid')
   })
 
   t.test('a change that rolls back records nothing and sends nothing', async (t) => {

@@ -132,9 +132,11 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
     /**
      * Appends many events in the caller's transaction, each with its keyed
      * address hash and its own time (an import's: when the person opted in,
-     * as the file says).
+     * as the file says). They are announced as of `at`, when they were
+     * recorded: a delivery is retried for three days from its event's time,
+     * which a consent given years ago would have used up before the first try.
      */
-    async recordEventsIn(tx: Queryable, actor: Actor, events: (ConsentEventInput & { addressHash: string; occurredAt: Date })[]): Promise<void> {
+    async recordEventsIn(tx: Queryable, actor: Actor, at: Date, events: (ConsentEventInput & { addressHash: string; occurredAt: Date })[]): Promise<void> {
       const ids = newIds(events.length)
       await insertConsentEvents(
         tx,
@@ -142,12 +144,12 @@ export function createConsentService(deps: { db: Database; clock: Clock; contact
         ids,
         actor,
       )
-      // Three statements for the whole batch, not three per event; each announced as of its own time, as the ledger has it.
+      // Three statements for the whole batch, not three per event (the ledger's time of each is in the event it names).
       const announcements = events.flatMap((event, i) => {
         const announcement = announcementOf({ ...event, id: ids[i]! }, event.email)
-        return announcement ? [{ at: event.occurredAt, event: announcement }] : []
+        return announcement ? [{ at, event: announcement }] : []
       })
-      await recordWebhookEvents(tx, clock.now(), announcements)
+      await recordWebhookEvents(tx, at, announcements)
     },
 
     /** Of these people (by keyed address hash or contact id), those who objected: the hashes and contact ids of their objections. */

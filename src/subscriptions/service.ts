@@ -200,6 +200,7 @@ export function createSubscriptionService(deps: {
       await consent.recordEventsIn(
         tx,
         actor,
+        now,
         rows
           .filter((r) => added.has(`${r.contactId}:${r.list.id}`))
           .map((r) => ({

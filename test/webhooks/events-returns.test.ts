@@ -91,7 +91,7 @@ t.test('webhook events of returns, campaigns, imports and erasure', async (t) =>
     checkPayloads(t, events)
   })
 
-  t.test('an import’s grants are consent.granted with source import, as of when the file says', async (t) => {
+  t.test('an import’s grants are consent.granted with source import, announced as of the import (the ledger keeps the file’s time)', async (t) => {
     const { list: imported } = await importWorld(app)
     const email = uniqueEmail('imported')
     const since = await markOutbox(app)
@@ -100,7 +100,9 @@ t.test('webhook events of returns, campaigns, imports and erasure', async (t) =>
     const events = await since()
     t.same(typesOf(events), ['consent.granted'])
     t.match(events[0], { email, data: { listId: imported.id, source: 'import' } })
-    t.equal(events[0]!.occurredAt.toISOString().slice(0, 10), '2024-03-01')
+    t.equal(events[0]!.occurredAt.toISOString(), app.clock.now().toISOString(), 'its deliveries get their three days of retries from now')
+    const history = (await staff({ method: 'GET', url: `/v1/contacts/${events[0]!.contactId}/consents` })).json().items
+    t.match(history.at(-1), { id: (events[0]!.data as { consentEventId: string }).consentEventId, occurredAt: /^2024-03-01/ }, 'the event names the grant, dated as the file says')
     checkPayloads(t, events)
   })
 

@@ -51,6 +51,16 @@ export const servicePrivileges: Record<string, Privilege[]> = {
   import_jobs: changeable,
   import_row_outcomes: appendOnly,
   import_seen_rows: ['SELECT', 'INSERT', 'DELETE'],
+  // Webhooks: endpoints are changed and disabled, never deleted (their log stays).
+  webhook_endpoints: changeable,
+  // The outbox: appended with each change; an erasure clears the addresses kept beside a person's events.
+  webhook_events: changeable,
+  // Claimed (the lease), settled after each attempt, reset by a replay; never deleted.
+  webhook_deliveries: changeable,
+  // The delivery log.
+  webhook_delivery_attempts: appendOnly,
+  // Upserted to take a person's row lock while their event is numbered.
+  webhook_order_keys: changeable,
 }
 
 /** Every table the Drizzle schema defines. */

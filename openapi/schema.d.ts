@@ -1360,8 +1360,457 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Webhook endpoints, oldest first
+         * @description Roles: admin.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint; the answer carries its signing secret, shown this once
+         * @description Roles: admin.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook endpoint
+         * @description Roles: admin.
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an endpoint’s URL, description, events or whether payloads carry the email
+         * @description Roles: admin.
+         */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint’s delivery log, newest first: every attempt, what the receiver answered and how long it took
+         * @description Roles: admin.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop deliveries to an endpoint; they wait until it is enabled
+         * @description Roles: admin.
+         */
+        post: operations["disableWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume deliveries to an endpoint; what waited is sent at once
+         * @description Roles: admin.
+         */
+        post: operations["enableWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/events/{eventId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one event to the endpoint again
+         * @description Roles: admin.
+         */
+        post: operations["replayWebhookEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the endpoint again every event of its types that occurred in a time range (what it missed while down)
+         * @description Roles: admin.
+         */
+        post: operations["replayWebhookEvents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret, shown this once; the old one keeps signing beside it for 24 hours
+         * @description Roles: admin.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "campaign.finished": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A campaign has nothing more to send
+         * @description Sent to every active endpoint subscribed to `campaign.finished`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onCampaignFinished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.granted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A person gave consent (to a list or a purpose)
+         * @description Sent to every active endpoint subscribed to `consent.granted`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onConsentGranted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "consent.withdrawn": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A person withdrew a consent
+         * @description Sent to every active endpoint subscribed to `consent.withdrawn`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onConsentWithdrawn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "contact.erased": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A person was erased: forget them too. Carries no personal data
+         * @description Sent to every active endpoint subscribed to `contact.erased`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onContactErased"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "data_retention.keep_requested": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A participant asked to keep their data until their next course (P1)
+         * @description Sent to every active endpoint subscribed to `data_retention.keep_requested`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onDataRetentionKeepRequested"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.bounced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message bounced
+         * @description Sent to every active endpoint subscribed to `message.bounced`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onMessageBounced"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.complained": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A recipient marked a message as spam
+         * @description Sent to every active endpoint subscribed to `message.complained`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onMessageComplained"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "objection.recorded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A person objected to direct marketing (absolute, art. 21(3))
+         * @description Sent to every active endpoint subscribed to `objection.recorded`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onObjectionRecorded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "request.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A data-subject request was completed or refused
+         * @description Sent to every active endpoint subscribed to `request.completed`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onRequestCompleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "request.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A data-subject request was registered, with its due date
+         * @description Sent to every active endpoint subscribed to `request.created`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onRequestCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.unsubscribed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A person unsubscribed from a list or from everything; deferred while a course lock holds it
+         * @description Sent to every active endpoint subscribed to `subscription.unsubscribed`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onSubscriptionUnsubscribed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "suppression.added": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A suppression now stops mail to a person (unsubscribe, objection, bounce, complaint, erasure, manual, restriction)
+         * @description Sent to every active endpoint subscribed to `suppression.added`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onSuppressionAdded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "suppression.lifted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A suppression was lifted
+         * @description Sent to every active endpoint subscribed to `suppression.lifted`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onSuppressionLifted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "unsubscribe.deferred_applied": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An unsubscribe the course lock held back was carried out at course end
+         * @description Sent to every active endpoint subscribed to `unsubscribe.deferred_applied`, signed per Standard Webhooks; a 2xx answer takes it, anything else is retried with backoff for three days. Each person's events reach an endpoint in the order they happened.
+         */
+        post: operations["onUnsubscribeDeferredApplied"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         AuditEvent: {
@@ -1645,6 +2094,10 @@ export interface components {
             }[];
             /** @description Suppressions by contact or by address hash, lifted and expired ones included */
             suppressions: {
+                [key: string]: unknown;
+            }[];
+            /** @description Events about the person in the webhook outbox: what the endpoints (the course system) were or will be told, with the address where one was kept, and each one’s deliveries */
+            webhookEvents: {
                 [key: string]: unknown;
             }[];
         };
@@ -2594,7 +3047,7 @@ export interface components {
              * @description Stable, machine-readable: what to match on
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "auth_limit_unavailable" | "internal_error" | "not_ready" | "shutting_down" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "pepper_mismatch" | "suppression_file_invalid" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed" | "report_unparsable" | "report_not_a_report" | "report_signature_invalid" | "report_too_large" | "report_unmatched" | "report_recipient_mismatch" | "import_not_found" | "import_not_csv" | "import_no_email_column" | "import_mapping_invalid" | "list_not_importable" | "import_malformed_csv" | "import_interrupted";
+            code: "validation_failed" | "invalid_text" | "too_deeply_nested" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "bad_content_length" | "bad_content_type" | "bad_url" | "uri_too_long" | "headers_too_large" | "request_timeout" | "malformed_request" | "bad_request" | "route_not_found" | "method_not_allowed" | "rate_limited" | "auth_limit_unavailable" | "internal_error" | "not_ready" | "shutting_down" | "unauthorized" | "token_invalid" | "token_expired" | "token_revoked" | "forbidden" | "contact_not_found" | "list_not_found" | "course_not_found" | "enrollment_not_found" | "subscription_not_found" | "suppression_not_found" | "notice_not_found" | "revocation_not_found" | "template_not_found" | "message_not_found" | "campaign_not_found" | "link_invalid" | "invalid_email" | "email_taken" | "attributes_too_large" | "slug_taken" | "basis_follows_kind" | "basis_not_transactional" | "categories_need_marketing" | "course_list_via_course" | "course_list_managed_by_enrollments" | "list_archived" | "source_reserved" | "consent_required" | "explicit_consent_required" | "subscription_not_pending" | "optout_locked_by_enrollment" | "notice_version_exists" | "course_ends_before_start" | "enrollment_course_changed" | "enrollment_contact_changed" | "reason_reserved" | "list_scope_needs_list" | "purpose_scope_needs_purpose" | "expiry_in_past" | "recipient_required" | "recipient_ambiguous" | "suppression_not_liftable" | "suppression_already_lifted" | "pepper_mismatch" | "suppression_file_invalid" | "course_required" | "list_required" | "kind_list_mismatch" | "message_id_taken" | "invalid_range" | "revocation_target_required" | "revocation_target_ambiguous" | "invalid_template" | "template_locales_mismatch" | "template_kind_changed" | "template_kind_mismatch" | "template_data_missing" | "template_version_conflict" | "idempotency_key_reused" | "campaign_list_kind" | "campaign_transition_invalid" | "list_not_on_page" | "list_not_joinable" | "form_expired" | "signup_list_unknown" | "campaign_schedule_invalid" | "purpose_unknown" | "purpose_mismatch" | "request_not_found" | "request_closed" | "received_in_future" | "erasure_by_erase" | "request_type_mismatch" | "request_contact_mismatch" | "no_restriction" | "erasure_during_enrollment" | "schedule_needs_request" | "processor_notice_not_found" | "notice_closed" | "notice_not_failed" | "report_unparsable" | "report_not_a_report" | "report_signature_invalid" | "report_too_large" | "report_unmatched" | "report_recipient_mismatch" | "import_not_found" | "import_not_csv" | "import_no_email_column" | "import_mapping_invalid" | "list_not_importable" | "import_malformed_csv" | "import_interrupted" | "webhook_endpoint_not_found" | "webhook_event_not_found" | "webhook_url_not_allowed" | "webhook_endpoint_disabled" | "webhook_event_not_subscribed";
             /** @description What went wrong, for a person */
             detail?: string;
             /** @description Each field at fault (400) */
@@ -3137,6 +3590,150 @@ export interface components {
              * @description The global suppression that keeps every other list away
              */
             suppressionId: string;
+        };
+        /** @description One attempt at delivering an event to the endpoint */
+        WebhookDeliveryAttempt: {
+            /** Format: date-time */
+            at: string;
+            /** @description Attempts at the delivery so far */
+            attempts: number;
+            /** Format: uuid */
+            deliveryId: string;
+            /**
+             * @description Where the delivery stands now
+             * @enum {string}
+             */
+            deliveryStatus: "pending" | "delivered" | "failed";
+            durationMs: number;
+            /** @description Why it was not taken: HTTP 503, timed out, redirect refused, connection failed: ECONNREFUSED */
+            error: string | null;
+            /**
+             * Format: uuid
+             * @description The event, and the webhook-id header it was sent with
+             */
+            eventId: string;
+            /** @description The event’s type */
+            eventType: string;
+            /** Format: uuid */
+            id: string;
+            /** @description What the receiver answered; null when it did not */
+            statusCode: number | null;
+        };
+        /** @description A page of WebhookDeliveryAttempt items, in order */
+        WebhookDeliveryAttemptPage: {
+            items: components["schemas"]["WebhookDeliveryAttempt"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /** @description A receiver of signed webhook events (Standard Webhooks) */
+        WebhookEndpoint: {
+            /** Format: date-time */
+            createdAt: string;
+            description: string | null;
+            /** @description manual, or failing: disabled by the service after failing for a day */
+            disabledReason: string | null;
+            eventTypes: ("consent.granted" | "consent.withdrawn" | "subscription.unsubscribed" | "unsubscribe.deferred_applied" | "suppression.added" | "suppression.lifted" | "objection.recorded" | "data_retention.keep_requested" | "request.created" | "request.completed" | "contact.erased" | "message.bounced" | "message.complained" | "campaign.finished")[];
+            /**
+             * Format: date-time
+             * @description Since when its deliveries fail without a success; null while healthy
+             */
+            failingSince: string | null;
+            /** Format: uuid */
+            id: string;
+            includeEmail: boolean;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs beside the current one
+             */
+            previousSecretExpiresAt: string | null;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+        };
+        WebhookEndpointCreate: {
+            /** @description What it is for */
+            description?: string | null;
+            /** @description The events it gets */
+            eventTypes: ("consent.granted" | "consent.withdrawn" | "subscription.unsubscribed" | "unsubscribe.deferred_applied" | "suppression.added" | "suppression.lifted" | "objection.recorded" | "data_retention.keep_requested" | "request.created" | "request.completed" | "contact.erased" | "message.bounced" | "message.complained" | "campaign.finished")[];
+            /** @description Payloads about a person carry their email too (data.email); otherwise only ids */
+            includeEmail?: boolean;
+            /**
+             * Format: uri
+             * @description https; plain http only to a loopback host in development (WEBHOOK_ALLOW_HTTP_LOOPBACK)
+             */
+            url: string;
+        };
+        /** @description A page of WebhookEndpoint items, in order */
+        WebhookEndpointPage: {
+            items: components["schemas"]["WebhookEndpoint"][];
+            /** @description Pass as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /**
+         * @example {
+         *       "includeEmail": true
+         *     }
+         */
+        WebhookEndpointUpdate: {
+            /** @description What it is for */
+            description?: string | null;
+            /** @description The events it gets */
+            eventTypes?: ("consent.granted" | "consent.withdrawn" | "subscription.unsubscribed" | "unsubscribe.deferred_applied" | "suppression.added" | "suppression.lifted" | "objection.recorded" | "data_retention.keep_requested" | "request.created" | "request.completed" | "contact.erased" | "message.bounced" | "message.complained" | "campaign.finished")[];
+            /** @description Payloads about a person carry their email too (data.email); otherwise only ids */
+            includeEmail?: boolean;
+            /**
+             * Format: uri
+             * @description https; plain http only to a loopback host in development (WEBHOOK_ALLOW_HTTP_LOOPBACK)
+             */
+            url?: string;
+        };
+        /** @description An endpoint with its new signing secret */
+        WebhookEndpointWithSecret: {
+            /** Format: date-time */
+            createdAt: string;
+            description: string | null;
+            /** @description manual, or failing: disabled by the service after failing for a day */
+            disabledReason: string | null;
+            eventTypes: ("consent.granted" | "consent.withdrawn" | "subscription.unsubscribed" | "unsubscribe.deferred_applied" | "suppression.added" | "suppression.lifted" | "objection.recorded" | "data_retention.keep_requested" | "request.created" | "request.completed" | "contact.erased" | "message.bounced" | "message.complained" | "campaign.finished")[];
+            /**
+             * Format: date-time
+             * @description Since when its deliveries fail without a success; null while healthy
+             */
+            failingSince: string | null;
+            /** Format: uuid */
+            id: string;
+            includeEmail: boolean;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs beside the current one
+             */
+            previousSecretExpiresAt: string | null;
+            /** @description The signing secret (whsec_ and base64). Shown only now: keep it */
+            secret: string;
+            /** @enum {string} */
+            status: "active" | "disabled";
+            /** Format: date-time */
+            updatedAt: string;
+            url: string;
+        };
+        WebhookReplayed: {
+            /** @description Deliveries queued: each is sent again, with its event’s webhook-id */
+            queued: number;
+        };
+        /**
+         * @description Events that occurred from `from` (inclusive) to `to` (exclusive)
+         * @example {
+         *       "from": "2026-03-01T00:00:00Z",
+         *       "to": "2026-03-02T00:00:00Z"
+         *     }
+         */
+        WebhookReplayRange: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
         };
     };
     responses: never;
@@ -9218,6 +9815,1524 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointCreate"];
+            };
+        };
+        responses: {
+            /** @description The endpoint and its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookEndpointUpdate"];
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Opaque cursor from a previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryAttemptPage"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disableWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enableWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replayWebhookEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                eventId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplayed"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed, but the rules refuse it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replayWebhookEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookReplayRange"];
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookReplayed"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what is stored */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint and its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointWithSecret"];
+                };
+            };
+            /** @description The request is not valid; `errors` names the fields at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (WWW-Authenticate says why) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token’s role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; Retry-After says when to come back */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    onCampaignFinished: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** Format: uuid */
+                        campaignId: string;
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /** @description How it ended: finished or cancelled */
+                        status: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "campaign.finished";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onConsentGranted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The event in the consent ledger
+                         */
+                        consentEventId: string;
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** @description The list, or null for a purpose-wide consent */
+                        listId: string | null;
+                        /** @description The processing purpose */
+                        purpose: string;
+                        /** @description How it came: form, api, link, import, enrollment, staff, complaint */
+                        source: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "consent.granted";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onConsentWithdrawn: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /**
+                         * Format: uuid
+                         * @description The event in the consent ledger
+                         */
+                        consentEventId: string;
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** @description The list, or null for a purpose-wide consent */
+                        listId: string | null;
+                        /** @description The processing purpose */
+                        purpose: string;
+                        /** @description How it came: form, api, link, import, enrollment, staff, complaint */
+                        source: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "consent.withdrawn";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onContactErased: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        requestId: string | null;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "contact.erased";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDataRetentionKeepRequested: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /** @description The course system’s course id */
+                        courseId: string;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** @description The course system’s enrollment id */
+                        enrollmentId: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "data_retention.keep_requested";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onMessageBounced: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @enum {string} */
+                        bounceType: "hard" | "soft";
+                        campaignId: string | null;
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** Format: uuid */
+                        messageId: string;
+                        /** @description The enhanced status code (5.1.1), if the report gave one */
+                        status: string | null;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "message.bounced";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onMessageComplained: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        campaignId: string | null;
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** Format: uuid */
+                        messageId: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "message.complained";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onObjectionRecorded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** @description The purpose objected to; null: all direct marketing */
+                        purpose: string | null;
+                        /** @description How it came */
+                        source: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "objection.recorded";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onRequestCompleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: date
+                         * @description A calendar date, Europe/Oslo
+                         */
+                        dueDate: string;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** Format: uuid */
+                        requestId: string;
+                        /** @description How it ended: completed or rejected */
+                        status: string;
+                        /**
+                         * @description The data-subject right asked for
+                         * @enum {string}
+                         */
+                        type: "access" | "portability" | "rectification" | "erasure" | "restriction" | "objection";
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "request.completed";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onRequestCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: date
+                         * @description A calendar date, Europe/Oslo
+                         */
+                        dueDate: string;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        /** Format: uuid */
+                        requestId: string;
+                        /**
+                         * @description The data-subject right asked for
+                         * @enum {string}
+                         */
+                        type: "access" | "portability" | "rectification" | "erasure" | "restriction" | "objection";
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "request.created";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionUnsubscribed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /** @description The course system’s ids of the courses whose lock defers it */
+                        courseIds: string[];
+                        /** @description True when a course lock (P3) defers it until the course ends; unsubscribe.deferred_applied follows then */
+                        deferred: boolean;
+                        /** @description When the lock ends, if deferred */
+                        deferredUntil: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        listId: string | null;
+                        /**
+                         * @description One list, or every list
+                         * @enum {string}
+                         */
+                        scope: "list" | "all";
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "subscription.unsubscribed";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSuppressionAdded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        listId: string | null;
+                        /** @description The purpose, for a purpose-wide suppression */
+                        purpose: string | null;
+                        /**
+                         * @description Why
+                         * @enum {string}
+                         */
+                        reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
+                        /**
+                         * @description What it stops: global, one list, one purpose, or all mail
+                         * @enum {string}
+                         */
+                        scope: "global" | "list" | "purpose" | "all-mail";
+                        /** Format: uuid */
+                        suppressionId: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "suppression.added";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSuppressionLifted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        listId: string | null;
+                        /** @description The purpose, for a purpose-wide suppression */
+                        purpose: string | null;
+                        /**
+                         * @description Why
+                         * @enum {string}
+                         */
+                        reason: "unsubscribe" | "objection" | "complaint" | "bounce" | "erasure" | "manual" | "restriction";
+                        /**
+                         * @description What it stops: global, one list, one purpose, or all mail
+                         * @enum {string}
+                         */
+                        scope: "global" | "list" | "purpose" | "all-mail";
+                        /** Format: uuid */
+                        suppressionId: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "suppression.lifted";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUnsubscribeDeferredApplied: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event’s id: the same at every retry and replay, so a receiver can drop a delivery it has taken already */
+                "webhook-id": string;
+                /** @description Space-separated `v1,<signature>`, one per secret that signs now (two during a rotation): base64 of HMAC-SHA256 over `<webhook-id>.<webhook-timestamp>.<body>` with the base64-decoded part of the secret after `whsec_`. Accept the delivery if any one matches (compare in constant time) */
+                "webhook-signature": string;
+                /** @description When this attempt was signed, in seconds since the epoch: refuse one far from your clock (a replayed delivery) */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    data: {
+                        /** @description Samtykke’s id of the person */
+                        contactId: string | null;
+                        /** @description The course system’s id of the course that ended */
+                        courseId: string | null;
+                        /**
+                         * Format: email
+                         * @description Only for an endpoint created with includeEmail
+                         */
+                        email?: string;
+                        listId: string | null;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it happened
+                     */
+                    timestamp: string;
+                    /** @constant */
+                    type: "unsubscribe.deferred_applied";
+                };
+            };
+        };
+        responses: {
+            /** @description Taken (any 2xx) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

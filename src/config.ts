@@ -163,6 +163,13 @@ export interface Config {
   processorSecrets: Record<string, string>
   /** Calendar days before its due date that an open data-subject request is flagged as due soon. */
   requestDueSoonDays: number
+  /**
+   * WEBHOOK_ALLOW_HTTP_LOOPBACK: a webhook endpoint may be plain http when its
+   * host is loopback (a receiver on the developer's own machine). Defaults to
+   * true in development; NODE_ENV=production refuses it, as every endpoint
+   * there must be https.
+   */
+  webhookAllowHttpLoopback: boolean
   suppressionPepper: string
   /** Existing-customer rule (marketing act § 15): how far back a purchase counts. */
   marketingCustomerWindowMonths: number
@@ -239,6 +246,13 @@ function readRateLimitStore(env: Env, databaseUrl: string | undefined): Config['
   if (raw === undefined || raw === '') return databaseUrl ? 'postgres' : 'memory'
   if (raw !== 'memory' && raw !== 'postgres') throw new ConfigError('RATE_LIMIT_STORE', `must be memory or postgres, got "${raw}"`)
   return raw
+}
+
+/** WEBHOOK_ALLOW_HTTP_LOOPBACK: on by default in development, refused in production (signed bodies go over TLS there). */
+function readWebhookLoopback(env: Env, production: boolean): boolean {
+  const allowed = readBoolean(env, 'WEBHOOK_ALLOW_HTTP_LOOPBACK', !production)
+  if (allowed && production) throw new ConfigError('WEBHOOK_ALLOW_HTTP_LOOPBACK', 'is for development; NODE_ENV=production takes https webhook endpoints only')
+  return allowed
 }
 
 /** Parses the environment; pure apart from reading `env`. */
@@ -322,6 +336,7 @@ export function parseConfig(env: Env): Omit<Config, 'jwtSecret' | 'suppressionPe
     controllerName,
     controllerEmail: readEmail(env, 'CONTROLLER_EMAIL', DEFAULT_CONTROLLER_EMAIL),
     requestDueSoonDays: readInt(env, 'REQUEST_DUE_SOON_DAYS', 3, 0, 30),
+    webhookAllowHttpLoopback: readWebhookLoopback(env, production),
     processingRegister,
     processorSecrets: readProcessorSecrets(env, processingRegister),
     suppressionPepper,

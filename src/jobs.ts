@@ -53,6 +53,12 @@ export const periodicJobs: PeriodicJob[] = [
     run: (services) => services.processors.deliverDue(),
   },
   {
+    // Issue 29: webhook deliveries that are due are posted, failed ones retried with backoff, an endpoint failing for a day disabled.
+    name: 'deliver-webhooks',
+    cron: '* * * * *',
+    run: (services) => services.webhooks.deliverDue(),
+  },
+  {
     // Rejected reports (forged, unmatched, unreadable) are kept for inspection RETURN_REJECTED_KEEP_DAYS, then go.
     name: 'sweep-rejected-reports',
     cron: '45 3 * * *',

@@ -39,6 +39,8 @@ import { suppressionRoutes } from './suppressions/routes.js'
 import { suppressionSchemas } from './suppressions/schemas.js'
 import { tokenRoutes } from './tokens/routes.js'
 import { tokenSchemas } from './tokens/schemas.js'
+import { webhookRoutes } from './webhooks/routes.js'
+import { webhookSchemas } from './webhooks/schemas.js'
 
 export async function registerRoutes(app: FastifyInstance, pages: PageOptions): Promise<void> {
   await app.register(
@@ -61,6 +63,7 @@ export async function registerRoutes(app: FastifyInstance, pages: PageOptions): 
       await v1.register(processorRoutes)
       await v1.register(returnRoutes)
       await v1.register(importRoutes)
+      await v1.register(webhookRoutes)
     },
     { prefix: API_PREFIX },
   )
@@ -88,4 +91,5 @@ export const sharedSchemas = [
   ...processorSchemas,
   ...returnSchemas,
   ...importSchemas,
+  ...webhookSchemas,
 ]

@@ -2,7 +2,7 @@
 // functions of the others it uses (a Pick<> of their type), so this file is
 // the real dependency graph. Read top to bottom: nothing uses a service built
 // below it.
-import type { Database } from '../db/client.js'
+import type { Database, Queryable } from '../db/client.js'
 import { createAuditService } from './audit/service.js'
 import { createCampaignService } from './campaigns/service.js'
 import type { Config } from './config.js'
@@ -37,6 +37,10 @@ import { createReturnService } from './returns/service.js'
 import { createTemplateService } from './templates/service.js'
 import { createTokenService } from './tokens/service.js'
 import { tokenSettings } from './tokens/settings.js'
+import { createWebhookDelivery } from './webhooks/delivery.js'
+import { listWebhookDeliveriesOfContact, listWebhookEvents } from './webhooks/queries.js'
+import { forgetWebhookEmails } from './webhooks/record.js'
+import { createWebhookService } from './webhooks/service.js'
 
 /**
  * `metrics`: where the services count the work they do in this process (src/operations/metrics.ts).
@@ -57,6 +61,15 @@ export function createServices({
 }) {
   const register = createRegisterService(config)
   const audit = createAuditService({ db })
+  // Webhooks first: the domain services record their events through src/webhooks/record.ts in their own transactions.
+  // The outbox keeps a person's events (by contact id) and, for endpoints allowed it, their address: the export and erasure reach it here.
+  const webhooks = {
+    ...createWebhookService({ db, clock, audit, allowHttpLoopback: config.webhookAllowHttpLoopback }),
+    ...createWebhookDelivery({ db, clock, audit, controller: register.controller }),
+    forgetEmailsIn: forgetWebhookEmails,
+    eventsOf: (q: Queryable, contactId: string) => listWebhookEvents(q, { contactId }),
+    deliveriesOf: listWebhookDeliveriesOfContact,
+  }
   const contacts = createContactService({ db, clock, pepper: config.suppressionPepper, audit })
   const lists = createListService({ db, clock, audit, register: register.processingRegister })
   const consent = createConsentService({ db, clock, contacts })
@@ -90,7 +103,7 @@ export function createServices({
   const reportIntake = createReportIntakeService({ db, clock, config, returns, sends, contacts, optOut, visit: visitSubscribeUrl })
   // The access export and erasure both reach every service that holds a
   // person's data: one list, so a new holder is handed to both.
-  const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors }
+  const personalDataHolders = { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, webhooks }
   const exports = createExportService({ ...personalDataHolders, lists, returns })
   const erasure = createErasureService(personalDataHolders)
   const retention = createRetentionService({ db, clock, audit, register, contacts, lists, subscriptions, enrollments, dataSubjectRequests, ledger, sends, erasure })
@@ -127,6 +140,7 @@ export function createServices({
     retention,
     returns,
     reportIntake,
+    webhooks,
   }
 }
 

@@ -26,6 +26,7 @@ import { CampaignStatus, type CampaignPauseReason } from '../vocabulary.js'
 import { batchesInFlightFor, createCampaignFanout } from './fanout.js'
 import { RECIPIENT_NAME } from './fanout-sql.js'
 import { findCampaign, findDueScheduled, insertCampaign, listCampaignRows, sendingCampaignIds, updateCampaign, type CampaignRow } from './queries.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 
 export type { CampaignRow }
 
@@ -60,6 +61,11 @@ const conflict = (campaign: CampaignRow, action: CampaignAction) =>
     campaignStatus: campaign.status,
   })
 
+/** campaign.finished, as it ended (finished, or cancelled), in the transaction that ended it (issue 29); about no one. */
+function announceEndIn(tx: Queryable, at: Date, campaign: CampaignRow) {
+  return recordWebhookEvent(tx, at, { type: 'campaign.finished', contactId: null, data: { campaignId: campaign.id, status: campaign.status } })
+}
+
 export function createCampaignService(deps: CampaignDeps) {
   const { db, clock, config, audit, lists, templates, ledger, delivery } = deps
 
@@ -82,6 +88,7 @@ export function createCampaignService(deps: CampaignDeps) {
     const changes: Record<string, unknown> = { status: { from: current.status, to: updated.status } }
     if (patch.pausedReason) changes.pausedReason = patch.pausedReason
     await audit.record(tx, actor, now, { action: `campaign.${action}`, entityType: 'campaign', entityId: id, changes })
+    if (updated.status === CampaignStatus.cancelled) await announceEndIn(tx, now, updated)
     return updated
   }
 
@@ -98,7 +105,8 @@ export function createCampaignService(deps: CampaignDeps) {
       const campaign = await requireCampaign(tx, id, 'update')
       if (campaign.status !== CampaignStatus.sending || !campaign.fanoutDoneAt) return
       if (await delivery.campaignHasQueued(tx, id)) return
-      await updateCampaign(tx, id, { status: CampaignStatus.finished, finishedAt: clock.now(), updatedAt: clock.now() })
+      const now = clock.now()
+      await announceEndIn(tx, now, await updateCampaign(tx, id, { status: CampaignStatus.finished, finishedAt: now, updatedAt: now }))
     })
   }
 

@@ -3,7 +3,9 @@
 // Other services append events through recordEvent inside their own
 // transaction, so the event and the state it explains commit together. Each
 // event carries the keyed hash of the person's address beside the contact, so
-// the proof still names the address once the contact is erased.
+// the proof still names the address once the contact is erased. Each grant,
+// withdrawal and objection is announced in the webhook outbox in the same
+// transaction (issue 29): this is the one writer of the ledger, so none is missed.
 import { createHash } from 'node:crypto'
 import type { Database, Queryable } from '../../db/client.js'
 import type { ContactService } from '../contacts/service.js'
@@ -12,6 +14,8 @@ import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.js'
 import { newIds } from '../lib/ids.js'
 import type { ConsentEventType, ConsentSource, LegalBasis, Locale } from '../vocabulary.js'
+import type { WebhookEventInput } from '../webhooks/events.js'
+import { recordWebhookEvent, recordWebhookEvents } from '../webhooks/record.js'
 import {
   findConsentGrantsOfContacts,
   findConsentGrantsSince,
@@ -55,6 +59,8 @@ export interface ConsentEventInput {
   contactId: string
   /** The keyed hash of the contact's address, when the caller has it already (saves reading the contact). */
   addressHash?: string
+  /** The contact's address, when the caller has it: the webhook event carries it to endpoints allowed it. Not stored in the ledger. */
+  email?: string
   listId: string | null
   purpose: string
   type: ConsentEventType
@@ -82,23 +88,68 @@ async function storeNotice(tx: Queryable, input: NoticeInput, at: Date): Promise
   return { notice: existing, created: false }
 }
 
+type AnnouncedEvent = { id: string; contactId: string; listId: string | null; purpose: string; type: ConsentEventType; source: ConsentSource }
+
+/**
+ * Announces a ledger event in the webhook outbox, in the transaction that
+ * wrote it (issue 29): a grant, a withdrawal, an objection (whoever records
+ * it: opt-out, a complaint, an enrollment's declined offer, a request). Every
+ * writer of the ledger comes through here, so none is missed. A confirmation
+ * of a double opt-in is not an event of its own.
+ */
+function announcementOf(event: AnnouncedEvent, email: string | undefined): WebhookEventInput | null {
+  const { contactId } = event
+  if (event.type === 'objected') return { type: 'objection.recorded', contactId, email, data: { purpose: event.purpose, source: event.source } }
+  if (event.type === 'granted' || event.type === 'withdrawn') {
+    return {
+      type: event.type === 'granted' ? 'consent.granted' : 'consent.withdrawn',
+      contactId,
+      email,
+      data: { consentEventId: event.id, listId: event.listId, purpose: event.purpose, source: event.source },
+    }
+  }
+  return null
+}
+
+async function announceIn(tx: Queryable, at: Date, event: AnnouncedEvent, email: string | undefined) {
+  const announcement = announcementOf(event, email)
+  if (announcement) await recordWebhookEvent(tx, at, announcement)
+}
+
 export function createConsentService(deps: { db: Database; clock: Clock; contacts: Pick<ContactService, 'requireContact' | 'recipientById'> }) {
   const { db, clock, contacts } = deps
 
   return {
     /** Appends an event in the caller's transaction, with the keyed hash of the person's address. */
     async recordEvent(tx: Queryable, actor: Actor, at: Date, input: ConsentEventInput): Promise<ConsentEventRow> {
-      const addressHash = input.addressHash ?? (await contacts.recipientById(tx, input.contactId)).addressHash
-      return insertConsentEvent(tx, { ...input, addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
+      const { email: given, ...fields } = input
+      const recipient = input.addressHash === undefined ? await contacts.recipientById(tx, input.contactId) : { addressHash: input.addressHash, email: given }
+      const row = await insertConsentEvent(tx, { ...fields, addressHash: recipient.addressHash, actorId: actor.id, actorName: actor.name, actorRole: actor.role, occurredAt: at })
+      await announceIn(tx, at, { ...row, contactId: input.contactId }, given ?? recipient.email)
+      return row
     },
 
     /**
      * Appends many events in the caller's transaction, each with its keyed
      * address hash and its own time (an import's: when the person opted in,
-     * as the file says).
+     * as the file says). They are announced as of `at`, when they were
+     * recorded: a delivery is retried for three days from its event's time,
+     * which a consent given years ago would have used up before the first try.
      */
-    async recordEventsIn(tx: Queryable, actor: Actor, events: (ConsentEventInput & { addressHash: string; occurredAt: Date })[]): Promise<void> {
-      await insertConsentEvents(tx, events, newIds(events.length), actor)
+    async recordEventsIn(tx: Queryable, actor: Actor, at: Date, events: (ConsentEventInput & { addressHash: string; occurredAt: Date })[]): Promise<void> {
+      const ids = newIds(events.length)
+      await insertConsentEvents(
+        tx,
+        events.map(({ email: _email, ...event }) => event),
+        ids,
+        actor,
+      )
+      // Three statements for the whole batch, not three per event (the ledger's time of each is in the event it names).
+      const announcements = events.flatMap((event, i) => {
+        const announcement = announcementOf({ ...event, id: ids[i]! }, event.email)
+        return announcement ? [{ at, event: announcement }] : []
+      })
+      await recordWebhookEvents(tx, at, announcements)
     },
 
     /** Of these people (by keyed address hash or contact id), those who objected: the hashes and contact ids of their objections. */

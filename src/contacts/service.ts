@@ -47,6 +47,12 @@ export interface NewContactInput extends ContactFields {
 export interface Recipient {
   contactId: string | null
   addressHash: string
+  /**
+   * The address, where the caller read it: only for webhook events about the
+   * person (src/webhooks), which hand it on to endpoints allowed it. Never
+   * logged, never stored beside the hash.
+   */
+  email?: string
 }
 
 function validEmail(input: string, field: string) {
@@ -88,10 +94,10 @@ export function createContactService({ db, clock, pepper, audit }: { db: Databas
   async function recipientByEmail(q: Queryable, email: string, field = 'body.email'): Promise<Recipient> {
     const parsed = validEmail(email, field)
     const contact = await findContactByEmail(q, parsed.email)
-    return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, pepper) }
+    return { contactId: contact?.id ?? null, addressHash: addressHash(parsed.canonical, pepper), email: parsed.email }
   }
 
-  const recipientOf = (contact: ContactRow): Recipient => ({ contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper) })
+  const recipientOf = (contact: ContactRow): Recipient => ({ contactId: contact.id, addressHash: storedAddressHash(contact.email, pepper), email: contact.email })
 
   /** Creates a contact inside an open transaction. */
   async function createContactIn(tx: Queryable, input: NewContactInput, actor: Actor): Promise<ContactRow> {

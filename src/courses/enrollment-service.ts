@@ -17,6 +17,7 @@ import type { ListService } from '../lists/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { EnrollmentStatus, LegalBasis } from '../vocabulary.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 import {
   clearPaymentReferencesBefore,
   findContactEnrollments,
@@ -40,6 +41,16 @@ export interface EnrollmentInput {
   marketingOptOut: boolean
   enrolledAt?: Date
   paymentReference?: string
+}
+
+/** data_retention.keep_requested (P1): the person asked to keep their data until their next course, on this enrollment. */
+function announceKeepIn(tx: Queryable, at: Date, enrollment: EnrollmentRow, email: string) {
+  return recordWebhookEvent(tx, at, {
+    type: 'data_retention.keep_requested',
+    contactId: enrollment.contactId,
+    email,
+    data: { courseId: enrollment.courseId, enrollmentId: enrollment.id },
+  })
 }
 
 export function createEnrollmentService(deps: {
@@ -105,6 +116,7 @@ export function createEnrollmentService(deps: {
     // endedAt: when the status last left active (kept while it stays ended).
     const endedAt = input.status === EnrollmentStatus.active ? null : (before?.endedAt ?? now)
     const enrollment = inserted ?? (await updateEnrollmentRow(tx, enrollmentId, { ...fields, endedAt, updatedAt: now }))
+    if (enrollment.keepDataAfterCourse && !before?.keepDataAfterCourse) await announceKeepIn(tx, now, enrollment, contact.email)
     if (input.status === EnrollmentStatus.active) await optOut.enrollIn(tx, contact.id, await lists.courseList(tx, course.id), actor)
     if (input.marketingOptOut && !before?.marketingOptOut) await recordMarketingObjection(tx, enrollment, contact.id, actor)
     // Opt-outs the course lock held back are carried out once nothing locks them.
@@ -145,12 +157,13 @@ export function createEnrollmentService(deps: {
      */
     setKeepDataAfterCourse: (contactId: string, keep: boolean, actor: Actor): Promise<number> =>
       db.transaction(async (tx) => {
-        await contacts.requireContact(tx, contactId, { lock: true })
+        const contact = await contacts.requireContact(tx, contactId, { lock: true })
         const now = clock.now()
         let changed = 0
         for (const { enrollment } of await findContactEnrollments(tx, contactId)) {
           if (enrollment.status === EnrollmentStatus.cancelled || enrollment.keepDataAfterCourse === keep) continue
-          await updateEnrollmentRow(tx, enrollment.id, { keepDataAfterCourse: keep, updatedAt: now })
+          const updated = await updateEnrollmentRow(tx, enrollment.id, { keepDataAfterCourse: keep, updatedAt: now })
+          if (keep) await announceKeepIn(tx, now, updated, contact.email)
           await audit.record(tx, actor, now, {
             action: 'enrollment.updated',
             entityType: 'enrollment',

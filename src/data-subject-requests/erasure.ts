@@ -6,8 +6,11 @@
 // and the audit log (who did what, when; the values go). What the law makes
 // us keep stays, and the answer says why: enrollments, as sales records for
 // bookkeeping (P11). An erasure suppression keeps the address from marketing
-// for good. During an active enrollment the erasure is refused — course mail
-// is part of the contract — and can be scheduled for the course's end.
+// for good. The webhook outbox keeps the person's past events, by contact id
+// only: the addresses kept beside them for endpoints are forgotten, and the
+// erasure is announced without any (contact.erased). During an active
+// enrollment the erasure is refused — course mail is part of the contract —
+// and can be scheduled for the course's end.
 // Each table is changed by the service that owns it.
 import type { Database, Queryable } from '../../db/client.js'
 import type { AuditRecorder, AuditService } from '../audit/service.js'
@@ -26,11 +29,22 @@ import type { SendService } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 import type { DataSubjectRequestService } from './service.js'
 
 /** The register purpose whose retention keeps sales records after an erasure (P11). */
 const BOOKKEEPING_PURPOSE = 'bookkeeping'
 const YEAR_MS = 365.25 * 24 * 60 * 60 * 1000
+
+/** The webhook outbox as the modules holding personal data see it (built in services.ts from src/webhooks/). */
+export interface WebhookOutbox {
+  /** Forgets the addresses kept beside the person's events, in the caller's transaction. */
+  forgetEmailsIn(tx: Queryable, contactId: string): Promise<void>
+  /** The person's events, oldest first (the access export). */
+  eventsOf(q: Queryable, contactId: string): Promise<{ id: string; type: string; data: unknown; email: string | null; occurredAt: Date }[]>
+  /** Their deliveries to each endpoint, with how each went (the access export). */
+  deliveriesOf(q: Queryable, contactId: string): Promise<{ eventId: string; endpointId: string; status: string; attempts: number; lastStatusCode: number | null; deliveredAt: Date | null }[]>
+}
 
 export interface EraseInput {
   /** The erasure request this carries out; it is completed with the erasure. */
@@ -76,8 +90,9 @@ export function createErasureService(deps: {
   delivery: Pick<DeliveryService, 'redactRepliesIn'>
   dataSubjectRequests: Pick<DataSubjectRequestService, 'requireErasureRequestIn' | 'scheduleErasureIn' | 'closeErasureIn' | 'redactIn' | 'scheduledErasuresDue'>
   processors: Pick<ProcessorService, 'noticeIn'>
+  webhooks: Pick<WebhookOutbox, 'forgetEmailsIn'>
 }) {
-  const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors } = deps
+  const { db, clock, audit, register, contacts, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, webhooks } = deps
 
   const bookkeepingYears = () => findPurpose(register.processingRegister, BOOKKEEPING_PURPOSE)?.retention.years ?? null
 
@@ -159,6 +174,9 @@ export function createErasureService(deps: {
     const outcome = `Erased; kept: ${kept.map((k) => `${k.records} (${k.count})`).join('; ')}`
     if (request) await dataSubjectRequests.closeErasureIn(tx, request, outcome, actor)
     await contacts.deleteIn(tx, contactId)
+    // Announced by contact id alone; then every address kept beside the person's events, this erasure's included, is forgotten.
+    await recordWebhookEvent(tx, now, { type: 'contact.erased', contactId, data: { requestId: request?.id ?? null } })
+    await webhooks.forgetEmailsIn(tx, contactId)
     // No values about the person: the entry says that an erasure happened, by whom, and what was kept.
     await audit.record(tx, actor, now, {
       action: 'contact.erased',

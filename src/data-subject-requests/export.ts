@@ -25,6 +25,7 @@ import { messageStatus } from '../sends/service.js'
 import type { SubscriptionService } from '../subscriptions/service.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import type { Locale } from '../vocabulary.js'
+import type { WebhookOutbox } from './erasure.js'
 import type { DataSubjectRequestService } from './service.js'
 
 /** Register purposes that apply whenever the service holds proof about the person (consent or send decisions). */
@@ -49,8 +50,9 @@ export function createExportService(deps: {
   dataSubjectRequests: Pick<DataSubjectRequestService, 'requestsOf'>
   processors: Pick<ProcessorService, 'noticesAbout'>
   returns: Pick<ReturnService, 'reportsAbout'>
+  webhooks: Pick<WebhookOutbox, 'eventsOf' | 'deliveriesOf'>
 }) {
-  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, returns } = deps
+  const { db, clock, audit, register, contacts, lists, subscriptions, consent, enrollments, suppressions, sends, ledger, delivery, dataSubjectRequests, processors, returns, webhooks } = deps
 
   /** What the register says about one purpose, in the person's language, with its processors named. */
   function purposeFor(purpose: Purpose, locale: Locale) {
@@ -78,7 +80,7 @@ export function createExportService(deps: {
       return db.transaction(async (tx) => {
         const contact = await contacts.requireContact(tx, contactId)
         const recipient = contacts.recipientOf(contact)
-        const [subscriptionRows, deferred, events, enrollmentRows, suppressionRows, messageRows, decisions, requestRows, auditEntries, notices, reports] = [
+        const [subscriptionRows, deferred, events, enrollmentRows, suppressionRows, messageRows, decisions, requestRows, auditEntries, notices, reports, webhookEvents, webhookDeliveries] = [
           await subscriptions.subscriptionsOf(tx, contactId),
           await subscriptions.deferredUnsubscribesOf(tx, contactId),
           await consent.eventsOf(tx, contactId),
@@ -90,6 +92,8 @@ export function createExportService(deps: {
           await audit.entriesAbout(tx, contactId),
           await processors.noticesAbout(tx, { contactId, addressHash: recipient.addressHash }),
           await returns.reportsAbout(tx, recipient.addressHash),
+          await webhooks.eventsOf(tx, contactId),
+          await webhooks.deliveriesOf(tx, contactId),
         ]
         const listIds = [...new Set([...subscriptionRows.map((s) => s.listId), ...messageRows.flatMap((m) => (m.listId ? [m.listId] : []))])]
         const listsById = new Map((await lists.findListsByIds(tx, listIds)).map((l) => [l.id, l]))
@@ -145,6 +149,16 @@ export function createExportService(deps: {
           requests: requestRows,
           processorNotices: notices,
           returnReports: reports,
+          webhookEvents: webhookEvents.map((e) => ({
+            id: e.id,
+            type: e.type,
+            data: e.data,
+            email: e.email,
+            occurredAt: e.occurredAt,
+            deliveries: webhookDeliveries
+              .filter((d) => d.eventId === e.id)
+              .map((d) => ({ endpointId: d.endpointId, status: d.status, attempts: d.attempts, lastStatusCode: d.lastStatusCode, deliveredAt: d.deliveredAt })),
+          })),
           auditEntries,
           processing: {
             registerVersion: register.processingRegister.version,

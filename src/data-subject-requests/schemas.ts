@@ -128,6 +128,7 @@ export const ContactExport = Type.Object(
     requests: Rows('Data-subject requests about the person'),
     processorNotices: Rows('Notices to third parties about the person (P9)'),
     returnReports: Rows('Reports that came back about messages to the person: bounces, complaints, deliveries'),
+    webhookEvents: Rows('Events about the person in the webhook outbox: what the endpoints (the course system) were or will be told, with the address where one was kept, and each one’s deliveries'),
     auditEntries: Rows('Audit log entries about the person'),
     processing: Type.Object(
       {

@@ -21,6 +21,7 @@ import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { EnrollmentService } from '../courses/enrollment-service.js'
 import type { ProcessorService } from '../processors/service.js'
 import { RequestChannel, RequestStatus, RequestType, SuppressionReason, SuppressionScope } from '../vocabulary.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 import {
   countOpenRequests,
   findRequest,
@@ -65,6 +66,14 @@ export interface RequestQuery {
 export type RequestView = RequestRow & { overdue: boolean; dueSoon: boolean }
 
 const isClosed = (row: RequestRow) => row.status === RequestStatus.completed || row.status === RequestStatus.refused
+
+/** request.created, or request.completed once closed (completed or refused), in the webhook outbox in the request's transaction (issue 29). */
+function announceIn(tx: Queryable, at: Date, row: RequestRow, email: string | undefined) {
+  const facts = { requestId: row.id, type: row.type, dueDate: row.dueOn }
+  return isClosed(row)
+    ? recordWebhookEvent(tx, at, { type: 'request.completed', contactId: row.contactId, email, data: { ...facts, status: row.status } })
+    : recordWebhookEvent(tx, at, { type: 'request.created', contactId: row.contactId, email, data: facts })
+}
 
 export function createDataSubjectRequestService(deps: {
   db: Database
@@ -129,11 +138,16 @@ export function createDataSubjectRequestService(deps: {
       subjectId: row.contactId,
       changes: { type: row.type, channel: row.channel, receivedAt: row.receivedAt, dueOn: row.dueOn, details: row.details },
     })
+    await announceIn(tx, now, row, recipient.email)
     return row
   }
 
-  /** Moves a request to a new status, audited; `changes` are recorded with it. */
-  async function step(tx: Queryable, row: RequestRow, patch: Partial<RequestRow>, action: string, actor: Actor, changes: Record<string, unknown>) {
+  /**
+   * Moves a request to a new status, audited; `changes` are recorded with it.
+   * Closing it is announced, with the person's address unless `erasing` (the
+   * erasure closes its request and leaves no address behind).
+   */
+  async function step(tx: Queryable, row: RequestRow, patch: Partial<RequestRow>, action: string, actor: Actor, changes: Record<string, unknown>, erasing = false) {
     const now = clock.now()
     const closing = patch.status === RequestStatus.completed || patch.status === RequestStatus.refused
     const after = await updateRequest(tx, row.id, {
@@ -142,6 +156,10 @@ export function createDataSubjectRequestService(deps: {
       ...(closing ? { closedAt: now, closedById: actor.id, closedByName: actor.name } : {}),
     })
     await audit.record(tx, actor, now, { action, entityType: 'request', entityId: row.id, subjectId: row.contactId, changes })
+    if (closing) {
+      const email = row.contactId && !erasing ? (await contacts.requireContact(tx, row.contactId)).email : undefined
+      await announceIn(tx, now, after, email)
+    }
     return after
   }
 
@@ -280,7 +298,7 @@ export function createDataSubjectRequestService(deps: {
 
     /** Closes an erasure request from inside the erasure's transaction, after the person's requests were redacted. */
     closeErasureIn: (tx: Queryable, row: RequestRow, outcome: string, actor: Actor) =>
-      step(tx, row, { status: RequestStatus.completed, outcome, eraseAfter: null }, 'request.completed', actor, { status: RequestStatus.completed, outcome }),
+      step(tx, row, { status: RequestStatus.completed, outcome, eraseAfter: null }, 'request.completed', actor, { status: RequestStatus.completed, outcome }, true),
 
     /** Erasure requests whose scheduled time has come. */
     scheduledErasuresDue: (q: Queryable) => findScheduledErasuresDue(q, clock.now()),

@@ -118,6 +118,7 @@ export async function judgeAndApply(tx: Queryable, candidates: Candidate[], cont
     adding.map(({ row, list }) => ({
       contactId: contactOf(row.email),
       addressHash: row.addressHash,
+      email: row.email,
       list,
       subscribedAt: row.subscribedAt,
       ip: row.ip,

@@ -164,6 +164,15 @@ export const ErrorCode = {
   importMalformedCsv: 'import_malformed_csv',
   /** The process running the import stopped before it finished. */
   importInterrupted: 'import_interrupted',
+  // Webhooks (src/webhooks)
+  webhookEndpointNotFound: 'webhook_endpoint_not_found',
+  webhookEventNotFound: 'webhook_event_not_found',
+  /** Not https, or http to a host that is not loopback (or loopback where the configuration does not allow it), or a URL with credentials. */
+  webhookUrlNotAllowed: 'webhook_url_not_allowed',
+  /** A replay to a disabled endpoint: enable it first (its pending deliveries resume then). */
+  webhookEndpointDisabled: 'webhook_endpoint_disabled',
+  /** A replay of an event whose type the endpoint does not subscribe to. */
+  webhookEventNotSubscribed: 'webhook_event_not_subscribed',
 } as const
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode]
 

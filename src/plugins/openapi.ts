@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import pkg from '../../package.json' with { type: 'json' }
 import { problemResponse } from '../lib/schemas.js'
+import { webhooksSection } from '../webhooks/openapi.js'
 
 export interface OpenApiOptions {
   /** Where subscribers and clients reach the service (PUBLIC_BASE_URL). */
@@ -38,6 +39,7 @@ const TAGS = [
   { name: 'requests', description: 'Data-subject requests (access, portability, rectification, erasure, restriction, objection) with their due dates' },
   { name: 'register', description: 'The record of processing activities (GDPR art. 30) the service runs on' },
   { name: 'returns', description: 'What comes back after a message left: bounces, complaints and deliveries, from mail servers, feedback loops and email providers' },
+  { name: 'webhooks', description: 'Signed events out (Standard Webhooks) for the course system: endpoints, their secrets, the delivery log and replay; the payloads are in the webhooks section' },
   { name: 'imports', description: 'Existing subscribers from another tool’s CSV export, without re-adding anyone who left: jobs, progress and reports' },
 ]
 
@@ -72,6 +74,7 @@ export default fp(
         },
         servers: [{ url: options.publicBaseUrl, description: 'This service' }],
         tags: TAGS,
+        webhooks: webhooksSection(),
         components: {
           securitySchemes: {
             bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

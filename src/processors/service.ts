@@ -13,6 +13,7 @@ import type { ContactService } from '../contacts/service.js'
 import type { Actor } from '../lib/actor.js'
 import type { Clock } from '../lib/clock.js'
 import { ConflictError, NotFoundError } from '../lib/errors.js'
+import { exponentialBackoff, postOnce } from '../lib/outbound-post.js'
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { Processor } from '../register/register.js'
 import type { RegisterService } from '../register/service.js'
@@ -22,13 +23,12 @@ export const MAX_ATTEMPTS = 10
 const MINUTE = 60_000
 /** How long a claimed notice is left to its worker before another may try. */
 const LEASE_MS = 5 * MINUTE
-const TIMEOUT_MS = 10_000
 const CLAIM_BATCH = 20
 
 export type NoticeType = 'erasure' | 'rectification'
 
 /** The wait before the next attempt after `attempts` failed ones. */
-export const backoffMs = (attempts: number) => Math.min(2 ** Math.max(0, attempts - 1) * MINUTE, 6 * 60 * MINUTE)
+export const backoffMs = (attempts: number) => exponentialBackoff(attempts, MINUTE, 6 * 60 * MINUTE)
 
 /** The signature header: HMAC-SHA256 of `<timestamp>.<body>` under the processor's secret (as Stripe and others sign webhooks). */
 export function signature(secret: string, timestamp: number, body: string): string {
@@ -46,7 +46,6 @@ export function createProcessorService(deps: {
   fetch?: typeof fetch
 }) {
   const { db, clock, audit, register, secrets, contacts } = deps
-  const post = deps.fetch ?? fetch
 
   const processorOf = (id: string): Processor | undefined => register.processingRegister.processors.find((p) => p.id === id)
 
@@ -83,24 +82,12 @@ export function createProcessorService(deps: {
     }
     const body = JSON.stringify(await payloadOf(notice))
     const timestamp = Math.floor(now().getTime() / 1000)
-    let error: string | null = null
-    try {
-      const response = await post(processor.notify.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-samtykke-notice': notice.id,
-          'x-samtykke-signature': signature(secrets[processor.id] ?? '', timestamp, body),
-        },
-        body,
-        redirect: 'error',
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      })
-      if (!response.ok) error = `HTTP ${response.status}`
-      await response.body?.cancel()
-    } catch (caught) {
-      error = (caught as Error).name === 'TimeoutError' ? 'timed out' : `connection failed: ${(caught as Error).message}`.slice(0, 300)
-    }
+    const { error } = await postOnce(
+      processor.notify.url,
+      body,
+      { 'x-samtykke-notice': notice.id, 'x-samtykke-signature': signature(secrets[processor.id] ?? '', timestamp, body) },
+      { fetch: deps.fetch },
+    )
     const attempts = notice.attempts + 1
     if (!error) {
       return updateNotice(db, notice.id, { status: 'delivered', attempts, deliveredAt: now(), nextAttemptAt: null, lastError: null, paymentReferences: [], updatedAt: now() })

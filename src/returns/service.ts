@@ -27,6 +27,7 @@ import type { MessageRow, SendService } from '../sends/service.js'
 import type { OptOutService } from '../subscriptions/opt-out.js'
 import type { SuppressionService } from '../suppressions/service.js'
 import { DeliveryEventType, ReturnEffect, Role } from '../vocabulary.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 import { countEffectsPerDay, countEffectsSince, deleteRejectedBefore, findAddressHistory, findReportsForAddress, insertReturnReport, listReturnReports, type ReturnReportRow } from './queries.js'
 import type { ParsedReport, ReportChannel, ReturnReport } from './report.js'
 import { verifyMessageToken } from './return-path.js'
@@ -129,7 +130,8 @@ export function createReturnService(deps: ReturnDeps) {
 
   /** Suppresses an address for all mail on a hard bounce (or a run of soft ones), with the report as the note. */
   async function suppressBounceIn(tx: Queryable, message: MessageRow, note: string) {
-    await suppressions.suppressIn(tx, returnsActor, clock.now(), { contactId: message.contactId, addressHash: message.addressHash }, { scope: 'all-mail', reason: 'bounce', note })
+    const recipient = { contactId: message.contactId, addressHash: message.addressHash, email: message.toAddress ?? undefined }
+    await suppressions.suppressIn(tx, returnsActor, clock.now(), recipient, { scope: 'all-mail', reason: 'bounce', note })
   }
 
   /** The effect's consequences for the address, in the report's transaction. */
@@ -142,6 +144,22 @@ export function createReturnService(deps: ReturnDeps) {
       const now = clock.now()
       const history = await findAddressHistory(tx, message.addressHash, new Date(now.getTime() - rule.windowDays * 86_400_000))
       if (softBouncesSuppress(rule, now, history)) await suppressBounceIn(tx, message, `soft bounces on ${rule.days} days within ${rule.windowDays}, the last: ${what}`)
+    }
+  }
+
+  /**
+   * message.bounced or message.complained in the webhook outbox, in the
+   * report's transaction (issue 29). `hard`: the address failed for good (or
+   * was refused for good, a policy block); `soft`: a temporary failure.
+   */
+  async function announceIn(tx: Queryable, effect: ReturnEffect, message: MessageRow, record: ReturnReportRow) {
+    const about = { contactId: message.contactId, email: message.toAddress ?? undefined }
+    const ids = { messageId: message.id, campaignId: message.campaignId }
+    if (effect === ReturnEffect.complaint) {
+      await recordWebhookEvent(tx, record.receivedAt, { type: 'message.complained', ...about, data: ids })
+    } else if (effect === ReturnEffect.hardBounce || effect === ReturnEffect.softBounce || effect === ReturnEffect.policyBlock) {
+      const bounceType = effect === ReturnEffect.softBounce ? 'soft' : 'hard'
+      await recordWebhookEvent(tx, record.receivedAt, { type: 'message.bounced', ...about, data: { ...ids, bounceType, status: record.status } })
     }
   }
 
@@ -159,6 +177,7 @@ export function createReturnService(deps: ReturnDeps) {
       const record = await keep(tx, channel, parsed, { outcome: 'applied', effect, messageId: message.id, campaignId: message.campaignId, addressHash: message.addressHash })
       if (!record) return { outcome: 'duplicate', reportId: null, messageId: message.id, effect, rejection: null }
       await applyEffectIn(tx, effect, message, record)
+      await announceIn(tx, effect, message, record)
       await delivery.recordReturnIn(tx, message, EVENT_OF[effect], replyOf(channel, parsed.report, parsed.recipient), record.occurredAt)
       return { outcome: 'applied', reportId: record.id, messageId: message.id, effect, rejection: null }
     })

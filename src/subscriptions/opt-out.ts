@@ -29,6 +29,7 @@ import {
   updateSubscriptionRow,
   type SubscriptionRow,
 } from './queries.js'
+import { announceDeferredAppliedIn, announceUnsubscribedIn } from './announce.js'
 import { consentEventFor, type ChangeInput, type SubscriptionChange } from './service.js'
 
 /** How many open wishes the sweep reads at a time: memory stays flat however many there are. */
@@ -78,12 +79,14 @@ export function createOptOutService(deps: {
     return decisions.courseLockUntil(tx, contactId, list.courseId)
   }
 
-  /** Stores the wish when the list is locked and returns the lock's end; null when not locked. */
-  async function deferIfLocked(tx: Queryable, list: ListRow, contactId: string, input: ChangeInput, actor: Actor): Promise<Date | null> {
+  /**
+   * Stores the wish when the list is locked and returns the lock's end, and
+   * whether the wish is new (an open one is kept once); null when not locked.
+   */
+  async function deferIfLocked(tx: Queryable, list: ListRow, contactId: string, input: ChangeInput, actor: Actor, now = clock.now()) {
     const until = await lockedUntil(tx, list, contactId)
     if (!until) return null
-    const now = clock.now()
-    await insertDeferredUnsubscribe(tx, { contactId, listId: list.id, source: input.source, requestedAt: now, requestedById: actor.id })
+    const kept = await insertDeferredUnsubscribe(tx, { contactId, listId: list.id, source: input.source, requestedAt: now, requestedById: actor.id })
     await audit.record(tx, actor, now, {
       action: 'subscription.unsubscribe_deferred',
       entityType: 'contact',
@@ -91,7 +94,7 @@ export function createOptOutService(deps: {
       subjectId: contactId,
       changes: { listId: list.id, lockedUntil: until.toISOString() },
     })
-    return until
+    return { until, kept }
   }
 
   /**
@@ -100,8 +103,7 @@ export function createOptOutService(deps: {
    * another writes (the suppression's check reads grants; this writes a
    * withdrawal), so they are sent together; the suppression's own steps follow its lock.
    */
-  async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, recipient: Recipient, input: ChangeInput, actor: Actor) {
-    const now = clock.now()
+  async function unsubscribeNow(tx: Queryable, list: ListRow, existing: SubscriptionRow, recipient: Recipient, input: ChangeInput, actor: Actor, now = clock.now()) {
     const [subscription] = await pipelined([
       updateSubscriptionRow(tx, existing.id, { status: SubscriptionStatus.unsubscribed, updatedAt: now, unsubscribedAt: now }),
       consent.recordEvent(
@@ -112,6 +114,7 @@ export function createOptOutService(deps: {
           contactId: existing.contactId,
           listId: list.id,
           addressHash: recipient.addressHash,
+          email: recipient.email,
           purpose: list.purpose,
           type: 'withdrawn',
           basis: list.basis,
@@ -133,11 +136,14 @@ export function createOptOutService(deps: {
       const list = listsById.get(wish.listId)!
       if (await lockedUntil(tx, list, contactId)) continue
       const existing = await lockSubscription(tx, contactId, list.id)
+      const now = clock.now()
       if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
         const input = { source: wish.source, evidence: `deferred opt-out of ${wish.requestedAt.toISOString()}` }
-        await unsubscribeNow(tx, list, existing, recipient, input, actor)
+        await unsubscribeNow(tx, list, existing, recipient, input, actor, now)
       }
-      await markDeferredUnsubscribeApplied(tx, wish.id, clock.now())
+      await markDeferredUnsubscribeApplied(tx, wish.id, now)
+      // Announced even when the person had left the list meanwhile: the receiver heard of the wish, and hears it is done.
+      await announceDeferredAppliedIn(tx, now, recipient, list)
       applied.push(list.id)
     }
     return applied
@@ -152,30 +158,37 @@ export function createOptOutService(deps: {
     const contactId = contact.id
     const effectiveNow: { listId: string; slug: string; kind: ListKind }[] = []
     const deferred: { listId: string; slug: string; courseId: string; takesEffectAt: Date }[] = []
+    let newlyKept = false
     const recipient = contacts.recipientOf(contact)
     const subscriptions = await findContactSubscriptions(tx, contactId)
     const listsById = new Map((await lists.findListsByIds(tx, subscriptions.map((s) => s.listId))).map((l) => [l.id, l]))
     for (const subscription of subscriptions) {
       const list = listsById.get(subscription.listId)!
       if (subscription.status === SubscriptionStatus.unsubscribed || list.kind === ListKind.transactional) continue
-      const until = await deferIfLocked(tx, list, contactId, input, actor)
-      if (until) {
-        deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: until })
+      const held = await deferIfLocked(tx, list, contactId, input, actor)
+      if (held) {
+        deferred.push({ listId: list.id, slug: list.slug, courseId: list.courseId!, takesEffectAt: held.until })
+        newlyKept ||= held.kept
         continue
       }
       await unsubscribeNow(tx, list, (await lockSubscription(tx, contactId, list.id))!, recipient, input, actor)
       effectiveNow.push({ listId: list.id, slug: list.slug, kind: list.kind })
     }
-    const { suppression } = await suppressions.suppressIn(tx, actor, clock.now(), recipient, {
+    const now = clock.now()
+    const { suppression, created } = await suppressions.suppressIn(tx, actor, now, recipient, {
       scope: 'global',
       reason: 'unsubscribe',
       note: input.evidence ?? null,
     })
+    if (created || effectiveNow.length > 0 || newlyKept) {
+      const until = deferred.length > 0 ? new Date(Math.max(...deferred.map((d) => d.takesEffectAt.getTime()))) : null
+      await announceUnsubscribedIn(tx, now, recipient, null, until ? { until, courseIds: deferred.map((d) => d.courseId) } : null)
+    }
     return { effectiveNow, deferred, suppressionId: suppression.id }
   }
 
   /** An objection to marketing (art. 21) in the consent ledger: to the marketing purpose, on no list, against legitimate interest. */
-  async function recordObjectionIn(tx: Queryable, actor: Actor, now: Date, person: { contactId: string; addressHash: string }, input: ChangeInput) {
+  async function recordObjectionIn(tx: Queryable, actor: Actor, now: Date, person: { contactId: string; addressHash: string; email?: string }, input: ChangeInput) {
     await consent.recordEvent(
       tx,
       actor,
@@ -199,7 +212,7 @@ export function createOptOutService(deps: {
       note: input.evidence ?? null,
     })
     if (!created) return { changed: false }
-    await recordObjectionIn(tx, actor, now, { contactId, addressHash: recipient.addressHash }, input)
+    await recordObjectionIn(tx, actor, now, { contactId, addressHash: recipient.addressHash, email: recipient.email }, input)
     return { changed: true }
   }
 
@@ -214,13 +227,13 @@ export function createOptOutService(deps: {
     // A message's contact is gone once erased (the column is set to null), so one named is there.
     const contact = recipient.contactId ? await contacts.requireContact(tx, recipient.contactId, { lock: true }) : undefined
     const now = clock.now()
-    const { created } = await suppressions.suppressIn(tx, actor, now, { contactId: contact?.id ?? null, addressHash: recipient.addressHash }, {
+    const { created } = await suppressions.suppressIn(tx, actor, now, { contactId: contact?.id ?? null, addressHash: recipient.addressHash, email: contact?.email }, {
       scope: 'global',
       reason: 'complaint',
       note: evidence,
     })
     if (!created || !contact) return { changed: created }
-    await recordObjectionIn(tx, actor, now, { contactId: contact.id, addressHash: recipient.addressHash }, { source: 'complaint', evidence })
+    await recordObjectionIn(tx, actor, now, { contactId: contact.id, addressHash: recipient.addressHash, email: contact.email }, { source: 'complaint', evidence })
     return { changed: true }
   }
 
@@ -258,9 +271,15 @@ export function createOptOutService(deps: {
         const existing = await lockSubscription(tx, contactId, listId)
         if (!existing) throw new NotFoundError('Subscription', 'subscription_not_found')
         if (existing.status === SubscriptionStatus.unsubscribed) return { subscription: existing, changed: false, lockedUntil: null }
-        const until = await deferIfLocked(tx, list, contactId, input, actor)
-        if (until) return { subscription: existing, changed: false, lockedUntil: until }
-        return { ...(await unsubscribeNow(tx, list, existing, recipient, input, actor)), lockedUntil: null }
+        const now = clock.now()
+        const held = await deferIfLocked(tx, list, contactId, input, actor, now)
+        if (held) {
+          if (held.kept) await announceUnsubscribedIn(tx, now, recipient, list.id, { until: held.until, courseIds: [list.courseId!] })
+          return { subscription: existing, changed: false, lockedUntil: held.until }
+        }
+        const change = await unsubscribeNow(tx, list, existing, recipient, input, actor, now)
+        await announceUnsubscribedIn(tx, now, recipient, list.id, null)
+        return { ...change, lockedUntil: null }
       })
       // Thrown after the transaction committed: the wish is kept.
       if (result.lockedUntil) throw optOutLocked(result.lockedUntil)
@@ -286,19 +305,25 @@ export function createOptOutService(deps: {
         ])
         const recipient = contacts.recipientOf(contact)
         const answer = (changed: boolean, lockedUntil: Date | null): LinkOptOut => ({ contact, list, changed, lockedUntil })
+        const now = clock.now()
         if (existing && existing.status !== SubscriptionStatus.unsubscribed) {
-          const until = await deferIfLocked(tx, list, contactId, input, actor)
-          if (until) return answer(false, until)
-          await unsubscribeNow(tx, list, existing, recipient, input, actor)
+          const held = await deferIfLocked(tx, list, contactId, input, actor, now)
+          if (held) {
+            if (held.kept) await announceUnsubscribedIn(tx, now, recipient, list.id, { until: held.until, courseIds: [list.courseId!] })
+            return answer(false, held.until)
+          }
+          await unsubscribeNow(tx, list, existing, recipient, input, actor, now)
+          await announceUnsubscribedIn(tx, now, recipient, list.id, null)
           return answer(true, null)
         }
         if (!SUPPRESSIBLE.has(list.kind)) return answer(false, null)
-        const { created } = await suppressions.suppressIn(tx, actor, clock.now(), recipient, {
+        const { created } = await suppressions.suppressIn(tx, actor, now, recipient, {
           scope: 'list',
           reason: 'unsubscribe',
           listId: list.id,
           note: input.evidence ?? null,
         })
+        if (created) await announceUnsubscribedIn(tx, now, recipient, list.id, null)
         return answer(created, null)
       })
     },

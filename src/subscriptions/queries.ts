@@ -73,8 +73,9 @@ export async function findContactSubscriptions(db: Queryable, contactId: string)
 }
 
 /** Records an opt-out wish for later; asking twice keeps the first wish. */
-export async function insertDeferredUnsubscribe(db: Queryable, row: typeof deferredUnsubscribes.$inferInsert): Promise<void> {
-  await db.insert(deferredUnsubscribes).values(row).onConflictDoNothing()
+export async function insertDeferredUnsubscribe(db: Queryable, row: typeof deferredUnsubscribes.$inferInsert): Promise<boolean> {
+  const inserted = await db.insert(deferredUnsubscribes).values(row).onConflictDoNothing().returning({ id: deferredUnsubscribes.id })
+  return inserted.length > 0
 }
 
 /** A contact's opt-out wishes, carried out or not, oldest first. */

@@ -59,6 +59,8 @@ export function consentEventFor(input: ChangeInput, event: Omit<ConsentEventInpu
 export interface ImportedSubscription {
   contactId: string
   addressHash: string
+  /** The address, for the consent.granted webhook event (endpoints allowed it); not stored with the grant. */
+  email?: string
   list: { id: string; purpose: string }
   /** When they opted in, as the file says; unknown: the time of the import. */
   subscribedAt: Date | null
@@ -198,11 +200,13 @@ export function createSubscriptionService(deps: {
       await consent.recordEventsIn(
         tx,
         actor,
+        now,
         rows
           .filter((r) => added.has(`${r.contactId}:${r.list.id}`))
           .map((r) => ({
             contactId: r.contactId,
             addressHash: r.addressHash,
+            email: r.email,
             listId: r.list.id,
             purpose: r.list.purpose,
             type: 'granted' as const,

@@ -18,6 +18,7 @@ import { ConflictError, NotFoundError, UnprocessableError } from '../lib/errors.
 import { decodeCursor, toPage } from '../lib/pagination.js'
 import type { ListService } from '../lists/service.js'
 import { SuppressionReason, SuppressionScope } from '../vocabulary.js'
+import { recordWebhookEvent } from '../webhooks/record.js'
 import {
   findSameActiveSuppression,
   findSuppressionById,
@@ -55,6 +56,16 @@ export interface SuppressionWrite {
 export interface CreateSuppressionInput extends SuppressInput {
   email?: string
   contactId?: string
+}
+
+/** suppression.added or .lifted in the webhook outbox, in the transaction of the change (issue 29). */
+function announceIn(tx: Queryable, at: Date, type: 'suppression.added' | 'suppression.lifted', row: SuppressionRow, email: string | undefined) {
+  return recordWebhookEvent(tx, at, {
+    type,
+    contactId: row.contactId,
+    email,
+    data: { suppressionId: row.id, scope: row.scope, reason: row.reason, listId: row.listId, purpose: row.purpose },
+  })
 }
 
 export function createSuppressionService(deps: {
@@ -129,6 +140,7 @@ export function createSuppressionService(deps: {
         changes: { ...shape, contactId: recipient.contactId, expiresAt },
       }),
     ])
+    await announceIn(tx, now, 'suppression.added', row, recipient.email)
     return { suppression: row, created: true }
   }
 
@@ -138,6 +150,9 @@ export function createSuppressionService(deps: {
     const now = clock.now()
     const lifted = await updateSuppressionRow(tx, row.id, { liftedAt: now, liftedById: actor.id, liftedByName: actor.name, liftReason: reason })
     await audit.record(tx, actor, now, { action: 'suppression.lifted', entityType: 'suppression', entityId: row.id, subjectId: row.contactId, changes: { reason } })
+    // The address for endpoints allowed it: the contact's (a redacted suppression names none, and is announced without).
+    const email = row.contactId ? (await contacts.recipientNamed(tx, { contactId: row.contactId }, 'suppression')).email : undefined
+    await announceIn(tx, now, 'suppression.lifted', lifted, email)
     return lifted
   }
 

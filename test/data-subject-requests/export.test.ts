@@ -10,6 +10,8 @@ import { createContact } from '../factories.js'
 import { auditTrail, build, PEPPER } from '../helper.js'
 import { startSmtpSink } from '../support/smtp-sink.js'
 import { personEverywhere } from './person.js'
+import { webhookEndpoints } from '../../db/schema/index.js'
+import { webhookEventTypes } from '../../src/webhooks/events.js'
 
 /** Where the export shows the rows of each table that holds people (by contact_id or address_hash). */
 const EXPORTED_AS: Record<string, (e: Record<string, any>) => unknown[]> = {
@@ -24,12 +26,17 @@ const EXPORTED_AS: Record<string, (e: Record<string, any>) => unknown[]> = {
   data_subject_requests: (e) => e.requests,
   processor_notices: (e) => e.processorNotices,
   return_reports: (e) => e.returnReports,
+  webhook_events: (e) => e.webhookEvents,
+  webhook_deliveries: (e) => e.webhookEvents.flatMap((w: { deliveries: unknown[] }) => w.deliveries),
 }
 
 t.test('the access export', async (t) => {
   const sink = await startSmtpSink()
   t.teardown(() => sink.close())
   const app = await build(t, { config: { smtpUrl: sink.url, controllerName: 'Vekstly AS', controllerEmail: 'hei@vekstly.no' } })
+  // An endpoint for every event, so the person's events have deliveries too (rows of webhook_deliveries).
+  const now = app.clock.now()
+  await app.app.db.insert(webhookEndpoints).values({ url: 'https://course-system.example.no/hooks', eventTypes: [...webhookEventTypes], secret: 'whsec_dGVzdA==', createdAt: now, updatedAt: now })
   const person = await personEverywhere(app, () => app.app.deliveryWorker.runOnce())
   const hash = storedAddressHash(person.email, PEPPER)
 

@@ -11021,7 +11021,7 @@ export interface operations {
                         email?: string;
                         /** Format: uuid */
                         requestId: string;
-                        /** @description How it ended: completed or rejected */
+                        /** @description How it ended: completed or refused */
                         status: string;
                         /**
                          * @description The data-subject right asked for

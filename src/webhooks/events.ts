@@ -90,7 +90,7 @@ export const webhookEventData = {
     enrollmentId: Text('The course system’s enrollment id'),
   }),
   'request.created': Type.Object(requestFacts),
-  'request.completed': Type.Object({ ...requestFacts, status: Text('How it ended: completed or rejected') }),
+  'request.completed': Type.Object({ ...requestFacts, status: Text('How it ended: completed or refused') }),
   'contact.erased': Type.Object({ requestId: NullableId }),
   'message.bounced': Type.Object({
     ...message,

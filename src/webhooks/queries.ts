@@ -1,6 +1,6 @@
 // SQL for webhooks: the only reader and writer of webhook_endpoints,
 // webhook_events, webhook_deliveries and webhook_delivery_attempts.
-import { and, arrayContains, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql } from 'drizzle-orm'
 import { selectRows, type Queryable } from '../../db/client.js'
 import { afterCursor } from '../../db/pagination.js'
 import { webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints, webhookEvents, webhookOrderKeys } from '../../db/schema/index.js'
@@ -13,18 +13,14 @@ export type NewEventRow = typeof webhookEvents.$inferInsert
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect
 
 /**
- * Holds, until the caller's transaction ends, the right to append a person's
- * next event (the row lock of their key in webhook_order_keys): two
+ * Holds, until the caller's transaction ends, the right to append these
+ * people's next events (the row lock of their key in webhook_order_keys): two
  * transactions about one person then take their sequence numbers in the order
  * they commit, so the order check in claimDueDeliveries can never send a
  * later-numbered event that committed first while an earlier-numbered one is
- * still uncommitted and invisible to it.
+ * still uncommitted and invisible to it. The keys are taken in one
+ * statement, in key order, so two such transactions take them alike.
  */
-export async function lockContactEvents(db: Queryable, contactId: string): Promise<void> {
-  await db.execute(sql`insert into ${webhookOrderKeys} (key) values (hashtextextended(${contactId}, 0)) on conflict (key) do update set key = excluded.key`)
-}
-
-/** lockContactEvents for many people in one statement (keys in order, so two such transactions take them alike). */
 export async function lockContactsEvents(db: Queryable, contactIds: string[]): Promise<void> {
   if (contactIds.length === 0) return
   await db.execute(sql`insert into ${webhookOrderKeys} (key)
@@ -38,56 +34,26 @@ export async function insertEvents(db: Queryable, rows: NewEventRow[]): Promise<
   return db.insert(webhookEvents).values(rows).returning()
 }
 
-/** insertDeliveriesForSubscribers for many events in one statement. */
-export async function insertDeliveriesForEvents(db: Queryable, eventIds: string[], at: Date, giveUpAt: Date): Promise<void> {
-  if (eventIds.length === 0) return
+/**
+ * One pending delivery of each event for every active endpoint subscribed to
+ * its type, in one statement however many events and endpoints. Returns the
+ * event id of each delivery written.
+ */
+export async function insertDeliveriesForEvents(db: Queryable, eventIds: string[], at: Date, giveUpAt: Date): Promise<string[]> {
+  if (eventIds.length === 0) return []
   const e = webhookEndpoints
   const ev = webhookEvents
   const iso = (d: Date) => d.toISOString()
-  await db.execute(sql`
+  const rows = await selectRows<{ event_id: string }>(
+    db,
+    sql`
     insert into ${webhookDeliveries} (id, endpoint_id, event_id, event_sequence, contact_id, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
     select gen_random_uuid(), ${e.id}, ${ev.id}, ${ev.sequence}, ${ev.contactId}, 'pending', 0, ${iso(at)}::timestamptz, ${iso(giveUpAt)}::timestamptz, ${iso(at)}::timestamptz, ${iso(at)}::timestamptz
     from ${ev} join ${e} on ${e.status} = 'active' and ${ev.type} = any(${e.eventTypes})
-    where ${inArray(ev.id, eventIds)}`)
-}
-
-/** Appends one event to the outbox. */
-export async function insertEvent(db: Queryable, row: NewEventRow): Promise<EventRow> {
-  const [event] = await db.insert(webhookEvents).values(row).returning()
-  return event!
-}
-
-/**
- * One pending delivery of `event` for every active endpoint subscribed to its
- * type, in one statement (no round trip per endpoint). Returns how many.
- */
-export async function insertDeliveriesForSubscribers(db: Queryable, event: EventRow, at: Date, giveUpAt: Date): Promise<number> {
-  const e = webhookEndpoints
-  const rows = await db
-    .insert(webhookDeliveries)
-    .select(
-      db
-        .select({
-          id: sql<string>`gen_random_uuid()`.as('id'),
-          endpointId: sql<string>`${e.id}`.as('endpoint_id'),
-          eventId: sql<string>`${event.id}::uuid`.as('event_id'),
-          eventSequence: sql<number>`${event.sequence}::bigint`.as('event_sequence'),
-          contactId: sql<string | null>`${event.contactId}::uuid`.as('contact_id'),
-          status: sql<string>`'pending'`.as('status'),
-          attempts: sql<number>`0`.as('attempts'),
-          nextAttemptAt: sql<Date>`${at.toISOString()}::timestamptz`.as('next_attempt_at'),
-          giveUpAt: sql<Date>`${giveUpAt.toISOString()}::timestamptz`.as('give_up_at'),
-          lastStatusCode: sql<number | null>`null::integer`.as('last_status_code'),
-          lastError: sql<string | null>`null::text`.as('last_error'),
-          deliveredAt: sql<Date | null>`null::timestamptz`.as('delivered_at'),
-          createdAt: sql<Date>`${at.toISOString()}::timestamptz`.as('created_at'),
-          updatedAt: sql<Date>`${at.toISOString()}::timestamptz`.as('updated_at'),
-        })
-        .from(e)
-        .where(and(eq(e.status, 'active'), arrayContains(e.eventTypes, [event.type]))),
-    )
-    .returning({ id: webhookDeliveries.id })
-  return rows.length
+    where ${inArray(ev.id, eventIds)}
+    returning event_id`,
+  )
+  return rows.map((row) => row.event_id)
 }
 
 /** Forgets the addresses kept beside a person's events (their erasure); the events themselves stay. */

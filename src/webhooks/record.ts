@@ -5,7 +5,7 @@
 // (delivery is the job in delivery.ts) and knows nothing of HTTP.
 import type { Queryable } from '../../db/client.js'
 import { mayCarryEmail, type WebhookEventInput } from './events.js'
-import { clearEventEmails, insertDeliveriesForEvents, insertDeliveriesForSubscribers, insertEvent, insertEvents, lockContactEvents, lockContactsEvents } from './queries.js'
+import { clearEventEmails, insertDeliveriesForEvents, insertEvents, lockContactsEvents } from './queries.js'
 
 /** How long a delivery is retried before it fails (issue 29: three days, as Standard Webhooks senders commonly do). */
 export const RETRY_FOR_MS = 3 * 24 * 60 * 60 * 1000
@@ -18,32 +18,25 @@ export type RecordedWebhookEvent = { id: string; sequence: number; deliveries: n
  * events that may carry one, and delivered only to endpoints allowed it.
  */
 export async function recordWebhookEvent(tx: Queryable, at: Date, event: WebhookEventInput): Promise<RecordedWebhookEvent> {
-  if (event.contactId) await lockContactEvents(tx, event.contactId)
-  const row = await insertEvent(tx, {
-    type: event.type,
-    contactId: event.contactId,
-    data: event.data,
-    email: mayCarryEmail(event.type) ? (event.email ?? null) : null,
-    occurredAt: at,
-  })
-  const deliveries = await insertDeliveriesForSubscribers(tx, row, at, new Date(at.getTime() + RETRY_FOR_MS))
-  return { id: row.id, sequence: row.sequence, deliveries }
+  const [recorded] = await recordWebhookEvents(tx, at, [{ at, event }])
+  return recorded!
 }
 
 /**
  * recordWebhookEvent for many events at once (an import's), in three
  * statements however many there are: the people's order keys, the events
  * (numbered in the order given), and their deliveries. Each event is as of its
- * own `at`; deliveries are due at once.
+ * own `at`; deliveries are due at `now`.
  */
-export async function recordWebhookEvents(tx: Queryable, now: Date, events: { at: Date; event: WebhookEventInput }[]): Promise<void> {
-  if (events.length === 0) return
+export async function recordWebhookEvents(tx: Queryable, now: Date, events: { at: Date; event: WebhookEventInput }[]): Promise<RecordedWebhookEvent[]> {
+  if (events.length === 0) return []
   await lockContactsEvents(tx, [...new Set(events.flatMap(({ event }) => (event.contactId ? [event.contactId] : [])))].sort())
   const rows = await insertEvents(
     tx,
     events.map(({ at, event }) => ({ type: event.type, contactId: event.contactId, data: event.data, email: mayCarryEmail(event.type) ? (event.email ?? null) : null, occurredAt: at })),
   )
-  await insertDeliveriesForEvents(tx, rows.map((r) => r.id), now, new Date(now.getTime() + RETRY_FOR_MS))
+  const deliveredEvents = await insertDeliveriesForEvents(tx, rows.map((r) => r.id), now, new Date(now.getTime() + RETRY_FOR_MS))
+  return rows.map((row) => ({ id: row.id, sequence: row.sequence, deliveries: deliveredEvents.filter((id) => id === row.id).length }))
 }
 
 /**
